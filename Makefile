@@ -1,0 +1,49 @@
+# Anagen: `make run` serves the demo clinic, `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+export DJANGO_SETTINGS_MODULE ?= anagen.clinic.settings.local
+
+.PHONY: setup run demo test test-postgres lint format bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+setup: $(STAMP)
+
+run: setup  ## set up, migrate, load the demo clinic, serve http://127.0.0.1:8000
+	@mkdir -p var
+	@$(PY) manage.py migrate --noinput -v 0
+	@$(PY) manage.py collectstatic --noinput -v 0
+	@$(PY) manage.py load_demo
+	@$(PY) manage.py runserver 127.0.0.1:8000
+
+demo: setup
+	@$(PY) manage.py migrate --noinput -v 0 && $(PY) manage.py load_demo
+
+lint: setup
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/ruff check .
+
+format: setup
+	@$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .
+
+test: setup lint  ## every test; under CI=true also against PostgreSQL/Redis/Chromium
+	@mkdir -p var
+	$(PY) -m pytest -n 2 --dist loadgroup
+	@if [ -n "$$TEST_POSTGRES_URL" ]; then $(MAKE) --no-print-directory test-postgres; fi
+
+test-postgres: setup  ## the clinic tests again on a real PostgreSQL server
+	DATABASE_URL="$$TEST_POSTGRES_URL" $(PY) -m pytest -n 2 tests/clinic -m "not browser"
+
+bench: setup  ## speed and accuracy benchmarks; writes tables into README.md and docs/benchmarks/
+	@for b in bench/*.py; do n=$$(basename $$b .py); case $$n in __init__|readme) continue;; esac; \
+	  echo "== bench $$n"; $(PY) -m bench.$$n || exit 1; done
+
+clean:
+	rm -rf var/anagen.sqlite3 var/media var/static

@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from .models import Site, User
+
+
+@admin.register(Site)
+class SiteAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "timezone")
+
+
+@admin.register(User)
+class StaffAdmin(UserAdmin):
+    list_display = ("email", "first_name", "last_name", "role", "is_active")
+    list_filter = ("role", "is_active", "sites")
+    fieldsets = (
+        *UserAdmin.fieldsets,
+        ("Clinic", {"fields": ("role", "sites", "all_sites")}),
+    )
+    add_fieldsets = (
+        (None, {"fields": ("username", "email", "password1", "password2", "role", "sites")}),
+    )
+    filter_horizontal = ("sites", "groups", "user_permissions")

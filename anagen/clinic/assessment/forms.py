@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from django import forms
+
+from anagen.clinic.core.forms import DateInput, DateTimeInput
+from anagen.eligibility import vocab
+from anagen.eligibility.labs import LabTest, lab_test
+
+from .models import Assessment, EligibilityDecision
+
+
+def reference_text(test: LabTest, sex: str | None = None) -> str:
+    """'30–200 µg/L', '≥ 50 nmol/L': the reference interval as staff read it."""
+    ref = test.range_for(sex)
+    if ref.low is not None and ref.high is not None:
+        return f"{ref.low:g}–{ref.high:g} {test.unit}"
+    if ref.low is not None:
+        return f"≥ {ref.low:g} {test.unit}"
+    return f"≤ {ref.high:g} {test.unit}"
+
+
+def _multi(label: str, codes) -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label=label,
+        required=False,
+        choices=[(c, vocab.LABELS.get(c, c)) for c in codes],
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class AssessmentForm(forms.ModelForm):
+    """The assessment as the physician fills it in; prior treatments get a date pair each."""
+
+    triggers = _multi("Triggers in the last 6 months", vocab.TRIGGERS)
+    drugs = _multi("Drugs (current or in the last 6 months)", vocab.DRUGS)
+    trichoscopy_findings = _multi("Trichoscopy findings", vocab.TRICHOSCOPY_FINDINGS)
+    contraindications = _multi("Contraindications", vocab.CONTRAINDICATIONS)
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "assessed_at",
+            "onset_age_years",
+            "loss_duration_months",
+            "pattern",
+            "family_history",
+            "triggers",
+            "drugs",
+            "ferritin",
+            "tsh",
+            "vitamin_d",
+            "haemoglobin",
+            "norwood",
+            "ludwig",
+            "sinclair",
+            "savin",
+            "basp",
+            "pull_test",
+            "trichoscopy_findings",
+            "trichoscopy_notes",
+            "contraindications",
+            "notes",
+        ]
+        widgets = {
+            "assessed_at": DateTimeInput(),
+            "trichoscopy_notes": forms.Textarea(attrs={"rows": 2}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, sex: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assessed_at"].required = False
+        self.fields["assessed_at"].help_text = "Leave empty for now."
+        for code in ("ferritin", "tsh", "vitamin_d", "haemoglobin"):
+            test = lab_test(code)
+            self.fields[code].help_text = f"Reference {reference_text(test, sex)}"
+        for code in vocab.PRIOR_TREATMENTS:
+            label = vocab.LABELS.get(code, code)
+            self.fields[f"{code}_started"] = forms.DateField(
+                label=f"{label}: started", required=False, widget=DateInput()
+            )
+            self.fields[f"{code}_stopped"] = forms.DateField(
+                label=f"{label}: stopped",
+                required=False,
+                widget=DateInput(),
+                help_text="Empty if still in use.",
+            )
+
+    def clean(self):
+        cleaned = super().clean()
+        for code in vocab.PRIOR_TREATMENTS:
+            if cleaned.get(f"{code}_stopped") and not cleaned.get(f"{code}_started"):
+                self.add_error(f"{code}_started", "Give the start date as well.")
+        return cleaned
+
+    def service_fields(self) -> dict:
+        """The cleaned data in the shape ``services.assessment_record`` takes."""
+        data = {k: v for k, v in self.cleaned_data.items() if k in self.Meta.fields}
+        if not data.get("assessed_at"):
+            data.pop("assessed_at", None)
+        data["prior_treatments"] = {
+            code: {
+                "started": self.cleaned_data[f"{code}_started"].isoformat(),
+                "stopped": (
+                    self.cleaned_data[f"{code}_stopped"].isoformat()
+                    if self.cleaned_data.get(f"{code}_stopped")
+                    else None
+                ),
+            }
+            for code in vocab.PRIOR_TREATMENTS
+            if self.cleaned_data.get(f"{code}_started")
+        }
+        return data
+
+
+class OverrideForm(forms.Form):
+    outcome = forms.ChoiceField(label="Overriding outcome", choices=EligibilityDecision.OUTCOMES)
+    reason = forms.CharField(
+        label="Clinical reason", max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from anagen.clinic.accounts.models import User
+from anagen.clinic.patients.models import Patient
+from anagen.clinic.patients.selectors import sites_for
+
+from .models import Assessment
+
+
+def assessments_for(*, patient: Patient) -> QuerySet[Assessment]:
+    return patient.assessments.select_related("assessed_by", "decision")
+
+
+def assessment_get(*, user: User, pk: int) -> Assessment:
+    return get_object_or_404(
+        Assessment.objects.filter(patient__site__in=sites_for(user=user)).select_related(
+            "patient", "assessed_by", "decision"
+        ),
+        pk=pk,
+    )

@@ -1,0 +1,77 @@
+"""The per-patient audit trail, read from django-simple-history.
+
+Every clinical model carries history; a model that is not the patient itself names the path from
+its rows to the patient in ``audit_patient_path`` (default ``"patient"``), so the trail collects
+every version of every record about one patient without knowing the apps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from simple_history.models import registered_models
+
+from anagen.clinic.patients.models import Patient
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    when: datetime
+    who: str
+    action: str
+    record: str
+    changes: tuple[tuple[str, str, str], ...]  # (field, old, new)
+    reason: str
+
+
+ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+def _patient_lookup(model) -> str | None:
+    if model is Patient:
+        return "id"
+    path = getattr(model, "audit_patient_path", None)
+    if path:
+        return f"{path}_id" if "__" not in path else path
+    if any(f.name == "patient" for f in model._meta.get_fields()):
+        return "patient_id"
+    return None
+
+
+def patient_audit_trail(*, patient: Patient) -> list[AuditEntry]:
+    entries: list[AuditEntry] = []
+    for model in registered_models.values():
+        lookup = _patient_lookup(model)
+        if lookup is None:
+            continue
+        rows = list(
+            model.history.filter(**{lookup: patient.pk})
+            .select_related("history_user")
+            .order_by("id", "history_date")
+        )
+        previous_by_id: dict = {}
+        for row in rows:
+            before = previous_by_id.get(row.id)
+            changes: tuple = ()
+            if before is not None:
+                delta = row.diff_against(before)
+                changes = tuple((c.field, _show(c.old), _show(c.new)) for c in delta.changes)
+            previous_by_id[row.id] = row
+            entries.append(
+                AuditEntry(
+                    when=row.history_date,
+                    who=row.history_user.display_name if row.history_user else "system",
+                    action=ACTIONS.get(row.history_type, row.history_type),
+                    record=f"{model._meta.verbose_name.capitalize()} #{row.id}",
+                    changes=changes,
+                    reason=row.history_change_reason or "",
+                )
+            )
+    entries.sort(key=lambda e: e.when, reverse=True)
+    return entries
+
+
+def _show(value) -> str:
+    text = "—" if value in (None, "") else str(value)
+    return text if len(text) <= 120 else text[:117] + "…"

@@ -1,0 +1,351 @@
+"""The demo clinic: synthetic, clearly fictional, generated from a fixed seed.
+
+Everything is written through the same services the staff pages use, so the demo obeys every
+rule (no double-booking, MRNs issued in order, eligibility decided by the engine). Loading is
+idempotent: when the demo accounts exist, nothing is generated again.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from anagen.clinic.accounts.models import Site, User
+from anagen.clinic.accounts.roles import Role
+from anagen.clinic.assessment.services import assessment_record
+from anagen.clinic.intake.models import Appointment, Inquiry
+from anagen.clinic.intake.services import (
+    appointment_book,
+    inquiry_add_note,
+    inquiry_convert,
+    inquiry_submit,
+)
+from anagen.clinic.patients.services import patient_create
+from anagen.eligibility import vocab
+
+SEED = 20261125
+DEMO_PASSWORD = "anagen-demo-2026"  # noqa: S105 - printed demo login for synthetic data only
+DEMO_DOMAIN = "demo.anagen.test"
+
+SITES = [
+    ("LDN", "Riverside Clinic, London", "Europe/London"),
+    ("MAN", "Northgate Clinic, Manchester", "Europe/London"),
+    ("IST", "Bosphorus Clinic, Istanbul", "Europe/Istanbul"),
+]
+
+#: (local part, first, last, role, site codes, all sites)
+STAFF = [
+    ("physician", "Imogen", "Hartley", Role.PHYSICIAN, ("LDN", "MAN"), False),
+    ("physician.ist", "Deniz", "Aksoy", Role.PHYSICIAN, ("IST",), False),
+    ("physician.man", "Owain", "Pryce", Role.PHYSICIAN, ("MAN",), False),
+    ("nurse", "Priya", "Raman", Role.NURSE, ("LDN",), False),
+    ("nurse.ist", "Elif", "Kaya", Role.NURSE, ("IST",), False),
+    ("lab", "Tomasz", "Nowak", Role.LAB_TECHNICIAN, ("LDN", "MAN", "IST"), False),
+    ("coordinator", "Grace", "Okafor", Role.COORDINATOR, ("LDN", "MAN"), False),
+    ("coordinator.ist", "Selin", "Demir", Role.COORDINATOR, ("IST",), False),
+    ("auditor", "Marcus", "Lindqvist", Role.AUDITOR, (), True),
+    ("admin", "Hana", "Sato", Role.ADMINISTRATOR, (), True),
+]
+
+GIVEN = {
+    "male": [
+        "Arlo",
+        "Bram",
+        "Cedric",
+        "Dorian",
+        "Emrys",
+        "Felix",
+        "Gideon",
+        "Hugo",
+        "Ivo",
+        "Jasper",
+        "Kenan",
+        "Leander",
+        "Milo",
+        "Nico",
+        "Orrin",
+        "Piers",
+        "Rafe",
+        "Silas",
+        "Tobin",
+        "Umar",
+        "Viggo",
+        "Wren",
+        "Yusuf",
+        "Zane",
+    ],
+    "female": [
+        "Aria",
+        "Blythe",
+        "Clio",
+        "Delphine",
+        "Esme",
+        "Freya",
+        "Greta",
+        "Hesper",
+        "Iona",
+        "Juno",
+        "Kira",
+        "Liora",
+        "Maren",
+        "Nell",
+        "Odile",
+        "Pia",
+        "Rhea",
+        "Saoirse",
+        "Tamsin",
+        "Una",
+        "Vesna",
+        "Willa",
+        "Ysolde",
+        "Zora",
+    ],
+}
+FAMILY = [
+    "Ashdown",
+    "Brackwater",
+    "Coldharbour",
+    "Dunmore",
+    "Elderfield",
+    "Fernhollow",
+    "Glenrothe",
+    "Hazelmere",
+    "Ivybridge",
+    "Juniper",
+    "Kestrelby",
+    "Larkspur",
+    "Mossgiel",
+    "Nettlecombe",
+    "Oakhanger",
+    "Pennycress",
+    "Quarrendon",
+    "Rookwood",
+    "Sorrelby",
+    "Thistlewood",
+    "Underhill",
+    "Valemont",
+    "Willowmere",
+    "Yarrowdale",
+]
+
+
+@dataclass
+class DemoSummary:
+    created: bool
+    patients: int
+    inquiries: int
+    appointments: int
+    assessments: int
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    return [
+        (f"{local}@{DEMO_DOMAIN}", Role(role).label, ", ".join(codes) or "all sites")
+        for local, _, _, role, codes, _ in STAFF
+    ]
+
+
+def _staff(sites: dict[str, Site]) -> dict[str, User]:
+    users = {}
+    for local, first, last, role, codes, all_sites in STAFF:
+        email = f"{local}@{DEMO_DOMAIN}"
+        user = User.objects.create_user(
+            username=email,
+            email=email,
+            password=DEMO_PASSWORD,
+            first_name=first,
+            last_name=last,
+            role=role,
+            all_sites=all_sites,
+            is_staff=(role == Role.ADMINISTRATOR),
+            is_superuser=(role == Role.ADMINISTRATOR),
+        )
+        user.sites.set([sites[c] for c in codes])
+        users[local] = user
+    return users
+
+
+class _Calendar:
+    """Hands out free 45-minute consult slots per clinician, weekdays 09:00-17:00."""
+
+    def __init__(self, rng: random.Random):
+        self.rng = rng
+
+    def book(self, *, actor, patient, clinicians, day: date, kind=Appointment.Kind.CONSULT):
+        for _ in range(40):
+            clinician = self.rng.choice(clinicians)
+            while day.weekday() >= 5:
+                day += timedelta(days=1)
+            start = timezone.make_aware(
+                datetime.combine(day, time(9, 0)) + timedelta(minutes=45 * self.rng.randrange(10))
+            )
+            try:
+                return appointment_book(
+                    actor=actor, patient=patient, kind=kind, starts_at=start, clinician=clinician
+                )
+            except ValidationError:
+                day += timedelta(days=self.rng.choice((0, 1)))
+        raise RuntimeError("demo calendar is full")
+
+
+def _assessment_fields(rng: random.Random, sex: str, age: int) -> dict:
+    male = sex == "male"
+    severity = rng.choices(["early", "moderate", "advanced"], weights=[4, 4, 2])[0]
+    fields: dict = {
+        "onset_age_years": max(18, age - rng.randint(1, 12)),
+        "loss_duration_months": rng.randint(4, 30)
+        if severity != "advanced"
+        else rng.randint(60, 200),
+        "pattern": rng.choices(["thinning", "shedding", "mixed"], weights=[6, 2, 2])[0],
+        "family_history": rng.choice(["paternal", "maternal", "both", "none", "unknown"]),
+        "pull_test": rng.choice(["negative", "negative", "positive", "not_done"]),
+        "triggers": [],
+        "drugs": [],
+        "contraindications": [],
+        "trichoscopy_findings": ["miniaturization", "hair_diameter_diversity"],
+        "ferritin": round(rng.uniform(20, 160), 1),
+        "tsh": round(rng.uniform(0.6, 3.8), 2),
+        "vitamin_d": round(rng.uniform(35, 110), 1),
+        "haemoglobin": round(rng.uniform(12.6, 16.5) if male else rng.uniform(11.6, 15.0), 1),
+    }
+    if male:
+        fields["norwood"] = {
+            "early": rng.choice(["II", "IIa", "III"]),
+            "moderate": rng.choice(["III-vertex", "IV", "IVa", "V"]),
+            "advanced": rng.choice(["VI", "VII"]),
+        }[severity]
+    else:
+        fields["ludwig"] = {"early": "I", "moderate": "II", "advanced": "III"}[severity]
+        fields["sinclair"] = {"early": 2, "moderate": rng.choice([3, 4]), "advanced": 5}[severity]
+    if rng.random() < 0.12:
+        fields["triggers"] = [rng.choice(vocab.TRIGGERS)]
+    if rng.random() < 0.05:
+        fields["contraindications"] = [rng.choice(vocab.CONTRAINDICATIONS)]
+    if rng.random() < 0.04:
+        fields["drugs"] = [rng.choice(vocab.DRUGS)]
+    return fields
+
+
+@transaction.atomic
+def load_demo(*, n_patients: int = 200, seed: int = SEED) -> DemoSummary:
+    if User.objects.filter(email=f"physician@{DEMO_DOMAIN}").exists():
+        return DemoSummary(False, 0, 0, 0, 0)
+    rng = random.Random(seed)
+    sites = {
+        code: Site.objects.get_or_create(code=code, defaults={"name": name, "timezone": tz})[0]
+        for code, name, tz in SITES
+    }
+    users = _staff(sites)
+    admin = users["admin"]
+    physicians = {
+        code: [
+            u
+            for u in users.values()
+            if u.role == Role.PHYSICIAN and u.sites.filter(code=code).exists()
+        ]
+        for code in sites
+    }
+    calendar = _Calendar(rng)
+    today = timezone.localdate()
+    n_inquiries = n_assessments = 0
+
+    # Inquiries: some still in the queue, some converted through the coordinator's own path.
+    for i in range(45):
+        sex = rng.choice(["male", "male", "female"])
+        site = rng.choice(list(sites.values()))
+        inquiry = inquiry_submit(
+            full_name=f"{rng.choice(GIVEN[sex])} {rng.choice(FAMILY)}",
+            phone=f"+44 7700 9{rng.randrange(10**5):05d}",
+            email=f"inquiry{i}@example.test",
+            preferred_site=site,
+            preferred_time=rng.choice(["mornings", "after 5 pm", "any time", ""]),
+            message=rng.choice(
+                [
+                    "Thinning at the crown for two years.",
+                    "Is this suitable after a transplant?",
+                    "",
+                    "Shedding since spring.",
+                ]
+            ),
+        )
+        n_inquiries += 1
+        if i % 3 == 0:
+            continue  # stays new
+        inquiry_add_note(
+            actor=admin, inquiry=inquiry, text="Called back; explained the consultation."
+        )
+        if i % 3 == 1 and i % 2 == 0:
+            inquiry_convert(
+                actor=admin,
+                inquiry=inquiry,
+                patient_fields={
+                    "given_name": inquiry.full_name.split()[0],
+                    "family_name": inquiry.full_name.split()[1],
+                    "date_of_birth": date(
+                        rng.randint(1962, 2002), rng.randint(1, 12), rng.randint(1, 28)
+                    ),
+                    "sex": sex,
+                    "phone": inquiry.phone,
+                    "email": inquiry.email,
+                },
+                consult_starts_at=timezone.make_aware(
+                    datetime.combine(today + timedelta(days=rng.randint(1, 10)), time(8, 0))
+                    + timedelta(minutes=15 * rng.randrange(4))
+                ),
+                clinician=rng.choice(physicians[site.code]),
+                site=site,
+            )
+        elif rng.random() < 0.3:
+            inquiry.status = Inquiry.Status.CLOSED
+            inquiry.save(update_fields=["status"])
+
+    # Patients across stages: consult done and assessed, consult today or upcoming.
+    for _ in range(n_patients):
+        sex = rng.choices(["male", "female"], weights=[65, 35])[0]
+        site = rng.choices(list(sites.values()), weights=[5, 3, 2])[0]
+        born = date(rng.randint(1960, 2003), rng.randint(1, 12), rng.randint(1, 28))
+        patient = patient_create(
+            actor=admin,
+            site=site,
+            given_name=rng.choice(GIVEN[sex]),
+            family_name=rng.choice(FAMILY),
+            date_of_birth=born,
+            sex=sex,
+            phone=f"+44 7700 9{rng.randrange(10**5):05d}",
+            email=f"patient{rng.randrange(10**6):06d}@example.test",
+        )
+        stage = rng.choices(["assessed", "today", "upcoming"], weights=[70, 8, 22])[0]
+        offset = {"assessed": -rng.randint(1, 320), "today": 0, "upcoming": rng.randint(1, 21)}[
+            stage
+        ]
+        appointment = calendar.book(
+            actor=admin,
+            patient=patient,
+            clinicians=physicians[site.code],
+            day=today + timedelta(days=offset),
+        )
+        if stage != "assessed":
+            continue
+        appointment.status = Appointment.Status.COMPLETED
+        appointment.save(update_fields=["status"])
+        assessment_record(
+            actor=appointment.clinician,
+            patient=patient,
+            assessed_at=appointment.starts_at + timedelta(minutes=30),
+            **_assessment_fields(rng, sex, patient.age_on(today)),
+        )
+        n_assessments += 1
+        if rng.random() < 0.5:  # a follow-up visit booked ahead
+            calendar.book(
+                actor=admin,
+                patient=patient,
+                clinicians=physicians[site.code],
+                day=today + timedelta(days=rng.randint(0, 28)),
+                kind=Appointment.Kind.FOLLOW_UP,
+            )
+    return DemoSummary(True, n_patients, n_inquiries, Appointment.objects.count(), n_assessments)

@@ -1,0 +1,94 @@
+from django import forms
+from django.core.validators import RegexValidator
+
+from anagen.clinic.accounts.models import Site
+from anagen.clinic.core.forms import DateInput, DateTimeInput
+from anagen.clinic.patients.models import Sex
+
+from .models import Appointment, Inquiry
+
+phone_validator = RegexValidator(
+    r"^\+?[0-9 ()\-]{6,24}$", "Enter a phone number of digits, spaces and an optional +."
+)
+
+
+class PublicInquiryForm(forms.Form):
+    full_name = forms.CharField(label="Your name", max_length=160)
+    phone = forms.CharField(label="Phone", max_length=32, validators=[phone_validator])
+    email = forms.EmailField(label="E-mail (optional)", required=False)
+    preferred_site = forms.ModelChoiceField(label="Clinic", queryset=Site.objects.all())
+    preferred_time = forms.CharField(label="Best time to call", max_length=80, required=False)
+    message = forms.CharField(
+        label="What would you like to ask? (optional)",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    consent_to_contact = forms.BooleanField(
+        label="I agree to be contacted by the clinic about my request."
+    )
+    # Honeypot: hidden from people by CSS and aria-hidden; bots fill it in.
+    website = forms.CharField(required=False, label="Leave this empty")
+
+    def is_spam(self) -> bool:
+        return bool(self.cleaned_data.get("website"))
+
+
+class InquiryNoteForm(forms.Form):
+    text = forms.CharField(
+        label="Call-back note", max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    status = forms.ChoiceField(
+        label="Set status",
+        required=False,
+        choices=[
+            ("", "— keep —"),
+            *[(v, label) for v, label in Inquiry.Status.choices if v != "booked"],
+        ],
+    )
+
+
+class ConvertInquiryForm(forms.Form):
+    given_name = forms.CharField(max_length=80)
+    family_name = forms.CharField(max_length=80)
+    date_of_birth = forms.DateField(widget=DateInput())
+    sex = forms.ChoiceField(choices=Sex.choices)
+    phone = forms.CharField(max_length=32, validators=[phone_validator])
+    email = forms.EmailField(required=False)
+    site = forms.ModelChoiceField(queryset=Site.objects.none())
+    consult_starts_at = forms.DateTimeField(label="Consultation starts", widget=DateTimeInput())
+    clinician = forms.ModelChoiceField(queryset=None)
+
+    def __init__(self, *args, sites, clinicians, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites
+        self.fields["clinician"].queryset = clinicians
+
+
+class AppointmentForm(forms.Form):
+    kind = forms.ChoiceField(choices=Appointment.Kind.choices)
+    starts_at = forms.DateTimeField(label="Starts", widget=DateTimeInput())
+    duration_minutes = forms.IntegerField(
+        label="Duration (minutes)",
+        required=False,
+        min_value=5,
+        max_value=480,
+        help_text="Leave empty for the usual length of this kind of visit.",
+    )
+    clinician = forms.ModelChoiceField(queryset=None)
+    notes = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, clinicians, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clinician"].queryset = clinicians
+
+
+class DayForm(forms.Form):
+    day = forms.DateField(label="Day", required=False, widget=DateInput())
+    site = forms.ModelChoiceField(label="Site", queryset=Site.objects.none(), required=False)
+
+    def __init__(self, *args, sites, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites

@@ -1,0 +1,206 @@
+"""Writes for inquiries, appointments and reminders."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from anagen.clinic.accounts.models import Site, User
+from anagen.clinic.accounts.roles import Role
+from anagen.clinic.patients.models import Patient
+from anagen.clinic.patients.selectors import sites_for
+from anagen.clinic.patients.services import patient_create
+
+from .models import Appointment, Inquiry, InquiryNote, ReminderSent
+
+logger = logging.getLogger(__name__)
+
+BOOKABLE_ROLES = (Role.PHYSICIAN, Role.NURSE)
+
+
+def inquiry_submit(*, full_name: str, phone: str, preferred_site: Site, **fields) -> Inquiry:
+    """Record a request from the public page. It never creates a patient by itself."""
+    inquiry = Inquiry(full_name=full_name, phone=phone, preferred_site=preferred_site, **fields)
+    inquiry.full_clean()
+    inquiry.save()
+    logger.info("inquiry received id=%s site=%s", inquiry.pk, preferred_site.code)
+    return inquiry
+
+
+def _check_inquiry_site(*, actor: User, inquiry: Inquiry) -> None:
+    if not sites_for(user=actor).filter(pk=inquiry.preferred_site_id).exists():
+        raise PermissionDenied("This inquiry belongs to a site you do not work at.")
+
+
+@transaction.atomic
+def inquiry_add_note(*, actor: User, inquiry: Inquiry, text: str, status: str = "") -> InquiryNote:
+    _check_inquiry_site(actor=actor, inquiry=inquiry)
+    text = text.strip()
+    if not text:
+        raise ValidationError({"text": "Write what was said on the call."})
+    note = InquiryNote.objects.create(inquiry=inquiry, author=actor, text=text)
+    if status:
+        inquiry_set_status(actor=actor, inquiry=inquiry, status=status)
+    elif inquiry.status == Inquiry.Status.NEW:
+        inquiry_set_status(actor=actor, inquiry=inquiry, status=Inquiry.Status.CALLED_BACK)
+    return note
+
+
+@transaction.atomic
+def inquiry_set_status(*, actor: User, inquiry: Inquiry, status: str) -> Inquiry:
+    _check_inquiry_site(actor=actor, inquiry=inquiry)
+    if status not in Inquiry.Status.values:
+        raise ValidationError({"status": f"Unknown status {status!r}."})
+    if status == Inquiry.Status.BOOKED and inquiry.patient_id is None:
+        raise ValidationError({"status": "Book a consultation to mark the inquiry booked."})
+    inquiry.status = status
+    inquiry.save(update_fields=["status"])
+    return inquiry
+
+
+@transaction.atomic
+def inquiry_convert(
+    *,
+    actor: User,
+    inquiry: Inquiry,
+    patient_fields: dict,
+    consult_starts_at: datetime,
+    clinician: User,
+    site: Site,
+) -> tuple[Patient, Appointment]:
+    """Turn an inquiry into a patient and a booked consultation, all or nothing."""
+    _check_inquiry_site(actor=actor, inquiry=inquiry)
+    if inquiry.patient_id is not None:
+        raise ValidationError("This inquiry has already been converted to a patient.")
+    patient = patient_create(actor=actor, site=site, **patient_fields)
+    appointment = appointment_book(
+        actor=actor,
+        patient=patient,
+        kind=Appointment.Kind.CONSULT,
+        starts_at=consult_starts_at,
+        clinician=clinician,
+    )
+    inquiry.patient = patient
+    inquiry.status = Inquiry.Status.BOOKED
+    inquiry.save(update_fields=["patient", "status"])
+    return patient, appointment
+
+
+def clinician_conflicts(*, clinician: User, starts_at: datetime, ends_at: datetime, exclude=None):
+    clashes = Appointment.objects.filter(
+        clinician=clinician,
+        status__in=Appointment.ACTIVE,
+        starts_at__lt=ends_at,
+        ends_at__gt=starts_at,
+    )
+    if exclude is not None:
+        clashes = clashes.exclude(pk=exclude.pk)
+    return clashes
+
+
+@transaction.atomic
+def appointment_book(
+    *,
+    actor: User,
+    patient: Patient,
+    kind: str,
+    starts_at: datetime,
+    clinician: User,
+    duration_minutes: int | None = None,
+    notes: str = "",
+) -> Appointment:
+    """Book an appointment; refuses a clinician who is already busy at that time."""
+    if not sites_for(user=actor).filter(pk=patient.site_id).exists():
+        raise PermissionDenied("This patient belongs to a site you do not work at.")
+    if clinician.role not in BOOKABLE_ROLES or not clinician.is_active:
+        raise ValidationError({"clinician": "Appointments are booked with a physician or nurse."})
+    if not (clinician.all_sites or clinician.sites.filter(pk=patient.site_id).exists()):
+        raise ValidationError({"clinician": "This clinician does not work at the patient's site."})
+    if kind not in Appointment.Kind.values:
+        raise ValidationError({"kind": f"Unknown appointment kind {kind!r}."})
+    if timezone.is_naive(starts_at):
+        starts_at = timezone.make_aware(starts_at)
+    minutes = duration_minutes or Appointment.DEFAULT_MINUTES[kind]
+    if not 5 <= minutes <= 8 * 60:
+        raise ValidationError({"duration_minutes": "Duration must be between 5 and 480 minutes."})
+    ends_at = starts_at + timedelta(minutes=minutes)
+    # Lock the clinician's row so two coordinators cannot book the same slot concurrently.
+    User.objects.select_for_update().filter(pk=clinician.pk).exists()
+    clash = clinician_conflicts(clinician=clinician, starts_at=starts_at, ends_at=ends_at).first()
+    if clash is not None:
+        local = timezone.localtime(clash.starts_at)
+        raise ValidationError(
+            {
+                "starts_at": f"{clinician.display_name} is already booked from "
+                f"{local:%H:%M} to {timezone.localtime(clash.ends_at):%H:%M} on {local:%d %b %Y}."
+            }
+        )
+    appointment = Appointment(
+        patient=patient,
+        site=patient.site,
+        kind=kind,
+        starts_at=starts_at,
+        duration_minutes=minutes,
+        clinician=clinician,
+        notes=notes,
+        created_by=actor,
+    )
+    appointment.full_clean(exclude=["ends_at"])
+    appointment.save()
+    return appointment
+
+
+@transaction.atomic
+def appointment_set_status(*, actor: User, appointment: Appointment, status: str) -> Appointment:
+    if not sites_for(user=actor).filter(pk=appointment.site_id).exists():
+        raise PermissionDenied("This appointment is at a site you do not work at.")
+    if status not in Appointment.Status.values:
+        raise ValidationError({"status": f"Unknown status {status!r}."})
+    appointment.status = status
+    appointment.save(update_fields=["status"])
+    return appointment
+
+
+def reminders_send_due(*, now: datetime | None = None) -> int:
+    """E-mail a reminder for each booked appointment in the next 48 h, once only.
+
+    Safe to run as often as wanted (cron, Celery beat, by hand): the ``ReminderSent`` unique
+    constraint is claimed before the mail goes out, so a reminder is never sent twice.
+    """
+    now = now or timezone.now()
+    horizon = now + timedelta(hours=settings.ANAGEN_REMINDER_HOURS_AHEAD)
+    due = (
+        Appointment.objects.filter(
+            status=Appointment.Status.BOOKED, starts_at__gt=now, starts_at__lte=horizon
+        )
+        .exclude(patient__email="")
+        .exclude(reminders__kind="email_48h")
+        .select_related("patient", "site", "clinician")
+    )
+    sent = 0
+    for appointment in due:
+        try:
+            with transaction.atomic():
+                ReminderSent.objects.create(appointment=appointment, kind="email_48h")
+                body = render_to_string(
+                    "intake/reminder_email.txt",
+                    {"appointment": appointment, "clinic_name": settings.ANAGEN_CLINIC_NAME},
+                )
+                send_mail(
+                    f"Your appointment at {settings.ANAGEN_CLINIC_NAME}",
+                    body,
+                    None,
+                    [appointment.patient.email],
+                )
+        except IntegrityError:
+            continue  # another worker claimed it first
+        sent += 1
+    logger.info("appointment reminders sent count=%s", sent)
+    return sent

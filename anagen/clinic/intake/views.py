@@ -1,0 +1,181 @@
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from django_ratelimit.decorators import ratelimit
+
+from anagen.clinic.core.forms import add_service_errors
+from anagen.clinic.patients.selectors import patient_get, sites_for
+
+from . import selectors, services
+from .forms import AppointmentForm, ConvertInquiryForm, DayForm, InquiryNoteForm, PublicInquiryForm
+from .models import Appointment, Inquiry
+
+
+@ratelimit(key="ip", rate="5/h", method="POST", block=False)
+def public_request(request):
+    """The public 'request a call back' page: no login, rate-limited, never creates patients."""
+    form = PublicInquiryForm(request.POST or None)
+    if request.method == "POST":
+        if getattr(request, "limited", False):
+            form.is_valid()
+            form.add_error(
+                None, "We have received several requests from you already. Please call us instead."
+            )
+        elif form.is_valid():
+            if not form.is_spam():
+                data = {
+                    k: v
+                    for k, v in form.cleaned_data.items()
+                    if k not in ("website", "consent_to_contact")
+                }
+                services.inquiry_submit(**data)
+            return redirect("intake:request_thanks")
+    return render(request, "intake/public_request.html", {"form": form})
+
+
+def public_request_thanks(request):
+    return render(request, "intake/public_thanks.html")
+
+
+def inquiry_list(request):
+    status = request.GET.get("status", "")
+    if status not in Inquiry.Status.values:
+        status = ""
+    inquiries = selectors.inquiries_visible_to(user=request.user, status=status)
+    return render(
+        request,
+        "intake/inquiries.html",
+        {"inquiries": inquiries[:200], "status": status, "statuses": Inquiry.Status.choices},
+    )
+
+
+def inquiry_detail(request, pk):
+    inquiry = selectors.inquiry_get(user=request.user, pk=pk)
+    form = InquiryNoteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.inquiry_add_note(
+                actor=request.user,
+                inquiry=inquiry,
+                text=form.cleaned_data["text"],
+                status=form.cleaned_data["status"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Note saved.")
+            return redirect("intake:inquiry", pk=inquiry.pk)
+    return render(request, "intake/inquiry.html", {"inquiry": inquiry, "form": form})
+
+
+def inquiry_convert(request, pk):
+    inquiry = selectors.inquiry_get(user=request.user, pk=pk)
+    sites = sites_for(user=request.user)
+    given, _, family = inquiry.full_name.partition(" ")
+    initial = {
+        "given_name": given,
+        "family_name": family,
+        "phone": inquiry.phone,
+        "email": inquiry.email,
+        "site": inquiry.preferred_site_id,
+    }
+    form = ConvertInquiryForm(
+        request.POST or None,
+        initial=initial,
+        sites=sites,
+        clinicians=selectors.clinicians_for(user=request.user),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        patient_fields = {
+            k: data[k]
+            for k in ("given_name", "family_name", "date_of_birth", "sex", "phone", "email")
+        }
+        try:
+            patient, appointment = services.inquiry_convert(
+                actor=request.user,
+                inquiry=inquiry,
+                patient_fields=patient_fields,
+                consult_starts_at=data["consult_starts_at"],
+                clinician=data["clinician"],
+                site=data["site"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"{patient.full_name} registered as {patient.mrn}; consultation booked for "
+                f"{timezone.localtime(appointment.starts_at):%d %b %Y %H:%M}.",
+            )
+            return redirect("patients:chart", pk=patient.pk)
+    return render(request, "intake/convert.html", {"inquiry": inquiry, "form": form})
+
+
+def day_view(request):
+    sites = sites_for(user=request.user)
+    form = DayForm(request.GET or None, sites=sites)
+    day = timezone.localdate()
+    site = None
+    if form.is_valid():
+        day = form.cleaned_data["day"] or day
+        site = form.cleaned_data["site"]
+    appointments = selectors.appointments_on(
+        user=request.user, day=day, site_id=site.pk if site else None
+    )
+    by_clinician: dict = {}
+    for appointment in appointments:
+        by_clinician.setdefault(appointment.clinician, []).append(appointment)
+    return render(
+        request,
+        "intake/day.html",
+        {
+            "form": form,
+            "day": day,
+            "previous_day": day - timedelta(days=1),
+            "next_day": day + timedelta(days=1),
+            "site": site,
+            "by_clinician": by_clinician,
+            "count": len(appointments),
+            "statuses": Appointment.Status.choices,
+        },
+    )
+
+
+def appointment_new(request, patient_pk):
+    patient = patient_get(user=request.user, pk=patient_pk)
+    form = AppointmentForm(
+        request.POST or None,
+        initial={"kind": request.GET.get("kind", Appointment.Kind.CONSULT)},
+        clinicians=selectors.clinicians_for(user=request.user, site_id=patient.site_id),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.appointment_book(actor=request.user, patient=patient, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Appointment booked.")
+            return redirect("patients:chart", pk=patient.pk)
+    return render(request, "intake/appointment_form.html", {"patient": patient, "form": form})
+
+
+@require_POST
+def appointment_status(request, pk):
+    appointment = selectors.appointment_get(user=request.user, pk=pk)
+    try:
+        services.appointment_set_status(
+            actor=request.user, appointment=appointment, status=request.POST.get("status", "")
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Marked {appointment.get_status_display().lower()}.")
+    next_url = request.POST.get("next", "")
+    if next_url.startswith("/") and not next_url.startswith("//"):
+        return redirect(next_url)
+    return redirect("patients:chart", pk=appointment.patient_id)

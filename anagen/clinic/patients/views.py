@@ -1,0 +1,82 @@
+import mimetypes
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from anagen.clinic.core.forms import add_service_errors
+
+from . import selectors, services
+from .forms import PatientForm, PatientSearchForm
+
+
+def patient_list(request):
+    form = PatientSearchForm(request.GET or None)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    patients = selectors.patient_search(user=request.user, query=query)
+    page = Paginator(patients, 25).get_page(request.GET.get("page"))
+    return render(request, "patients/list.html", {"form": form, "page": page, "query": query})
+
+
+def patient_create(request):
+    sites = selectors.sites_for(user=request.user)
+    form = PatientForm(request.POST or None, request.FILES or None, sites=sites)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = services.patient_create(
+                actor=request.user,
+                **dict(form.cleaned_data.items()),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Patient {patient.full_name} registered as {patient.mrn}.")
+            return redirect("patients:chart", pk=patient.pk)
+    return render(request, "patients/form.html", {"form": form, "title": "New patient"})
+
+
+def patient_edit(request, pk):
+    patient = selectors.patient_get(user=request.user, pk=pk)
+    sites = selectors.sites_for(user=request.user)
+    form = PatientForm(request.POST or None, request.FILES or None, instance=patient, sites=sites)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.patient_update(actor=request.user, patient=patient, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Patient details saved.")
+            return redirect("patients:chart", pk=patient.pk)
+    return render(
+        request, "patients/form.html", {"form": form, "patient": patient, "title": "Edit patient"}
+    )
+
+
+def patient_chart(request, pk):
+    from anagen.clinic.assessment.selectors import assessments_for
+    from anagen.clinic.intake.models import Appointment
+
+    patient = selectors.patient_get(user=request.user, pk=pk)
+    appointments = Appointment.objects.filter(patient=patient).select_related("clinician")
+    return render(
+        request,
+        "patients/chart.html",
+        {
+            "patient": patient,
+            "age": patient.age_on(timezone.localdate()),
+            "appointments": appointments,
+            "assessments": assessments_for(patient=patient),
+        },
+    )
+
+
+def patient_photo(request, pk):
+    """Serve the identity photo only to staff who may see this patient (never a public URL)."""
+    patient = selectors.patient_get(user=request.user, pk=pk)
+    if not patient.photo:
+        raise Http404("No photo")
+    content_type = mimetypes.guess_type(patient.photo.name)[0] or "application/octet-stream"
+    return FileResponse(patient.photo.open("rb"), content_type=content_type)

@@ -1,0 +1,149 @@
+"""Every clinic URL × every role: allowed pages answer, others are refused.
+
+The URL list is read from the resolver, not written here, so a new page is walked automatically;
+a page missing from ``roles.ACCESS`` fails ``test_every_clinic_url_has_a_rule``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from anagen.clinic.accounts.roles import ACCESS, GUARDED_NAMESPACES, PUBLIC, Role
+from anagen.clinic.assessment.services import assessment_record
+from anagen.clinic.intake.models import Appointment
+from anagen.clinic.intake.services import appointment_book, inquiry_submit
+
+
+def clinic_url_names() -> list[str]:
+    names = []
+
+    def walk(patterns, namespace=None):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, p.namespace or namespace)
+            elif isinstance(p, URLPattern) and p.name and namespace in GUARDED_NAMESPACES:
+                names.append(f"{namespace}:{p.name}")
+
+    walk(get_resolver().url_patterns)
+    return sorted(set(names))
+
+
+def test_every_clinic_url_has_a_rule():
+    missing = [n for n in clinic_url_names() if n not in ACCESS and n not in PUBLIC]
+    assert not missing, f"views without an access rule: {missing}"
+    stale = [n for n in ACCESS if n not in clinic_url_names()]
+    assert not stale, f"rules for views that no longer exist: {stale}"
+
+
+@pytest.fixture
+def objects(patient, physician, site, tomorrow_10):
+    inquiry = inquiry_submit(
+        full_name="Rhea Larkspur", phone="+44 7700 900123", preferred_site=site
+    )
+    appointment = appointment_book(
+        actor=physician,
+        patient=patient,
+        kind=Appointment.Kind.CONSULT,
+        starts_at=tomorrow_10,
+        clinician=physician,
+    )
+    assessment = assessment_record(
+        actor=physician, patient=patient, pattern="thinning", norwood="III"
+    )
+    return {
+        "patient": patient,
+        "inquiry": inquiry,
+        "appointment": appointment,
+        "assessment": assessment,
+    }
+
+
+def url_for(name: str, objects) -> str:
+    kwargs = {}
+    pattern_kwargs = {
+        "patients": {"pk": objects["patient"].pk},
+        "audit": {"pk": objects["patient"].pk},
+        "intake:inquiry": {"pk": objects["inquiry"].pk},
+        "intake:convert": {"pk": objects["inquiry"].pk},
+        "intake:appointment_status": {"pk": objects["appointment"].pk},
+        "intake:appointment_new": {"patient_pk": objects["patient"].pk},
+        "assessment:new": {"patient_pk": objects["patient"].pk},
+        "assessment": {"pk": objects["assessment"].pk},
+    }
+    for key in (name, name.split(":")[0]):
+        if key in pattern_kwargs:
+            kwargs = pattern_kwargs[key]
+            break
+    try:
+        return reverse(name)
+    except Exception:
+        return reverse(name, kwargs=kwargs)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", sorted(Role.values))
+def test_role_matrix_get(client, staff, objects, role):
+    client.force_login(staff[role])
+    for name in clinic_url_names():
+        if name in PUBLIC:
+            continue
+        response = client.get(url_for(name, objects))
+        if ACCESS[name].allows(role, "GET"):
+            assert response.status_code == 200, (name, role, response.status_code)
+        else:
+            assert response.status_code in (403, 405), (name, role, response.status_code)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", sorted(Role.values))
+def test_role_matrix_post_refused_without_write_right(client, staff, objects, role):
+    client.force_login(staff[role])
+    for name in clinic_url_names():
+        if name in PUBLIC or ACCESS[name].allows(role, "POST"):
+            continue
+        response = client.post(url_for(name, objects), {})
+        assert response.status_code in (403, 405), (name, role, response.status_code)
+
+
+@pytest.mark.django_db
+def test_anonymous_is_sent_to_login(client, objects):
+    for name in clinic_url_names():
+        url = url_for(name, objects)
+        response = client.get(url)
+        if name in PUBLIC:
+            assert response.status_code == 200, name
+        else:
+            assert response.status_code == 302, name
+            assert response["Location"].startswith(reverse("account_login")), name
+
+
+@pytest.mark.django_db
+def test_auditor_is_read_only_and_sees_audit(client, staff, objects):
+    client.force_login(staff[Role.AUDITOR])
+    assert client.get(reverse("audit:patient", args=[objects["patient"].pk])).status_code == 200
+    response = client.post(
+        reverse("patients:edit", args=[objects["patient"].pk]), {"given_name": "Changed"}
+    )
+    assert response.status_code == 403
+    objects["patient"].refresh_from_db()
+    assert objects["patient"].given_name == "Ada"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", sorted(Role.values))
+def test_staff_only_see_their_sites_patients(client, objects, other_site, role):
+    from tests.clinic.conftest import make_user
+
+    elsewhere = make_user(role, other_site)
+    client.force_login(elsewhere)
+    chart = client.get(reverse("patients:chart", args=[objects["patient"].pk]))
+    assert chart.status_code == (404 if ACCESS["patients:chart"].allows(role, "GET") else 403)
+    if not ACCESS["patients:list"].allows(role, "GET"):
+        return
+    listing = client.get(reverse("patients:list"))
+    assert objects["patient"].mrn not in listing.content.decode()
+    assert (
+        client.get(reverse("assessment:detail", args=[objects["assessment"].pk])).status_code == 404
+    )
+    assert client.get(reverse("intake:inquiry", args=[objects["inquiry"].pk])).status_code == 404

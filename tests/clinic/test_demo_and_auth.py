@@ -1,0 +1,98 @@
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+from django.urls import reverse
+
+from anagen.clinic.accounts.models import User
+from anagen.clinic.accounts.roles import Role
+from anagen.clinic.assessment.models import Assessment, EligibilityDecision
+from anagen.clinic.intake.models import Appointment, Inquiry
+from anagen.clinic.patients.models import Patient
+from tests.clinic.conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_clinic_loads_once_and_is_consistent():
+    call_command("load_demo", patients=40)
+    counts = (Patient.objects.count(), Appointment.objects.count(), Assessment.objects.count())
+    assert counts[0] >= 40 and counts[2] > 10
+    assert Inquiry.objects.filter(status="new").exists()
+    assert Inquiry.objects.filter(status="booked", patient__isnull=False).exists()
+    assert EligibilityDecision.objects.count() == counts[2]
+    assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
+    call_command("load_demo", patients=40)  # idempotent
+    assert (
+        Patient.objects.count(),
+        Appointment.objects.count(),
+        Assessment.objects.count(),
+    ) == counts
+    # No clinician is double-booked anywhere in the demo.
+    active = Appointment.objects.filter(status__in=Appointment.ACTIVE)
+    for a in active:
+        assert (
+            not active.filter(
+                clinician=a.clinician, starts_at__lt=a.ends_at, ends_at__gt=a.starts_at
+            )
+            .exclude(pk=a.pk)
+            .exists()
+        )
+
+
+def login(client, email, password=PASSWORD):
+    return client.post(reverse("account_login"), {"login": email, "password": password})
+
+
+def test_login_with_email(client, physician):
+    response = login(client, physician.email)
+    assert response.status_code == 302
+    assert client.get(reverse("core:home")).status_code == 200
+
+
+def test_failed_logins_lock_the_account(client, physician):
+    for _ in range(5):
+        login(client, physician.email, "wrong-password")
+    response = login(client, physician.email)  # right password, but locked out
+    assert response.status_code in (403, 429)
+    assert client.get(reverse("core:home")).status_code == 302
+
+
+def test_signup_is_closed(client):
+    response = client.post(
+        reverse("account_signup"),
+        {
+            "email": "intruder@example.test",
+            "password1": "Xy!9-long-pass",
+            "password2": "Xy!9-long-pass",
+        },
+    )
+    assert not User.objects.filter(email="intruder@example.test").exists()
+    assert response.status_code in (200, 302, 403)
+
+
+@override_settings(ANAGEN_REQUIRE_MFA=True)
+@pytest.mark.parametrize(
+    "role, must_enrol",
+    [
+        (Role.PHYSICIAN, True),
+        (Role.LAB_TECHNICIAN, True),
+        (Role.NURSE, False),
+        (Role.COORDINATOR, False),
+    ],
+)
+def test_mfa_required_for_physicians_and_lab_technicians(client, staff, role, must_enrol):
+    client.force_login(staff[role])
+    response = client.get(reverse("core:home"))
+    if must_enrol:
+        assert response.status_code == 302 and response["Location"] == reverse("mfa_activate_totp")
+    else:
+        assert response.status_code == 200
+
+
+@override_settings(ANAGEN_REQUIRE_MFA=True)
+def test_enrolled_physician_passes(client, physician):
+    from allauth.mfa.models import Authenticator
+
+    Authenticator.objects.create(user=physician, type=Authenticator.Type.TOTP, data={"secret": "x"})
+    client.force_login(physician)
+    assert client.get(reverse("core:home")).status_code == 200

@@ -42,7 +42,7 @@ def test_inquiry_to_assessment_with_eligibility(live_server, browser_page):
     page.goto(f"{base}/request/")
     page.get_by_label("Your name").fill("Jasper Thistlewood")
     page.get_by_label("Phone").fill("+44 7700 900555")
-    page.get_by_label("Clinic").select_option(label=site.name)
+    page.get_by_role("combobox", name="Clinic").select_option(label=site.name)
     page.get_by_label("I agree to be contacted").check()
     shot(page, "01-public-request")
     page.get_by_role("button", name="Request a call back").click()
@@ -54,7 +54,9 @@ def test_inquiry_to_assessment_with_eligibility(live_server, browser_page):
     page.get_by_role("link", name="Inquiries").click()
     shot(page, "02-call-back-queue")
     page.get_by_role("link", name="Jasper Thistlewood").click()
-    page.get_by_label("Call-back note").fill("Called back; wants a consultation next week.")
+    page.get_by_role("textbox", name="Call-back note").fill(
+        "Called back; wants a consultation next week."
+    )
     page.get_by_role("button", name="Save note").click()
     page.get_by_text("Note saved").wait_for()
     page.get_by_role("link", name="Convert to patient").click()
@@ -81,7 +83,7 @@ def test_inquiry_to_assessment_with_eligibility(live_server, browser_page):
     page.get_by_label("Norwood-Hamilton").select_option("III")
     page.get_by_label("Ferritin (µg/L)").fill("85")
     page.get_by_label("TSH (mIU/L)").fill("1.9")
-    page.get_by_label("Miniaturization").check()
+    page.get_by_label("Miniaturized hairs").check()
     shot(page, "05-assessment-form")
     page.get_by_role("button", name="Save and decide eligibility").click()
     page.get_by_text("Eligibility:").wait_for()

@@ -23,7 +23,7 @@ def other_site(db):
 
 
 def make_user(role: str, *sites: Site, email: str | None = None, **extra) -> User:
-    email = email or f"{role}-{'-'.join(s.code for s in sites) or 'none'}@example.test"
+    email = email or f"{role}-{'-'.join(s.code for s in sites) or 'none'}@example.test".lower()
     user = User.objects.create_user(
         username=email,
         email=email,

@@ -7,12 +7,14 @@ a page missing from ``roles.ACCESS`` fails ``test_every_clinic_url_has_a_rule``.
 from __future__ import annotations
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from anagen.clinic.accounts.roles import ACCESS, GUARDED_NAMESPACES, PUBLIC, Role
 from anagen.clinic.assessment.services import assessment_record
 from anagen.clinic.intake.models import Appointment
 from anagen.clinic.intake.services import appointment_book, inquiry_submit
+from tests.clinic.test_patients import _png
 
 
 def clinic_url_names() -> list[str]:
@@ -48,6 +50,7 @@ def objects(patient, physician, site, tomorrow_10):
         starts_at=tomorrow_10,
         clinician=physician,
     )
+    patient.photo.save("face.png", ContentFile(_png()), save=True)
     assessment = assessment_record(
         actor=physician, patient=patient, pattern="thinning", norwood="III"
     )
@@ -133,17 +136,28 @@ def test_auditor_is_read_only_and_sees_audit(client, staff, objects):
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", sorted(Role.values))
 def test_staff_only_see_their_sites_patients(client, objects, other_site, role):
+    """Staff of another site get 404 (not 403) for every record of this site's patient."""
     from tests.clinic.conftest import make_user
 
-    elsewhere = make_user(role, other_site)
-    client.force_login(elsewhere)
-    chart = client.get(reverse("patients:chart", args=[objects["patient"].pk]))
-    assert chart.status_code == (404 if ACCESS["patients:chart"].allows(role, "GET") else 403)
-    if not ACCESS["patients:list"].allows(role, "GET"):
-        return
-    listing = client.get(reverse("patients:list"))
-    assert objects["patient"].mrn not in listing.content.decode()
-    assert (
-        client.get(reverse("assessment:detail", args=[objects["assessment"].pk])).status_code == 404
-    )
-    assert client.get(reverse("intake:inquiry", args=[objects["inquiry"].pk])).status_code == 404
+    client.force_login(make_user(role, other_site))
+    for name in clinic_url_names():
+        url = url_for(name, objects)
+        if name in PUBLIC or url in {
+            reverse(n)
+            for n in (
+                "core:home",
+                "patients:list",
+                "patients:create",
+                "intake:inquiries",
+                "intake:day",
+            )
+        }:
+            continue
+        allowed = ACCESS[name].allows(role, "GET")
+        assert client.get(url).status_code == (404 if allowed else 403), (name, role)
+    if ACCESS["patients:list"].allows(role, "GET"):
+        listing = client.get(reverse("patients:list")).content.decode()
+        assert objects["patient"].mrn not in listing
+    if ACCESS["intake:day"].allows(role, "GET"):
+        day = client.get(reverse("intake:day"), {"day": objects["appointment"].starts_at.date()})
+        assert objects["patient"].full_name not in day.content.decode()

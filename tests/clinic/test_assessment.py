@@ -61,7 +61,7 @@ def test_override_needs_a_reason_and_keeps_engine_decision(physician, patient):
     "fields, message",
     [
         ({"ferritin": -4}, "negative"),
-        ({"tsh": 900}, "outside the physiologically possible"),
+        ({"tsh": 1500}, "outside the physiologically possible"),
         ({"onset_age_years": 90}, "after the patient's age"),
         ({"loss_duration_months": 900}, "longer than the patient has lived"),
         ({"basp": "Q9"}, "BASP"),

@@ -8,8 +8,8 @@ from anagen.clinic.patients.models import Patient
 from anagen.eligibility import vocab
 
 
-def _choices(codes) -> list[tuple[str, str]]:
-    return [(str(code), vocab.LABELS.get(code, str(code))) for code in codes]
+def _choices(codes, prefix: str = "") -> list[tuple[str, str]]:
+    return [(str(code), label) for code, label in vocab.choices(codes, prefix)]
 
 
 class Assessment(models.Model):
@@ -63,13 +63,17 @@ class Assessment(models.Model):
     )
     # Scales and examination
     norwood = models.CharField(
-        "Norwood-Hamilton", max_length=12, blank=True, choices=_choices(vocab.NORWOOD)
+        "Norwood-Hamilton", max_length=12, blank=True, choices=_choices(vocab.NORWOOD, "norwood")
     )
-    ludwig = models.CharField("Ludwig", max_length=4, blank=True, choices=_choices(vocab.LUDWIG))
+    ludwig = models.CharField(
+        "Ludwig", max_length=4, blank=True, choices=_choices(vocab.LUDWIG, "ludwig")
+    )
     sinclair = models.PositiveSmallIntegerField(
-        "Sinclair", null=True, blank=True, choices=[(s, str(s)) for s in vocab.SINCLAIR]
+        "Sinclair", null=True, blank=True, choices=vocab.choices(vocab.SINCLAIR, "sinclair")
     )
-    savin = models.CharField("Savin", max_length=12, blank=True, choices=_choices(vocab.SAVIN))
+    savin = models.CharField(
+        "Savin", max_length=12, blank=True, choices=_choices(vocab.SAVIN, "savin")
+    )
     basp = models.CharField("BASP code", max_length=16, blank=True)
     pull_test = models.CharField(max_length=12, choices=PullTest.choices, default=PullTest.NOT_DONE)
     trichoscopy_findings = models.JSONField(default=list, blank=True)

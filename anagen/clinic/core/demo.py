@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -208,10 +209,12 @@ def _assessment_fields(rng: random.Random, sex: str, age: int) -> dict:
         "drugs": [],
         "contraindications": [],
         "trichoscopy_findings": ["miniaturization", "hair_diameter_diversity"],
-        "ferritin": round(rng.uniform(20, 160), 1),
-        "tsh": round(rng.uniform(0.6, 3.8), 2),
-        "vitamin_d": round(rng.uniform(35, 110), 1),
-        "haemoglobin": round(rng.uniform(12.6, 16.5) if male else rng.uniform(11.6, 15.0), 1),
+        "ferritin": Decimal(f"{rng.uniform(20, 160):.1f}"),
+        "tsh": Decimal(f"{rng.uniform(0.6, 3.8):.2f}"),
+        "vitamin_d": Decimal(f"{rng.uniform(35, 110):.1f}"),
+        "haemoglobin": Decimal(
+            f"{rng.uniform(12.6, 16.5) if male else rng.uniform(11.6, 15.0):.1f}"
+        ),
     }
     if male:
         fields["norwood"] = {

@@ -7,3 +7,11 @@ register = template.Library()
 def fields_named(form, names: str):
     """The bound fields of ``form`` named in the comma-separated ``names``, in that order."""
     return [form[name] for name in names.split(",") if name in form.fields]
+
+
+@register.filter
+def vocab_label(code) -> str:
+    """The human label of a controlled-vocabulary code (e.g. ``miniaturization``)."""
+    from anagen.eligibility.vocab import LABELS
+
+    return LABELS.get(code, str(code).replace("_", " "))

@@ -14,3 +14,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="anagen-test-media-"))
 CELERY_TASK_ALWAYS_EAGER = not os.environ.get("CELERY_BROKER_URL")
 AXES_ENABLED = True
+
+# A file (not in-memory) SQLite test database, so that a real Celery worker started by the
+# Redis tests can open the same database as the test process.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-anagen.sqlite3")}  # noqa: F405

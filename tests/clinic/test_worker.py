@@ -35,9 +35,23 @@ def worker():
         "DJANGO_SETTINGS_MODULE": "anagen.clinic.settings.test",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "anagen.clinic", "worker", "--pool=solo",
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "WARNING"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "anagen.clinic",
+            "worker",
+            "--pool=solo",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "WARNING",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     client = Celery(broker=broker, backend=broker)
     yield client
@@ -47,7 +61,11 @@ def worker():
 
 def test_reminders_run_on_a_real_worker(worker, coordinator, physician, patient, tomorrow_10):
     appointment = appointment_book(
-        actor=coordinator, patient=patient, kind="consult", starts_at=tomorrow_10, clinician=physician
+        actor=coordinator,
+        patient=patient,
+        kind="consult",
+        starts_at=tomorrow_10,
+        clinician=physician,
     )
     deadline = time.monotonic() + 60
     result = worker.send_task("anagen.clinic.intake.tasks.send_appointment_reminders")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
 from django.db import models
 
 from .roles import Role
@@ -10,6 +11,12 @@ class Site(models.Model):
     """A clinic of the network. Every patient belongs to one; staff work at one or more."""
 
     code = models.CharField(max_length=8, unique=True, help_text="Short code, e.g. LDN")
+    facility_code = models.CharField(
+        max_length=5,
+        default="A9999",
+        validators=[RegexValidator(r"^[A-Z][0-9]{4}$", "One capital letter and four digits.")],
+        help_text="Facility code at the start of every donation identifier issued here.",
+    )
     name = models.CharField(max_length=120)
     address = models.TextField(blank=True)
     timezone = models.CharField(max_length=64, default="Europe/London")

@@ -30,7 +30,7 @@ def inquiry_submit(*, full_name: str, phone: str, preferred_site: Site, **fields
     inquiry = Inquiry(full_name=full_name, phone=phone, preferred_site=preferred_site, **fields)
     inquiry.full_clean()
     inquiry.save()
-    logger.info("inquiry received id=%s site=%s", inquiry.pk, preferred_site.code)
+    logger.debug("inquiry received id=%s site=%s", inquiry.pk, preferred_site.code)
     return inquiry
 
 

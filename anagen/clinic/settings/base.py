@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "anagen.clinic.patients",
     "anagen.clinic.intake",
     "anagen.clinic.assessment",
+    "anagen.clinic.treatment",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,55 @@
+"""Electronic signatures, bound to the exact version of the record they sign.
+
+A signature stores the signer's printed name, the time and the meaning of the signature
+(21 CFR Part 11 §11.50) together with a SHA-256 digest of the signed record's fields. When the
+record changes afterwards the digest no longer matches: the signature is shown as stale and the
+step that needed it must be signed again. Signatures are never edited or deleted.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+
+class Signature(models.Model):
+    class Meaning(models.TextChoices):
+        CONSENT = "consent", "Consent given by the patient"
+        WITNESS = "witness", "Witnessed the patient's consent"
+        AUTHOR = "author", "Author: recorded and confirms as correct"
+        RELEASE = "release", "Released: the product meets every release criterion"
+        VERIFY = "verify", "Second-person verification of identity"
+        ADMINISTER = "administer", "Administered to the patient"
+
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signer_name = models.CharField(max_length=200)
+    meaning = models.CharField(max_length=16, choices=Meaning.choices)
+    signed_at = models.DateTimeField(auto_now_add=True)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    record_digest = models.CharField(max_length=64)
+    record_version = models.PositiveBigIntegerField(
+        null=True, help_text="history_id of the record version that was signed"
+    )
+
+    class Meta:
+        ordering = ["signed_at"]
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.signer_name}: {self.get_meaning_display()} at {self.signed_at:%Y-%m-%d %H:%M}"
+        )
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Signatures are append-only and cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Signatures are append-only and cannot be deleted.")

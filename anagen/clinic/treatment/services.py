@@ -1,0 +1,758 @@
+"""Writes of the treatment pathway. Every rule that keeps the cells safe lives here.
+
+* no harvest without a valid consent for that plan;
+* a harvest issues the donation identifier (ISO 7064 MOD 37-2 checked) and its first product;
+* products move only along ``TRANSITIONS``; every move leaves a custody event and a history row;
+* release needs a lab technician's password-confirmed signature and every release gate;
+* administration needs the product identifier AND the patient's MRN, the product must be this
+  patient's own, released (or thawed after release), unexpired, never administered, and a second
+  member of staff must verify with their password.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from anagen.clinic.accounts.models import User
+from anagen.clinic.accounts.roles import Role
+from anagen.clinic.core.models import Signature
+from anagen.clinic.core.signatures import current_signature, signature_sign
+from anagen.clinic.patients.models import Patient
+from anagen.clinic.patients.selectors import require_site_access
+from anagen.identity import (
+    InvalidIdentifier,
+    make_donation_id,
+    make_product_id,
+    parse_donation_id,
+    parse_product_id,
+)
+
+from .models import (
+    MAX_CELLS_PER_POINT_WARNING,
+    CellProduct,
+    Consent,
+    ConsentText,
+    CustodyEvent,
+    DonationSequence,
+    Harvest,
+    InjectionZone,
+    ProtocolTemplate,
+    ScalpZone,
+    ScheduledVisit,
+    TreatmentPlan,
+    TreatmentSession,
+)
+
+S = CellProduct.Status
+TRANSITIONS: dict[str, set[str]] = {
+    S.IN_PROCESSING: {S.QUARANTINE, S.DISCARDED, S.EXPIRED},
+    S.QUARANTINE: {S.RELEASED, S.DISCARDED, S.EXPIRED},
+    S.RELEASED: {S.ADMINISTERED, S.STORED, S.DISCARDED, S.EXPIRED},
+    S.STORED: {S.THAWED, S.DISCARDED, S.EXPIRED},
+    S.THAWED: {S.ADMINISTERED, S.DISCARDED, S.EXPIRED},
+    S.ADMINISTERED: set(),
+    S.DISCARDED: set(),
+    S.EXPIRED: set(),
+}
+ADMINISTRABLE = (S.RELEASED, S.THAWED)
+CLINICIANS = (Role.PHYSICIAN, Role.NURSE)
+
+
+def _require(actor: User, roles, what: str) -> None:
+    if actor.role not in roles:
+        names = " or ".join(Role(r).label.lower() for r in roles)
+        raise PermissionDenied(f"Only a {names} may {what}.")
+
+
+# --- plan and consent -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def plan_create(
+    *, actor: User, patient: Patient, protocol: ProtocolTemplate, **overrides
+) -> TreatmentPlan:
+    """A treatment plan copied from the protocol template; fields may be adjusted per patient."""
+    _require(actor, (Role.PHYSICIAN,), "write a treatment plan")
+    require_site_access(user=actor, site_id=patient.site_id)
+    fields = {
+        name: getattr(protocol, name)
+        for name in (
+            "method",
+            "adjuncts",
+            "target_zones",
+            "planned_sessions",
+            "interval_weeks",
+            "follow_up_days",
+            "follow_up_window_days",
+            "planned_dose_cells",
+            "price_min",
+            "price_max",
+            "currency",
+        )
+    }
+    fields.update({k: v for k, v in overrides.items() if v not in (None, "")})
+    unknown_zones = set(fields["target_zones"]) - set(ScalpZone.values)
+    if unknown_zones or not fields["target_zones"]:
+        raise ValidationError({"target_zones": "Choose one or more scalp zones from the list."})
+    if fields["price_min"] > fields["price_max"]:
+        raise ValidationError({"price_max": "The upper price must not be below the lower."})
+    if len(fields["follow_up_days"]) != len(fields["follow_up_window_days"]):
+        raise ValidationError({"follow_up_days": "Give one window for each follow-up day."})
+    plan = TreatmentPlan(patient=patient, protocol=protocol, created_by=actor, **fields)
+    plan.full_clean()
+    plan.save()
+    return plan
+
+
+def valid_consent_for(plan: TreatmentPlan) -> Consent | None:
+    return plan.consents.filter(withdrawn_at__isnull=True).order_by("-signed_at").first()
+
+
+@transaction.atomic
+def consent_sign(
+    *,
+    actor: User,
+    plan: TreatmentPlan,
+    consent_text: ConsentText,
+    signer_name: str,
+    agrees: bool,
+) -> Consent:
+    """Record the patient's e-signature and keep a PDF of exactly what was signed."""
+    _require(actor, CLINICIANS, "witness a consent")
+    require_site_access(user=actor, site_id=plan.patient.site_id)
+    signer_name = (signer_name or "").strip()
+    if not agrees:
+        raise ValidationError({"agrees": "The patient must tick that they have read and agree."})
+    if signer_name.casefold() != plan.patient.full_name.casefold():
+        raise ValidationError(
+            {"signer_name": "Type the patient's full name exactly as registered to sign."}
+        )
+    if not consent_text.active:
+        raise ValidationError({"consent_text": "This consent version is no longer in use."})
+    if plan.status == TreatmentPlan.Status.CANCELLED:
+        raise ValidationError("The plan is cancelled.")
+    signed_at = timezone.now()
+    meaning = (
+        f"I, {signer_name}, have read consent version {consent_text.version}, understand that "
+        "this therapy is investigational, and agree to the treatment plan described."
+    )
+    html = render_to_string(
+        "treatment/consent_snapshot.html",
+        {
+            "plan": plan,
+            "patient": plan.patient,
+            "text": consent_text,
+            "paragraphs": [p.strip() for p in consent_text.body.split("\n\n") if p.strip()],
+            "signer_name": signer_name,
+            "signed_at": signed_at,
+            "meaning": meaning,
+            "witness": actor,
+            "clinic_name": settings.ANAGEN_CLINIC_NAME,
+        },
+    )
+    from weasyprint import HTML
+
+    pdf = HTML(string=html).write_pdf()
+    consent = Consent(
+        plan=plan,
+        consent_text=consent_text,
+        signer_name=signer_name,
+        meaning=meaning,
+        signed_at=signed_at,
+        witnessed_by=actor,
+        snapshot_sha256=hashlib.sha256(pdf).hexdigest(),
+    )
+    consent.snapshot_pdf.save(
+        f"consent-plan{plan.pk}-v{consent_text.version}.pdf", ContentFile(pdf), save=False
+    )
+    consent.save()
+    if plan.status == TreatmentPlan.Status.AWAITING_CONSENT:
+        plan.status = TreatmentPlan.Status.CONSENTED
+        plan.save(update_fields=["status"])
+    return consent
+
+
+@transaction.atomic
+def consent_withdraw(*, actor: User, consent: Consent, reason: str) -> Consent:
+    _require(actor, CLINICIANS, "record a withdrawal of consent")
+    require_site_access(user=actor, site_id=consent.plan.patient.site_id)
+    if not reason.strip():
+        raise ValidationError({"reason": "Record why consent was withdrawn."})
+    consent.withdrawn_at = timezone.now()
+    consent.withdrawal_reason = reason.strip()
+    consent.save(update_fields=["withdrawn_at", "withdrawal_reason"])
+    return consent
+
+
+# --- harvest and the chain of identity ---------------------------------------------------------
+
+
+def _next_donation_code(facility: str, year: int) -> str:
+    sequence, _ = DonationSequence.objects.select_for_update().get_or_create(
+        facility=facility, year=year % 100
+    )
+    sequence.last += 1
+    sequence.save(update_fields=["last"])
+    return make_donation_id(facility, year % 100, sequence.last).text
+
+
+@transaction.atomic
+def harvest_record(
+    *,
+    actor: User,
+    plan: TreatmentPlan,
+    performed_at: datetime,
+    site: str,
+    cannula_or_punch_mm: Decimal,
+    volume_ml: Decimal,
+    sterile_checklist: dict[str, bool],
+    anaesthesia: str = "Local, tumescent lidocaine",
+    notes: str = "",
+) -> Harvest:
+    """Record the harvest; it issues the donation identifier and the specimen (product 01)."""
+    _require(actor, (Role.PHYSICIAN,), "record a harvest")
+    patient = plan.patient
+    require_site_access(user=actor, site_id=patient.site_id)
+    if valid_consent_for(plan) is None:
+        raise ValidationError("No valid consent for this plan: the harvest cannot be recorded.")
+    if plan.status in (TreatmentPlan.Status.CANCELLED, TreatmentPlan.Status.COMPLETED):
+        raise ValidationError("The plan is closed.")
+    missing = [label for key, label in Harvest.STERILE_CHECKLIST if not sterile_checklist.get(key)]
+    if missing:
+        raise ValidationError({"sterile_checklist": "Not confirmed: " + "; ".join(missing) + "."})
+    if performed_at > timezone.now() + timedelta(minutes=5):
+        raise ValidationError({"performed_at": "The harvest cannot be in the future."})
+    code = _next_donation_code(patient.site.facility_code, timezone.localtime(performed_at).year)
+    harvest = Harvest(
+        plan=plan,
+        patient=patient,
+        performed_at=performed_at,
+        site=site,
+        anaesthesia=anaesthesia,
+        cannula_or_punch_mm=cannula_or_punch_mm,
+        volume_ml=volume_ml,
+        operator=actor,
+        sterile_checklist={k: bool(sterile_checklist.get(k)) for k, _ in Harvest.STERILE_CHECKLIST},
+        notes=notes,
+        donation_code=code,
+    )
+    harvest.full_clean(exclude=["donation_code"])
+    harvest.save()
+    _product_create(actor=actor, harvest=harvest, started_at=performed_at)
+    return harvest
+
+
+def _product_create(
+    *, actor: User, harvest: Harvest, started_at: datetime, parent=None
+) -> CellProduct:
+    number = (
+        harvest.products.order_by("-product_number")
+        .values_list("product_number", flat=True)
+        .first()
+        or 0
+    ) + 1
+    donation = parse_donation_id(harvest.donation_code)
+    product = CellProduct.objects.create(
+        harvest=harvest,
+        patient=harvest.patient,
+        parent=parent,
+        product_number=number,
+        product_code=make_product_id(donation, number).text,
+        method=harvest.plan.method,
+        processing_started_at=started_at,
+        expires_at=started_at + timedelta(hours=harvest.plan.protocol.shelf_life_hours_fresh),
+        qc_mycoplasma=(
+            CellProduct.QC.PENDING
+            if harvest.plan.method == "cultured_adsc"
+            else CellProduct.QC.NOT_REQUIRED
+        ),
+    )
+    CustodyEvent.objects.create(
+        product=product,
+        kind=CustodyEvent.Kind.CREATED,
+        actor=actor,
+        to_status=product.status,
+        location="Harvest room",
+        reason=f"Specimen from harvest {harvest.donation_code}",
+    )
+    return product
+
+
+# --- cell product ---------------------------------------------------------------------------
+
+
+def _transition(
+    *, actor: User, product: CellProduct, to: str, reason: str, location: str = ""
+) -> None:
+    if to not in TRANSITIONS[product.status]:
+        raise ValidationError(
+            f"A product that is {product.get_status_display().lower()} cannot become "
+            f"{CellProduct.Status(to).label.lower()}."
+        )
+    before = product.status
+    product.status = to
+    product._change_reason = reason[:100]
+    product.save()
+    CustodyEvent.objects.create(
+        product=product,
+        kind=CustodyEvent.Kind.STATUS,
+        actor=actor,
+        from_status=before,
+        to_status=to,
+        location=location or product.location,
+        reason=reason,
+    )
+
+
+def _lock(product: CellProduct) -> CellProduct:
+    return (
+        CellProduct.objects.select_for_update()
+        .select_related("patient", "harvest__plan")
+        .get(pk=product.pk)
+    )
+
+
+@transaction.atomic
+def product_record_results(*, actor: User, product: CellProduct, **results) -> CellProduct:
+    """Counts, viability, volume, QC and expiry from the lab; only before release."""
+    _require(actor, (Role.LAB_TECHNICIAN,), "record processing results")
+    product = _lock(product)
+    require_site_access(user=actor, site_id=product.patient.site_id)
+    if product.status not in (S.IN_PROCESSING, S.QUARANTINE):
+        raise ValidationError("Results can only change before release.")
+    allowed = {
+        "processing_ended_at",
+        "total_nucleated_cells",
+        "viable_fraction",
+        "viable_cells",
+        "volume_ml",
+        "qc_sterility",
+        "qc_endotoxin",
+        "qc_mycoplasma",
+        "expires_at",
+    }
+    unknown = set(results) - allowed
+    if unknown:
+        raise ValidationError(f"Unknown result fields: {sorted(unknown)}")
+    for name, value in results.items():
+        setattr(product, name, value)
+    if (
+        product.viable_cells is None
+        and product.total_nucleated_cells
+        and product.viable_fraction is not None
+    ):
+        product.viable_cells = int(product.total_nucleated_cells * product.viable_fraction)
+    if (
+        product.viable_cells is not None
+        and product.total_nucleated_cells is not None
+        and product.viable_cells > product.total_nucleated_cells
+    ):
+        raise ValidationError({"viable_cells": "Viable cells cannot exceed total nucleated cells."})
+    if product.processing_ended_at and product.processing_ended_at < product.processing_started_at:
+        raise ValidationError({"processing_ended_at": "Processing cannot end before it started."})
+    product.full_clean()
+    product.save()
+    CustodyEvent.objects.create(
+        product=product,
+        kind=CustodyEvent.Kind.RESULTS,
+        actor=actor,
+        to_status=product.status,
+        location=product.location,
+        reason="Processing results recorded",
+    )
+    if product.status == S.IN_PROCESSING and product.processing_ended_at:
+        _transition(actor=actor, product=product, to=S.QUARANTINE, reason="Processing finished")
+    return product
+
+
+def release_gates(
+    product: CellProduct, *, now: datetime | None = None
+) -> list[tuple[str, bool, str]]:
+    """Every release criterion as (name, passed, detail); release needs all of them."""
+    now = now or timezone.now()
+    plan = product.harvest.plan
+    minimum = plan.protocol.min_viable_fraction
+    qc = [product.qc_sterility, product.qc_endotoxin, product.qc_mycoplasma]
+    return [
+        ("processing finished", product.processing_ended_at is not None, "end time recorded"),
+        (
+            "viability",
+            product.viable_fraction is not None and product.viable_fraction >= minimum,
+            f"{product.viable_fraction or 0:.1%} (needs ≥ {minimum:.0%})",
+        ),
+        (
+            "dose",
+            (product.viable_cells or 0) >= plan.planned_dose_cells,
+            f"{product.viable_cells or 0:,} viable cells (plan needs {plan.planned_dose_cells:,})",
+        ),
+        (
+            "within expiry",
+            product.expires_at > now,
+            f"expires {timezone.localtime(product.expires_at):%d %b %Y %H:%M}",
+        ),
+        ("QC not failed", CellProduct.QC.FAIL not in qc, "sterility, endotoxin, mycoplasma"),
+        (
+            "mycoplasma tested (cultured)",
+            product.method != "cultured_adsc" or product.qc_mycoplasma == CellProduct.QC.PASS,
+            "required for culture-expanded products",
+        ),
+    ]
+
+
+@transaction.atomic
+def product_release(*, actor: User, product: CellProduct, password: str) -> CellProduct:
+    _require(actor, (Role.LAB_TECHNICIAN,), "release a cell product")
+    product = _lock(product)
+    require_site_access(user=actor, site_id=product.patient.site_id)
+    if product.status != S.QUARANTINE:
+        raise ValidationError("Only a product in quarantine can be released.")
+    failed = [f"{name} ({detail})" for name, ok, detail in release_gates(product) if not ok]
+    if failed:
+        raise ValidationError("Release refused: " + "; ".join(failed) + ".")
+    _transition(actor=actor, product=product, to=S.RELEASED, reason="Released: all gates passed")
+    signature_sign(
+        actor=actor, record=product, meaning=Signature.Meaning.RELEASE, password=password
+    )
+    return product
+
+
+@transaction.atomic
+def product_store(
+    *,
+    actor: User,
+    product: CellProduct,
+    freezer: str,
+    rack: str,
+    box: str,
+    position: str,
+    expires_at: datetime,
+) -> CellProduct:
+    """Cryopreserve a released product at a freezer position (the release signature carries over)."""
+    _require(actor, (Role.LAB_TECHNICIAN,), "store a cell product")
+    product = _lock(product)
+    require_site_access(user=actor, site_id=product.patient.site_id)
+    if not all(x.strip() for x in (freezer, rack, box, position)):
+        raise ValidationError("Give freezer, rack, box and position.")
+    if (
+        CellProduct.objects.filter(
+            freezer=freezer, rack=rack, box=box, position=position, status=S.STORED
+        )
+        .exclude(pk=product.pk)
+        .exists()
+    ):
+        raise ValidationError({"position": "That freezer position is occupied."})
+    _transition(actor=actor, product=product, to=S.STORED, reason="Cryopreserved")
+    product.storage = CellProduct.Storage.CRYO
+    product.freezer, product.rack, product.box, product.position = freezer, rack, box, position
+    product.expires_at = expires_at
+    product.save()
+    CustodyEvent.objects.create(
+        product=product,
+        kind=CustodyEvent.Kind.LOCATION,
+        actor=actor,
+        to_status=product.status,
+        location=product.location,
+        reason="Placed in storage",
+    )
+    return product
+
+
+@transaction.atomic
+def product_thaw(*, actor: User, product: CellProduct, use_within_hours: int = 4) -> CellProduct:
+    _require(actor, (Role.LAB_TECHNICIAN,), "thaw a cell product")
+    product = _lock(product)
+    require_site_access(user=actor, site_id=product.patient.site_id)
+    _transition(actor=actor, product=product, to=S.THAWED, reason="Thawed for administration")
+    product.expires_at = min(product.expires_at, timezone.now() + timedelta(hours=use_within_hours))
+    product.save()
+    return product
+
+
+@transaction.atomic
+def product_discard(*, actor: User, product: CellProduct, reason: str) -> CellProduct:
+    _require(actor, (Role.LAB_TECHNICIAN, Role.PHYSICIAN), "discard a cell product")
+    product = _lock(product)
+    require_site_access(user=actor, site_id=product.patient.site_id)
+    if not reason.strip():
+        raise ValidationError({"reason": "Record why the product is discarded."})
+    _transition(actor=actor, product=product, to=S.DISCARDED, reason=reason.strip())
+    return product
+
+
+def products_expire_due(*, actor: User, now: datetime | None = None) -> int:
+    """Mark every product past its expiry as expired (run by the lab or a periodic job)."""
+    now = now or timezone.now()
+    due = CellProduct.objects.filter(
+        expires_at__lte=now, status__in=[s for s, nxt in TRANSITIONS.items() if S.EXPIRED in nxt]
+    )
+    count = 0
+    for product in due:
+        with transaction.atomic():
+            _transition(actor=actor, product=_lock(product), to=S.EXPIRED, reason="Past expiry")
+        count += 1
+    return count
+
+
+def product_label_printed(*, actor: User, product: CellProduct) -> None:
+    CustodyEvent.objects.create(
+        product=product,
+        kind=CustodyEvent.Kind.LABEL,
+        actor=actor,
+        to_status=product.status,
+        location=product.location,
+        reason="Label printed",
+    )
+
+
+@transaction.atomic
+def product_handover(
+    *, actor: User, product: CellProduct, to_user: User, location: str, reason: str = ""
+) -> None:
+    require_site_access(user=actor, site_id=product.patient.site_id)
+    CustodyEvent.objects.create(
+        product=product,
+        kind=CustodyEvent.Kind.HANDOVER,
+        actor=actor,
+        to_status=product.status,
+        location=location,
+        reason=f"Handed to {to_user.display_name}. {reason}".strip(),
+    )
+
+
+# --- administration session ---------------------------------------------------------------
+
+
+class IdentityCheckFailed(ValidationError):
+    """The product and the patient in front of the clinician do not match."""
+
+
+def identity_check(
+    *, plan: TreatmentPlan, scanned_product_code: str, scanned_mrn: str, now: datetime
+) -> CellProduct:
+    """Resolve the scanned product and prove it may go into this patient now."""
+    try:
+        product_id = parse_product_id(scanned_product_code)
+    except InvalidIdentifier as exc:
+        raise IdentityCheckFailed(
+            {"scanned_product_code": f"Not a valid product identifier: {exc}"}
+        ) from None
+    product = (
+        CellProduct.objects.select_for_update()
+        .select_related("patient", "harvest__plan__protocol")
+        .filter(product_code=product_id.text)
+        .first()
+    )
+    if product is None:
+        raise IdentityCheckFailed(
+            {"scanned_product_code": "No product with this identifier exists."}
+        )
+    patient = plan.patient
+    if scanned_mrn.strip().upper() != patient.mrn:
+        raise IdentityCheckFailed({"scanned_mrn": "The MRN does not match this patient's chart."})
+    if product.patient_id != patient.pk or product.harvest.patient_id != patient.pk:
+        raise IdentityCheckFailed(
+            {"scanned_product_code": "STOP: this product belongs to another patient."}
+        )
+    if product.status == S.ADMINISTERED:
+        raise IdentityCheckFailed(
+            {"scanned_product_code": "This product has already been administered."}
+        )
+    if product.status not in ADMINISTRABLE:
+        raise IdentityCheckFailed(
+            {
+                "scanned_product_code": f"The product is {product.get_status_display().lower()}, not released."
+            }
+        )
+    if product.expires_at <= now:
+        raise IdentityCheckFailed({"scanned_product_code": "The product has expired."})
+    if current_signature(product, Signature.Meaning.RELEASE) is None:
+        raise IdentityCheckFailed(
+            {"scanned_product_code": "The release signature no longer matches the product record."}
+        )
+    return product
+
+
+@transaction.atomic
+def session_administer(
+    *,
+    actor: User,
+    plan: TreatmentPlan,
+    scanned_product_code: str,
+    scanned_mrn: str,
+    verifier: User,
+    verifier_password: str,
+    zones: list[dict],
+    started_at: datetime,
+    ended_at: datetime,
+    submission_token: str,
+    adjuncts: list[str] | None = None,
+    appointment=None,
+    notes: str = "",
+) -> TreatmentSession:
+    """Administer a product to its own patient after the two-person identity check."""
+    _require(actor, (Role.PHYSICIAN,), "administer cell products")
+    require_site_access(user=actor, site_id=plan.patient.site_id)
+    if not submission_token:
+        raise ValidationError("Missing submission token.")
+    if TreatmentSession.objects.filter(submission_token=submission_token).exists():
+        raise ValidationError(
+            "This session was already recorded (double submission); nothing changed."
+        )
+    if verifier.pk == actor.pk:
+        raise IdentityCheckFailed({"verifier": "A second person must verify: choose someone else."})
+    if verifier.role not in CLINICIANS or not verifier.is_active:
+        raise IdentityCheckFailed({"verifier": "The verifier must be a physician or nurse."})
+    if not verifier.check_password(verifier_password or ""):
+        raise IdentityCheckFailed({"verifier_password": "The verifier's password does not match."})
+    if ended_at <= started_at:
+        raise ValidationError({"ended_at": "The session must end after it starts."})
+    product = identity_check(
+        plan=plan,
+        scanned_product_code=scanned_product_code,
+        scanned_mrn=scanned_mrn,
+        now=timezone.now(),
+    )
+    if not zones:
+        raise ValidationError({"zones": "Record at least one injected zone."})
+    seen, rows = set(), []
+    total_volume, total_cells = Decimal(0), 0
+    for zone in zones:
+        if zone["zone"] not in ScalpZone.values or zone["zone"] in seen:
+            raise ValidationError({"zones": f"Unknown or repeated zone {zone['zone']!r}."})
+        seen.add(zone["zone"])
+        row = InjectionZone(
+            zone=zone["zone"],
+            points=zone["points"],
+            volume_per_point_ml=Decimal(str(zone["volume_per_point_ml"])),
+            cells_per_point=zone["cells_per_point"],
+        )
+        row.full_clean(exclude=["session"])
+        rows.append(row)
+        total_volume += row.points * row.volume_per_point_ml
+        total_cells += row.points * row.cells_per_point
+    if product.viable_cells is not None and total_cells > product.viable_cells:
+        raise ValidationError(
+            {
+                "zones": f"The map injects {total_cells:,} cells but the product holds {product.viable_cells:,}."
+            }
+        )
+    number = plan.sessions.count() + 1
+    try:
+        with transaction.atomic():
+            session = TreatmentSession.objects.create(
+                plan=plan,
+                patient=plan.patient,
+                product=product,
+                appointment=appointment,
+                session_number=number,
+                started_at=started_at,
+                ended_at=ended_at,
+                performed_by=actor,
+                verified_by=verifier,
+                scanned_product_code=scanned_product_code.strip(),
+                scanned_mrn=scanned_mrn.strip().upper(),
+                adjuncts=adjuncts or [],
+                total_volume_ml=total_volume,
+                total_cells=total_cells,
+                submission_token=submission_token,
+                notes=notes,
+            )
+    except IntegrityError:
+        raise ValidationError(
+            "This session or product was already recorded; nothing changed."
+        ) from None
+    for row in rows:
+        row.session = session
+        row.save()
+    signature_sign(
+        actor=verifier, record=session, meaning=Signature.Meaning.VERIFY, password=verifier_password
+    )
+    _transition(
+        actor=actor,
+        product=product,
+        to=S.ADMINISTERED,
+        reason=f"Administered to {plan.patient.mrn} in session {number}",
+        location="Session room",
+    )
+    if plan.status in (TreatmentPlan.Status.CONSENTED, TreatmentPlan.Status.AWAITING_CONSENT):
+        plan.status = TreatmentPlan.Status.IN_TREATMENT
+        plan.save(update_fields=["status"])
+    if number == 1:
+        visits_schedule(plan=plan, first_session_on=timezone.localtime(started_at).date())
+    ScheduledVisit.objects.filter(
+        plan=plan, kind=ScheduledVisit.Kind.REPEAT_SESSION, label=f"Session {number}"
+    ).update(completed=True)
+    return session
+
+
+def cells_per_point_warning(cells_per_point: int) -> str | None:
+    if cells_per_point > MAX_CELLS_PER_POINT_WARNING:
+        return f"{cells_per_point:,} cells per point is above the usual {MAX_CELLS_PER_POINT_WARNING:,}."
+    return None
+
+
+# --- follow-up schedule --------------------------------------------------------------------
+
+
+def visits_schedule(*, plan: TreatmentPlan, first_session_on: date) -> list[ScheduledVisit]:
+    """Repeat sessions every ``interval_weeks`` and follow-ups at the protocol's days (idempotent)."""
+    visits = []
+    for n in range(2, plan.planned_sessions + 1):
+        due = first_session_on + timedelta(weeks=plan.interval_weeks * (n - 1))
+        visits.append((ScheduledVisit.Kind.REPEAT_SESSION, f"Session {n}", due, 7))
+    for day, window in zip(plan.follow_up_days, plan.follow_up_window_days, strict=True):
+        visits.append(
+            (
+                ScheduledVisit.Kind.FOLLOW_UP,
+                f"Day {day}",
+                first_session_on + timedelta(days=day),
+                window,
+            )
+        )
+    created = []
+    for kind, label, due, window in visits:
+        visit, _ = ScheduledVisit.objects.get_or_create(
+            plan=plan,
+            kind=kind,
+            label=label,
+            defaults={
+                "patient": plan.patient,
+                "due_on": due,
+                "window_start": due - timedelta(days=window),
+                "window_end": due + timedelta(days=window),
+            },
+        )
+        created.append(visit)
+    return created
+
+
+# --- adverse events -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def adverse_event_report(*, actor: User, patient: Patient, **fields):
+    from .models import AdverseEvent
+
+    _require(actor, CLINICIANS, "report adverse events")
+    require_site_access(user=actor, site_id=patient.site_id)
+    event = AdverseEvent(patient=patient, reported_by=actor, **fields)
+    if event.session_id and event.session.patient_id != patient.pk:
+        raise ValidationError({"session": "That session belongs to another patient."})
+    if event.harvest_id and event.harvest.patient_id != patient.pk:
+        raise ValidationError({"harvest": "That harvest belongs to another patient."})
+    if event.onset_on > timezone.localdate():
+        raise ValidationError({"onset_on": "The onset cannot be in the future."})
+    if event.resolved_on and event.resolved_on < event.onset_on:
+        raise ValidationError({"resolved_on": "Resolution cannot come before onset."})
+    event.full_clean()
+    event.save()
+    return event

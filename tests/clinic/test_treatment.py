@@ -1,0 +1,299 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from anagen.clinic.accounts.roles import Role
+from anagen.clinic.core.signatures import current_signature
+from anagen.clinic.patients.services import patient_create
+from anagen.clinic.treatment import services
+from anagen.clinic.treatment.models import (
+    CellProduct,
+    CustodyEvent,
+    Harvest,
+    ScheduledVisit,
+    TreatmentSession,
+)
+from anagen.identity import parse_product_id
+
+from .conftest import PASSWORD
+from .treatment_helpers import administer, consented_plan, harvest, released_product
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def team(staff):
+    return staff[Role.PHYSICIAN], staff[Role.NURSE], staff[Role.LAB_TECHNICIAN]
+
+
+@pytest.fixture
+def plan(team, patient):
+    physician, nurse, _ = team
+    return consented_plan(physician, nurse, patient)
+
+
+def test_consent_snapshot_is_the_signed_pdf(plan):
+    consent = plan.consents.get()
+    data = consent.snapshot_pdf.read()
+    assert data.startswith(b"%PDF")
+    import hashlib
+
+    assert hashlib.sha256(data).hexdigest() == consent.snapshot_sha256
+    assert "investigational" in consent.consent_text.body.lower()
+    plan.refresh_from_db()
+    assert plan.status == "consented"
+
+
+def test_consent_requires_the_patients_own_name(team, patient):
+    physician, nurse, _ = team
+    from anagen.clinic.treatment.defaults import ensure_defaults
+
+    protocol, text = ensure_defaults()
+    plan = services.plan_create(actor=physician, patient=patient, protocol=protocol)
+    with pytest.raises(ValidationError, match="full name"):
+        services.consent_sign(
+            actor=nurse, plan=plan, consent_text=text, signer_name="Someone Else", agrees=True
+        )
+    assert not plan.consents.exists()
+
+
+def test_no_harvest_without_valid_consent(team, plan):
+    physician, nurse, _ = team
+    services.consent_withdraw(actor=nurse, consent=plan.consents.get(), reason="Changed mind")
+    with pytest.raises(ValidationError, match="No valid consent"):
+        harvest(physician, plan)
+    assert not Harvest.objects.exists()
+
+
+def test_harvest_issues_checked_donation_identifier_and_specimen(team, plan):
+    physician, _, _ = team
+    first, second = harvest(physician, plan), harvest(physician, plan)
+    assert first.donation_code != second.donation_code
+    product = first.products.get()
+    parsed = parse_product_id(product.product_code)  # raises if the check character is wrong
+    assert parsed.donation.text == first.donation_code
+    assert product.status == "in_processing" and product.patient == plan.patient
+    assert product.custody.get().kind == "created"
+
+
+def test_sterile_checklist_must_be_complete(team, plan):
+    physician, _, _ = team
+    with pytest.raises(ValidationError, match="Not confirmed"):
+        harvest(physician, plan, sterile_checklist={"skin_prep": True})
+    assert not Harvest.objects.exists()
+
+
+def test_release_gates_refuse_low_viability(team, plan):
+    physician, _, lab = team
+    product = harvest(physician, plan).products.get()
+    services.product_record_results(
+        actor=lab,
+        product=product,
+        processing_ended_at=timezone.now(),
+        total_nucleated_cells=10_000_000,
+        viable_fraction=Decimal("0.55"),
+        volume_ml=Decimal("4"),
+    )
+    with pytest.raises(ValidationError, match="viability"):
+        services.product_release(actor=lab, product=product, password=PASSWORD)
+    product.refresh_from_db()
+    assert product.status == "quarantine"
+
+
+def test_release_needs_lab_technician_and_password(team, plan):
+    physician, _, lab = team
+    product = harvest(physician, plan).products.get()
+    services.product_record_results(
+        actor=lab,
+        product=product,
+        processing_ended_at=timezone.now(),
+        total_nucleated_cells=10_000_000,
+        viable_fraction=Decimal("0.9"),
+        volume_ml=Decimal("4"),
+    )
+    with pytest.raises(PermissionDenied):
+        services.product_release(actor=physician, product=product, password=PASSWORD)
+    with pytest.raises(PermissionDenied, match="password"):
+        services.product_release(actor=lab, product=product, password="wrong")
+    product.refresh_from_db()
+    assert product.status == "quarantine"
+
+
+def test_full_path_to_administration_and_schedule(team, plan):
+    physician, nurse, lab = team
+    product = released_product(physician, lab, plan)
+    assert current_signature(product, "release") is not None
+    session = administer(physician, nurse, plan, product)
+    product.refresh_from_db()
+    assert product.status == "administered"
+    assert session.total_cells == 4_000_000 and session.total_volume_ml == Decimal("2.000")
+    kinds = list(product.custody.values_list("kind", "to_status"))
+    assert kinds[0] == ("created", "in_processing") and kinds[-1] == ("status", "administered")
+    visits = ScheduledVisit.objects.filter(plan=plan)
+    assert sorted(v.label for v in visits if v.kind == "follow_up") == sorted(
+        f"Day {d}" for d in (14, 30, 60, 90, 180, 365)
+    )
+    assert [v.label for v in visits if v.kind == "repeat_session"] == ["Session 2", "Session 3"]
+    day14 = visits.get(label="Day 14")
+    assert day14.due_on == timezone.localtime(session.started_at).date() + timedelta(days=14)
+
+
+def test_wrong_check_character_is_refused(team, plan):
+    physician, nurse, lab = team
+    product = released_product(physician, lab, plan)
+    code = product.product_code
+    wrong = code[:13] + ("A" if code[13] != "A" else "B") + code[14:]
+    with pytest.raises(ValidationError, match="check character"):
+        administer(physician, nurse, plan, product, scanned_product_code=wrong)
+    product.refresh_from_db()
+    assert product.status == "released" and not TreatmentSession.objects.exists()
+
+
+def test_another_patients_product_is_refused(team, plan, site, coordinator):
+    physician, nurse, lab = team
+    from datetime import date
+
+    other = patient_create(
+        actor=coordinator,
+        site=site,
+        given_name="Bo",
+        family_name="Rook",
+        date_of_birth=date(1970, 1, 1),
+        sex="male",
+    )
+    other_plan = consented_plan(physician, nurse, other)
+    theirs = released_product(physician, lab, other_plan)
+    with pytest.raises(ValidationError, match="another patient"):
+        administer(physician, nurse, plan, theirs)
+    with pytest.raises(ValidationError, match="MRN does not match"):
+        administer(physician, nurse, plan, theirs, scanned_mrn=other.mrn)
+    theirs.refresh_from_db()
+    assert theirs.status == "released" and not TreatmentSession.objects.exists()
+
+
+def test_expired_product_is_refused(team, plan):
+    physician, nurse, lab = team
+    product = released_product(physician, lab, plan)
+    CellProduct.objects.filter(pk=product.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    with pytest.raises(ValidationError, match="expired"):
+        administer(physician, nurse, plan, product)
+    assert services.products_expire_due(actor=lab) == 1
+    product.refresh_from_db()
+    assert product.status == "expired"
+
+
+def test_double_submission_is_refused(team, plan):
+    physician, nurse, lab = team
+    product = released_product(physician, lab, plan)
+    session = administer(physician, nurse, plan, product, submission_token="tok-1")
+    with pytest.raises(ValidationError, match="already"):
+        administer(physician, nurse, plan, product, submission_token="tok-1")
+    with pytest.raises(ValidationError, match="already been administered"):
+        administer(physician, nurse, plan, product, submission_token="tok-2")
+    assert TreatmentSession.objects.get() == session
+    assert product.custody.filter(to_status="administered").count() == 1
+
+
+def test_two_person_check(team, plan):
+    physician, nurse, lab = team
+    product = released_product(physician, lab, plan)
+    with pytest.raises(ValidationError, match="second person"):
+        administer(physician, nurse, plan, product, verifier=physician)
+    with pytest.raises(ValidationError, match="password"):
+        administer(physician, nurse, plan, product, verifier_password="nope")
+    with pytest.raises(ValidationError, match="physician or nurse"):
+        administer(physician, nurse, plan, product, verifier=lab)
+    product.refresh_from_db()
+    assert product.status == "released"
+
+
+def test_editing_a_released_product_invalidates_its_signature(team, plan):
+    physician, nurse, lab = team
+    product = released_product(physician, lab, plan)
+    CellProduct.objects.filter(pk=product.pk).update(viable_cells=9_999_999)
+    product.refresh_from_db()
+    assert current_signature(product, "release") is None
+    with pytest.raises(ValidationError, match="release signature"):
+        administer(physician, nurse, plan, product)
+
+
+def test_custody_events_are_append_only(team, plan):
+    physician, _, _ = team
+    event = harvest(physician, plan).products.get().custody.get()
+    event.reason = "tampered"
+    with pytest.raises(ValueError, match="append-only"):
+        event.save()
+    with pytest.raises(ValueError, match="append-only"):
+        event.delete()
+    assert CustodyEvent.objects.get().reason.startswith("Specimen")
+
+
+def test_cryo_store_and_thaw_then_administer(team, plan):
+    physician, nurse, lab = team
+    product = released_product(physician, lab, plan)
+    services.product_store(
+        actor=lab,
+        product=product,
+        freezer="LN2-1",
+        rack="A",
+        box="3",
+        position="7",
+        expires_at=timezone.now() + timedelta(days=365),
+    )
+    product.refresh_from_db()
+    assert product.status == "stored" and "LN2-1" in product.location
+    services.product_thaw(actor=lab, product=product)
+    product.refresh_from_db()
+    assert product.expires_at <= timezone.now() + timedelta(hours=4)
+    administer(physician, nurse, plan, product)
+    product.refresh_from_db()
+    assert list(product.custody.filter(kind="status").values_list("to_status", flat=True)) == [
+        "quarantine",
+        "released",
+        "stored",
+        "thawed",
+        "administered",
+    ]
+
+
+def test_adverse_event_validation(team, plan, patient):
+    physician, nurse, lab = team
+    session = administer(physician, nurse, plan, released_product(physician, lab, plan))
+    event = services.adverse_event_report(
+        actor=nurse,
+        patient=patient,
+        session=session,
+        type="bruising",
+        site="injection",
+        grade=1,
+        onset_on=timezone.localdate(),
+        relatedness="definite",
+        action_taken="Cold pack",
+    )
+    assert event.pk
+    with pytest.raises(ValidationError, match="before onset"):
+        services.adverse_event_report(
+            actor=nurse,
+            patient=patient,
+            type="pain",
+            site="harvest",
+            grade=2,
+            onset_on=timezone.localdate(),
+            resolved_on=timezone.localdate() - timedelta(days=2),
+            relatedness="probable",
+        )
+    with pytest.raises(ValidationError):
+        services.adverse_event_report(
+            actor=nurse,
+            patient=patient,
+            type="pain",
+            site="harvest",
+            grade=7,
+            onset_on=timezone.localdate(),
+            relatedness="probable",
+        )

@@ -1,0 +1,76 @@
+"""Builders for the treatment pathway, shared by the treatment tests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from anagen.clinic.treatment import services
+from anagen.clinic.treatment.defaults import ensure_defaults
+from anagen.clinic.treatment.models import Harvest
+
+from .conftest import PASSWORD
+
+CHECKLIST = {key: True for key, _ in Harvest.STERILE_CHECKLIST}
+
+
+def consented_plan(physician, nurse, patient):
+    protocol, text = ensure_defaults()
+    plan = services.plan_create(actor=physician, patient=patient, protocol=protocol)
+    services.consent_sign(
+        actor=nurse, plan=plan, consent_text=text, signer_name=patient.full_name, agrees=True
+    )
+    return plan
+
+
+def harvest(physician, plan, **overrides):
+    fields = {
+        "performed_at": timezone.now() - timedelta(hours=2),
+        "site": "periumbilical",
+        "cannula_or_punch_mm": Decimal("2.0"),
+        "volume_ml": Decimal("20"),
+        "sterile_checklist": CHECKLIST,
+    }
+    fields.update(overrides)
+    return services.harvest_record(actor=physician, plan=plan, **fields)
+
+
+def released_product(physician, lab, plan, *, cells=8_000_000, viability="0.85"):
+    product = harvest(physician, plan).products.get()
+    services.product_record_results(
+        actor=lab,
+        product=product,
+        processing_ended_at=timezone.now() - timedelta(minutes=30),
+        total_nucleated_cells=int(cells / float(viability)) + 1,
+        viable_fraction=Decimal(viability),
+        viable_cells=cells,
+        volume_ml=Decimal("4"),
+        qc_sterility="pending",
+        qc_endotoxin="pass",
+    )
+    return services.product_release(actor=lab, product=product, password=PASSWORD)
+
+
+def administer(physician, nurse, plan, product, **overrides):
+    fields = {
+        "scanned_product_code": product.product_code,
+        "scanned_mrn": plan.patient.mrn,
+        "verifier": nurse,
+        "verifier_password": PASSWORD,
+        "zones": [
+            {
+                "zone": "vertex",
+                "points": 40,
+                "volume_per_point_ml": "0.05",
+                "cells_per_point": 100_000,
+            }
+        ],
+        "started_at": timezone.now() - timedelta(minutes=70),
+        "ended_at": timezone.now(),
+        "submission_token": uuid.uuid4().hex,
+    }
+    fields.update(overrides)
+    return services.session_administer(actor=physician, plan=plan, **fields)

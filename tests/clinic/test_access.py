@@ -15,6 +15,7 @@ from anagen.clinic.assessment.services import assessment_record
 from anagen.clinic.intake.models import Appointment
 from anagen.clinic.intake.services import appointment_book, inquiry_submit
 from tests.clinic.test_patients import _png
+from tests.clinic.treatment_helpers import administer, consented_plan, released_product
 
 
 def clinic_url_names() -> list[str]:
@@ -39,7 +40,7 @@ def test_every_clinic_url_has_a_rule():
 
 
 @pytest.fixture
-def objects(patient, physician, site, tomorrow_10):
+def objects(patient, physician, staff, site, tomorrow_10):
     inquiry = inquiry_submit(
         full_name="Rhea Larkspur", phone="+44 7700 900123", preferred_site=site
     )
@@ -54,11 +55,18 @@ def objects(patient, physician, site, tomorrow_10):
     assessment = assessment_record(
         actor=physician, patient=patient, pattern="thinning", norwood="III"
     )
+    plan = consented_plan(physician, staff[Role.NURSE], patient)
+    product = released_product(physician, staff[Role.LAB_TECHNICIAN], plan)
+    session = administer(physician, staff[Role.NURSE], plan, product)
     return {
         "patient": patient,
         "inquiry": inquiry,
         "appointment": appointment,
         "assessment": assessment,
+        "plan": plan,
+        "consent": plan.consents.get(),
+        "product": product,
+        "session": session,
     }
 
 
@@ -73,6 +81,17 @@ def url_for(name: str, objects) -> str:
         "intake:appointment_new": {"patient_pk": objects["patient"].pk},
         "assessment:new": {"patient_pk": objects["patient"].pk},
         "assessment": {"pk": objects["assessment"].pk},
+        "treatment:plan_new": {"patient_pk": objects["patient"].pk},
+        "treatment:adverse_event_new": {"patient_pk": objects["patient"].pk},
+        "treatment:plan": {"pk": objects["plan"].pk},
+        "treatment:consent_sign": {"pk": objects["plan"].pk},
+        "treatment:harvest_new": {"pk": objects["plan"].pk},
+        "treatment:session_new": {"pk": objects["plan"].pk},
+        "treatment:consent_pdf": {"pk": objects["consent"].pk},
+        "treatment:consent_withdraw": {"pk": objects["consent"].pk},
+        "treatment:session": {"pk": objects["session"].pk},
+        "treatment:aftercare_pdf": {"pk": objects["session"].pk},
+        "treatment": {"pk": objects["product"].pk},  # product pages and labels
     }
     for key in (name, name.split(":")[0]):
         if key in pattern_kwargs:
@@ -150,6 +169,8 @@ def test_staff_only_see_their_sites_patients(client, objects, other_site, role):
                 "patients:create",
                 "intake:inquiries",
                 "intake:day",
+                "treatment:lab_bench",
+                "treatment:follow_ups",
             )
         }:
             continue
@@ -158,6 +179,9 @@ def test_staff_only_see_their_sites_patients(client, objects, other_site, role):
     if ACCESS["patients:list"].allows(role, "GET"):
         listing = client.get(reverse("patients:list")).content.decode()
         assert objects["patient"].mrn not in listing
+    if ACCESS["treatment:lab_bench"].allows(role, "GET"):
+        bench = client.get(reverse("treatment:lab_bench")).content.decode()
+        assert objects["patient"].mrn not in bench
     if ACCESS["intake:day"].allows(role, "GET"):
         day = client.get(reverse("intake:day"), {"day": objects["appointment"].starts_at.date()})
         assert objects["patient"].full_name not in day.content.decode()

@@ -76,17 +76,26 @@ class ChainOfIdentity(RuleBasedStateMachine):
         products = list(CellProduct.objects.order_by("pk"))
         return products[i % len(products)] if products else None
 
-    @rule(i=st.integers(0, 50), viability=st.sampled_from(["0.55", "0.72", "0.9"]),
-          cells=st.sampled_from([1_000_000, 6_000_000, 9_000_000]), sterile=st.sampled_from(["pass", "fail", "pending"]))
+    @rule(
+        i=st.integers(0, 50),
+        viability=st.sampled_from(["0.55", "0.72", "0.9"]),
+        cells=st.sampled_from([1_000_000, 6_000_000, 9_000_000]),
+        sterile=st.sampled_from(["pass", "fail", "pending"]),
+    )
     def record_results(self, i, viability, cells, sterile):
         product = self._product(i)
         if product is None:
             return
         try:
             services.product_record_results(
-                actor=self.world["lab"], product=product, processing_ended_at=timezone.now(),
-                total_nucleated_cells=cells * 2, viable_fraction=Decimal(viability),
-                viable_cells=cells, volume_ml=Decimal("4"), qc_sterility=sterile,
+                actor=self.world["lab"],
+                product=product,
+                processing_ended_at=timezone.now(),
+                total_nucleated_cells=cells * 2,
+                viable_fraction=Decimal(viability),
+                viable_cells=cells,
+                volume_ml=Decimal("4"),
+                qc_sterility=sterile,
                 qc_endotoxin="pass",
             )
         except REFUSALS:
@@ -103,7 +112,9 @@ class ChainOfIdentity(RuleBasedStateMachine):
         product = self._product(i)
         if product is not None:
             try:
-                services.product_release(actor=self.world["lab"], product=product, password=PASSWORD)
+                services.product_release(
+                    actor=self.world["lab"], product=product, password=PASSWORD
+                )
             except REFUSALS:
                 pass
 
@@ -113,8 +124,13 @@ class ChainOfIdentity(RuleBasedStateMachine):
         if product is not None:
             try:
                 services.product_store(
-                    actor=self.world["lab"], product=product, freezer="LN2", rack="A", box="1",
-                    position=str(slot), expires_at=timezone.now() + timedelta(days=300),
+                    actor=self.world["lab"],
+                    product=product,
+                    freezer="LN2",
+                    rack="A",
+                    box="1",
+                    position=str(slot),
+                    expires_at=timezone.now() + timedelta(days=300),
                 )
             except REFUSALS:
                 pass
@@ -133,7 +149,9 @@ class ChainOfIdentity(RuleBasedStateMachine):
         product = self._product(i)
         if product is not None:
             try:
-                services.product_discard(actor=self.world["lab"], product=product, reason="Test discard")
+                services.product_discard(
+                    actor=self.world["lab"], product=product, reason="Test discard"
+                )
             except REFUSALS:
                 pass
 
@@ -142,28 +160,49 @@ class ChainOfIdentity(RuleBasedStateMachine):
         """The product's expiry passes; the sweep marks what is due as expired."""
         product = self._product(i)
         if product is not None and product.status not in (S.ADMINISTERED, S.DISCARDED, S.EXPIRED):
-            CellProduct.objects.filter(pk=product.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+            CellProduct.objects.filter(pk=product.pk).update(
+                expires_at=timezone.now() - timedelta(seconds=1)
+            )
             if i % 2:
                 services.products_expire_due(actor=self.world["lab"])
 
-    @rule(i=st.integers(0, 50), p=st.sampled_from(["own", "own", 0, 1, 2]),
-          mrn_of=st.sampled_from(["plan", "plan", "plan", "product", "other"]),
-          code=st.sampled_from(["right", "right", "right", "wrong_check", "garbage"]),
-          verifier=st.sampled_from(["nurse", "nurse", "nurse", "self", "lab"]),
-          replay=st.sampled_from([False, False, False, True]))
+    @rule(
+        i=st.integers(0, 50),
+        p=st.sampled_from(["own", "own", 0, 1, 2]),
+        mrn_of=st.sampled_from(["plan", "plan", "plan", "product", "other"]),
+        code=st.sampled_from(["right", "right", "right", "wrong_check", "garbage"]),
+        verifier=st.sampled_from(["nurse", "nurse", "nurse", "self", "lab"]),
+        replay=st.sampled_from([False, False, False, True]),
+    )
     def administer(self, i, p, mrn_of, code, verifier, replay):
         product = self._product(i)
         if product is None:
             return
         plan = product.harvest.plan if p == "own" else self.world["plans"][p]
-        mrn = {"plan": plan.patient.mrn, "product": product.patient.mrn, "other": "AN9999999"}[mrn_of]
-        scanned = {"right": product.product_code, "wrong_check": _wrong_check(product.product_code),
-                   "garbage": "NOT-A-CODE"}[code]
-        who = {"nurse": self.world["nurse"], "self": self.world["physician"], "lab": self.world["lab"]}[verifier]
+        mrn = {"plan": plan.patient.mrn, "product": product.patient.mrn, "other": "AN9999999"}[
+            mrn_of
+        ]
+        scanned = {
+            "right": product.product_code,
+            "wrong_check": _wrong_check(product.product_code),
+            "garbage": "NOT-A-CODE",
+        }[code]
+        who = {
+            "nurse": self.world["nurse"],
+            "self": self.world["physician"],
+            "lab": self.world["lab"],
+        }[verifier]
         token = self.tokens[-1] if replay and self.tokens else f"tok-{len(self.tokens)}"
         try:
-            administer(self.world["physician"], who, plan, product, scanned_product_code=scanned,
-                       scanned_mrn=mrn, submission_token=token)
+            administer(
+                self.world["physician"],
+                who,
+                plan,
+                product,
+                scanned_product_code=scanned,
+                scanned_mrn=mrn,
+                submission_token=token,
+            )
         except REFUSALS as exc:
             if os.environ.get("DEBUG_SM"):
                 print("refused:", exc)
@@ -191,7 +230,10 @@ class ChainOfIdentity(RuleBasedStateMachine):
     def every_status_change_has_custody_and_history(self):
         for product in CellProduct.objects.all():
             custody = [S.IN_PROCESSING] + [
-                e.to_status for e in CustodyEvent.objects.filter(product=product, kind="status").order_by("at", "pk")
+                e.to_status
+                for e in CustodyEvent.objects.filter(product=product, kind="status").order_by(
+                    "at", "pk"
+                )
             ]
             history = []
             for row in product.history.order_by("history_date", "history_id"):
@@ -208,14 +250,23 @@ def test_chain_of_identity_holds_for_random_operation_sequences(staff, site, coo
     physician, nurse, lab = staff[Role.PHYSICIAN], staff[Role.NURSE], staff[Role.LAB_TECHNICIAN]
     plans = []
     for n, (given, family) in enumerate([("Ada", "Quill"), ("Bo", "Rook"), ("Cy", "Wren")]):
-        patient = patient_create(actor=coordinator, site=site, given_name=given, family_name=family,
-                                 date_of_birth=date(1980 + n, 1, 1), sex="male")
+        patient = patient_create(
+            actor=coordinator,
+            site=site,
+            given_name=given,
+            family_name=family,
+            date_of_birth=date(1980 + n, 1, 1),
+            sex="male",
+        )
         plans.append(consented_plan(physician, nurse, patient))
     ChainOfIdentity.world = {"physician": physician, "nurse": nurse, "lab": lab, "plans": plans}
     run_state_machine_as_test(
         ChainOfIdentity,
         settings=settings(
-            max_examples=EXAMPLES, stateful_step_count=15, deadline=None, database=None,
+            max_examples=EXAMPLES,
+            stateful_step_count=15,
+            deadline=None,
+            database=None,
             suppress_health_check=list(HealthCheck),
         ),
     )

@@ -21,6 +21,17 @@ def test_demo_clinic_loads_once_and_is_consistent():
     assert Inquiry.objects.filter(status="booked", patient__isnull=False).exists()
     assert EligibilityDecision.objects.count() == counts[2]
     assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
+    # Treatment records are consistent with each other.
+    from anagen.clinic.treatment.models import CellProduct, ScheduledVisit, TreatmentSession
+
+    sessions = TreatmentSession.objects.select_related("product", "plan")
+    assert sessions.exists()
+    for session in sessions:
+        assert session.product.patient_id == session.patient_id == session.plan.patient_id
+        assert session.product.status == "administered"
+        assert session.plan.consents.filter(withdrawn_at__isnull=True).exists()
+    assert not CellProduct.objects.filter(status="administered", session__isnull=True).exists()
+    assert ScheduledVisit.objects.filter(kind="follow_up").exists()
     call_command("load_demo", patients=40)  # idempotent
     assert (
         Patient.objects.count(),

@@ -68,7 +68,53 @@ def patient_audit_trail(*, patient: Patient) -> list[AuditEntry]:
                     reason=row.history_change_reason or "",
                 )
             )
+    entries.extend(_custody_and_signatures(patient))
     entries.sort(key=lambda e: e.when, reverse=True)
+    return entries
+
+
+def _custody_and_signatures(patient: Patient) -> list[AuditEntry]:
+    """Append-only custody events and e-signatures about this patient's records."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from anagen.clinic.core.models import Signature
+    from anagen.clinic.treatment.models import CellProduct, CustodyEvent, TreatmentSession
+
+    entries = [
+        AuditEntry(
+            when=event.at,
+            who=event.actor.display_name,
+            action=f"custody: {event.get_kind_display().lower()}",
+            record=f"Cell product {event.product.product_code}",
+            changes=(("status", event.from_status or "—", event.to_status),)
+            if event.from_status
+            else (),
+            reason=" · ".join(x for x in (event.location, event.reason) if x),
+        )
+        for event in CustodyEvent.objects.filter(product__patient=patient).select_related(
+            "actor", "product"
+        )
+    ]
+    signed = {
+        ContentType.objects.get_for_model(CellProduct): CellProduct.objects.filter(patient=patient),
+        ContentType.objects.get_for_model(TreatmentSession): TreatmentSession.objects.filter(
+            patient=patient
+        ),
+    }
+    for content_type, records in signed.items():
+        for signature in Signature.objects.filter(
+            content_type=content_type, object_id__in=records.values("pk")
+        ):
+            entries.append(
+                AuditEntry(
+                    when=signature.signed_at,
+                    who=signature.signer_name,
+                    action=f"e-signature: {signature.get_meaning_display()}",
+                    record=f"{content_type.name.capitalize()} #{signature.object_id}",
+                    changes=(),
+                    reason=f"record version {signature.record_version}, digest {signature.record_digest[:12]}…",
+                )
+            )
     return entries
 
 

@@ -8,9 +8,11 @@ idempotent: when the demo accounts exist, nothing is generated again.
 from __future__ import annotations
 
 import random
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from unittest.mock import patch
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -27,6 +29,9 @@ from anagen.clinic.intake.services import (
     inquiry_submit,
 )
 from anagen.clinic.patients.services import patient_create
+from anagen.clinic.treatment import services as treatment
+from anagen.clinic.treatment.defaults import ensure_defaults
+from anagen.clinic.treatment.models import Harvest
 from anagen.eligibility import vocab
 
 SEED = 20261125
@@ -142,6 +147,117 @@ class DemoSummary:
     inquiries: int
     appointments: int
     assessments: int
+    sessions: int = 0
+
+
+@contextmanager
+def _clock(moment: datetime):
+    """Run services as if at ``moment``, so the demo's past obeys the same rules as today."""
+    with patch("django.utils.timezone.now", return_value=moment):
+        yield
+
+
+def _treat(rng: random.Random, *, patient, assessment, users, protocol, consent_text, today) -> int:
+    """Plan, consent, harvest, lab release and sessions for one candidate, in the past."""
+    physician = assessment.assessed_by
+    site_staff = [u for u in users.values() if u.sites.filter(pk=patient.site_id).exists()]
+    witness = next((u for u in site_staff if u.role == Role.NURSE), None) or next(
+        u for u in site_staff if u.role == Role.PHYSICIAN and u != physician
+    )
+    lab = users["lab"]
+    start = timezone.localtime(assessment.assessed_at)
+    with _clock(start + timedelta(days=1)):
+        plan = treatment.plan_create(actor=physician, patient=patient, protocol=protocol)
+    with _clock(start + timedelta(days=3)):
+        treatment.consent_sign(
+            actor=witness,
+            plan=plan,
+            consent_text=consent_text,
+            signer_name=patient.full_name,
+            agrees=True,
+        )
+    sessions = 0
+    day = (start + timedelta(days=14)).replace(hour=9, minute=0)
+    while sessions < plan.planned_sessions and day.date() < today:
+        with _clock(day):
+            harvest = treatment.harvest_record(
+                actor=physician,
+                plan=plan,
+                performed_at=day,
+                site=rng.choice(["periumbilical", "periumbilical", "thigh", "hip", "flank"]),
+                cannula_or_punch_mm=Decimal("2.0"),
+                volume_ml=Decimal(rng.randint(12, 30)),
+                sterile_checklist={key: True for key, _ in Harvest.STERILE_CHECKLIST},
+            )
+        product = harvest.products.get()
+        viable = Decimal(f"{rng.uniform(0.62, 0.95):.3f}")
+        cells = rng.randint(4_000_000, 14_000_000)
+        with _clock(day + timedelta(hours=2)):
+            treatment.product_record_results(
+                actor=lab,
+                product=product,
+                processing_ended_at=day + timedelta(hours=2),
+                total_nucleated_cells=int(cells / float(viable)),
+                viable_fraction=viable,
+                viable_cells=cells,
+                volume_ml=Decimal("4.0"),
+                qc_sterility="pending",
+                qc_endotoxin="pass",
+            )
+            try:
+                treatment.product_release(actor=lab, product=product, password=DEMO_PASSWORD)
+            except ValidationError:  # low viability or dose: discarded, as in a real lab
+                treatment.product_discard(actor=lab, product=product, reason="Failed release gates")
+                day += timedelta(days=7)
+                continue
+        zones = [z for z in plan.target_zones]
+        per_zone = max(1, (cells // 2) // (len(zones) * 40))
+        with _clock(day + timedelta(hours=4, minutes=15)):
+            session = treatment.session_administer(
+                actor=physician,
+                plan=plan,
+                scanned_product_code=product.product_code,
+                scanned_mrn=patient.mrn,
+                verifier=witness,
+                verifier_password=DEMO_PASSWORD,
+                zones=[
+                    {
+                        "zone": z,
+                        "points": 40,
+                        "volume_per_point_ml": "0.05",
+                        "cells_per_point": min(per_zone, 150_000),
+                    }
+                    for z in zones
+                ],
+                started_at=day + timedelta(hours=3),
+                ended_at=day + timedelta(hours=4, minutes=10),
+                submission_token=f"demo-{product.product_code}",
+                adjuncts=list(plan.adjuncts),
+            )
+        sessions += 1
+        if rng.random() < 0.3:
+            onset = timezone.localtime(session.started_at).date() + timedelta(days=1)
+            with _clock(day + timedelta(days=2)):
+                treatment.adverse_event_report(
+                    actor=witness,
+                    patient=patient,
+                    harvest=harvest,
+                    session=None,
+                    type=rng.choice(["bruising", "bruising", "pain", "swelling"]),
+                    site="harvest",
+                    grade=1,
+                    onset_on=onset,
+                    resolved_on=onset + timedelta(days=rng.randint(5, 13)),
+                    relatedness="definite",
+                    action_taken="Reassurance; cold compress",
+                )
+        day += timedelta(weeks=plan.interval_weeks)
+    # Follow-ups whose window has closed were attended, except a few left overdue for the list.
+    for visit in plan.scheduled_visits.filter(kind="follow_up", window_end__lt=today):
+        if rng.random() < 0.85:
+            visit.completed = True
+            visit.save(update_fields=["completed"])
+    return sessions
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
@@ -234,10 +350,19 @@ def _assessment_fields(rng: random.Random, sex: str, age: int) -> dict:
     return fields
 
 
-@transaction.atomic
 def load_demo(*, n_patients: int = 200, seed: int = SEED) -> DemoSummary:
     if User.objects.filter(email=f"physician@{DEMO_DOMAIN}").exists():
         return DemoSummary(False, 0, 0, 0, 0)
+    # Signatures re-check the signer's password (PBKDF2, ~0.3 s each). The demo signs hundreds of
+    # times with its one known password, so compare it directly while generating.
+    with (
+        patch.object(User, "check_password", lambda user, raw: raw == DEMO_PASSWORD),
+        transaction.atomic(),
+    ):
+        return _generate(n_patients=n_patients, seed=seed)
+
+
+def _generate(*, n_patients: int, seed: int) -> DemoSummary:
     rng = random.Random(seed)
     sites = {
         code: Site.objects.get_or_create(code=code, defaults={"name": name, "timezone": tz})[0]
@@ -255,7 +380,8 @@ def load_demo(*, n_patients: int = 200, seed: int = SEED) -> DemoSummary:
     }
     calendar = _Calendar(rng)
     today = timezone.localdate()
-    n_inquiries = n_assessments = 0
+    n_inquiries = n_assessments = n_sessions = 0
+    protocol, consent_text = ensure_defaults()
 
     # Inquiries: some still in the queue, some converted through the coordinator's own path.
     for i in range(45):
@@ -336,13 +462,24 @@ def load_demo(*, n_patients: int = 200, seed: int = SEED) -> DemoSummary:
             continue
         appointment.status = Appointment.Status.COMPLETED
         appointment.save(update_fields=["status"])
-        assessment_record(
+        assessment = assessment_record(
             actor=appointment.clinician,
             patient=patient,
             assessed_at=appointment.starts_at + timedelta(minutes=30),
             **_assessment_fields(rng, sex, patient.age_on(today)),
         )
         n_assessments += 1
+        recent = timezone.localtime(assessment.assessed_at).date() > today - timedelta(days=16)
+        if assessment.decision.final_outcome == "candidate" and not recent and rng.random() < 0.6:
+            n_sessions += _treat(
+                rng,
+                patient=patient,
+                assessment=assessment,
+                users=users,
+                protocol=protocol,
+                consent_text=consent_text,
+                today=today,
+            )
         if rng.random() < 0.5:  # a follow-up visit booked ahead
             calendar.book(
                 actor=admin,
@@ -351,4 +488,6 @@ def load_demo(*, n_patients: int = 200, seed: int = SEED) -> DemoSummary:
                 day=today + timedelta(days=rng.randint(0, 28)),
                 kind=Appointment.Kind.FOLLOW_UP,
             )
-    return DemoSummary(True, n_patients, n_inquiries, Appointment.objects.count(), n_assessments)
+    return DemoSummary(
+        True, n_patients, n_inquiries, Appointment.objects.count(), n_assessments, n_sessions
+    )

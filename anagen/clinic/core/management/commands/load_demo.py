@@ -14,7 +14,8 @@ class Command(BaseCommand):
         if summary.created:
             self.stdout.write(
                 f"Demo clinic loaded: {summary.patients} patients, {summary.inquiries} inquiries, "
-                f"{summary.appointments} appointments, {summary.assessments} assessments."
+                f"{summary.appointments} appointments, {summary.assessments} assessments, "
+                f"{summary.sessions} treatment sessions."
             )
         else:
             self.stdout.write("Demo clinic already loaded; nothing changed.")

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("anagen.clinic.intake.urls")),
     path("assessments/", include("anagen.clinic.assessment.urls")),
     path("audit/", include("anagen.clinic.core.audit_urls")),
+    path("treatment/", include("anagen.clinic.treatment.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

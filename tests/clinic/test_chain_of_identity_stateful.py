@@ -12,6 +12,7 @@ submissions and self-verification — are thrown at the services. After every st
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import timedelta
 from decimal import Decimal
@@ -86,7 +87,7 @@ class ChainOfIdentity(RuleBasedStateMachine):
         product = self._product(i)
         if product is None:
             return
-        try:
+        with contextlib.suppress(REFUSALS):
             services.product_record_results(
                 actor=self.world["lab"],
                 product=product,
@@ -98,8 +99,6 @@ class ChainOfIdentity(RuleBasedStateMachine):
                 qc_sterility=sterile,
                 qc_endotoxin="pass",
             )
-        except REFUSALS:
-            pass
 
     @rule(i=st.integers(0, 50))
     def process_well_and_release(self, i):
@@ -111,18 +110,16 @@ class ChainOfIdentity(RuleBasedStateMachine):
     def release(self, i):
         product = self._product(i)
         if product is not None:
-            try:
+            with contextlib.suppress(REFUSALS):
                 services.product_release(
                     actor=self.world["lab"], product=product, password=PASSWORD
                 )
-            except REFUSALS:
-                pass
 
     @rule(i=st.integers(0, 50), slot=st.integers(1, 4))
     def store(self, i, slot):
         product = self._product(i)
         if product is not None:
-            try:
+            with contextlib.suppress(REFUSALS):
                 services.product_store(
                     actor=self.world["lab"],
                     product=product,
@@ -132,28 +129,22 @@ class ChainOfIdentity(RuleBasedStateMachine):
                     position=str(slot),
                     expires_at=timezone.now() + timedelta(days=300),
                 )
-            except REFUSALS:
-                pass
 
     @rule(i=st.integers(0, 50))
     def thaw(self, i):
         product = self._product(i)
         if product is not None:
-            try:
+            with contextlib.suppress(REFUSALS):
                 services.product_thaw(actor=self.world["lab"], product=product)
-            except REFUSALS:
-                pass
 
     @rule(i=st.integers(0, 50))
     def discard(self, i):
         product = self._product(i)
         if product is not None:
-            try:
+            with contextlib.suppress(REFUSALS):
                 services.product_discard(
                     actor=self.world["lab"], product=product, reason="Test discard"
                 )
-            except REFUSALS:
-                pass
 
     @rule(i=st.integers(0, 50))
     def time_passes(self, i):

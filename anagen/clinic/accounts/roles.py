@@ -27,6 +27,10 @@ CLINICAL = frozenset({Role.PHYSICIAN, Role.NURSE})
 FRONT_DESK = frozenset({Role.COORDINATOR, Role.ADMINISTRATOR})
 CHART_READERS = CLINICAL | FRONT_DESK | {Role.AUDITOR, Role.LAB_TECHNICIAN}
 NOBODY: frozenset[str] = frozenset()
+PHYSICIAN = frozenset({Role.PHYSICIAN})
+LAB = frozenset({Role.LAB_TECHNICIAN})
+#: Treatment records (plan, product, session) are read by clinicians, the lab and auditors.
+TREATMENT_READERS = CLINICAL | LAB | {Role.AUDITOR}
 
 
 @dataclass(frozen=True)
@@ -44,7 +48,7 @@ class Rule:
 PUBLIC = frozenset({"intake:request", "intake:request_thanks"})
 
 #: Namespaces whose views are governed by ACCESS (allauth and admin guard themselves).
-GUARDED_NAMESPACES = frozenset({"core", "patients", "intake", "assessment", "audit"})
+GUARDED_NAMESPACES = frozenset({"core", "patients", "intake", "assessment", "audit", "treatment"})
 
 ACCESS: dict[str, Rule] = {
     "core:home": Rule(read=ALL),
@@ -65,4 +69,26 @@ ACCESS: dict[str, Rule] = {
         read=frozenset({Role.PHYSICIAN}), write=frozenset({Role.PHYSICIAN})
     ),
     "audit:patient": Rule(read=frozenset({Role.AUDITOR, Role.ADMINISTRATOR})),
+    # Treatment pathway: plan → consent → harvest → lab → session → follow-up.
+    "treatment:plan_new": Rule(read=PHYSICIAN, write=PHYSICIAN),
+    "treatment:plan": Rule(read=TREATMENT_READERS | {Role.COORDINATOR}),
+    "treatment:consent_sign": Rule(read=CLINICAL, write=CLINICAL),
+    "treatment:consent_pdf": Rule(read=CLINICAL | {Role.AUDITOR}),
+    "treatment:consent_withdraw": Rule(read=CLINICAL, write=CLINICAL),
+    "treatment:harvest_new": Rule(read=PHYSICIAN, write=PHYSICIAN),
+    "treatment:lab_bench": Rule(read=LAB | PHYSICIAN | {Role.AUDITOR}),
+    "treatment:expire_sweep": Rule(read=NOBODY, write=LAB),
+    "treatment:product": Rule(read=TREATMENT_READERS),
+    "treatment:product_results": Rule(read=NOBODY, write=LAB),
+    "treatment:product_release": Rule(read=NOBODY, write=LAB),
+    "treatment:product_store": Rule(read=NOBODY, write=LAB),
+    "treatment:product_thaw": Rule(read=NOBODY, write=LAB),
+    "treatment:product_discard": Rule(read=NOBODY, write=LAB | PHYSICIAN),
+    "treatment:label_pdf": Rule(read=LAB),
+    "treatment:label_svg": Rule(read=TREATMENT_READERS),
+    "treatment:session_new": Rule(read=PHYSICIAN, write=PHYSICIAN),
+    "treatment:session": Rule(read=TREATMENT_READERS),
+    "treatment:aftercare_pdf": Rule(read=CLINICAL),
+    "treatment:adverse_event_new": Rule(read=CLINICAL, write=CLINICAL),
+    "treatment:follow_ups": Rule(read=CLINICAL | FRONT_DESK),
 }

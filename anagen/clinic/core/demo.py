@@ -210,7 +210,7 @@ def _treat(rng: random.Random, *, patient, assessment, users, protocol, consent_
                 treatment.product_discard(actor=lab, product=product, reason="Failed release gates")
                 day += timedelta(days=7)
                 continue
-        zones = [z for z in plan.target_zones]
+        zones = list(plan.target_zones)
         per_zone = max(1, (cells // 2) // (len(zones) * 40))
         with _clock(day + timedelta(hours=4, minutes=15)):
             session = treatment.session_administer(

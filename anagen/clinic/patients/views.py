@@ -58,6 +58,7 @@ def patient_edit(request, pk):
 def patient_chart(request, pk):
     from anagen.clinic.assessment.selectors import assessments_for
     from anagen.clinic.intake.models import Appointment
+    from anagen.clinic.treatment.selectors import adverse_events_for, plans_for
 
     patient = selectors.patient_get(user=request.user, pk=pk)
     appointments = Appointment.objects.filter(patient=patient).select_related("clinician")
@@ -69,6 +70,8 @@ def patient_chart(request, pk):
             "age": patient.age_on(timezone.localdate()),
             "appointments": appointments,
             "assessments": assessments_for(patient=patient),
+            "plans": plans_for(patient=patient),
+            "adverse_events": adverse_events_for(patient=patient),
         },
     )
 

@@ -1,0 +1,385 @@
+"""Forms of the treatment pages. They parse input; every rule lives in ``services``."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from django import forms
+from django.utils import timezone
+
+from anagen.clinic.core.forms import DateInput, DateTimeInput
+
+from .models import (
+    Adjunct,
+    AdverseEvent,
+    CellProduct,
+    Harvest,
+    Method,
+    ProtocolTemplate,
+    ScalpZone,
+)
+from .services import cells_per_point_warning
+
+TYPICAL_HARVEST_ML = (Decimal("10"), Decimal("30"))
+
+
+def _now_minute():
+    return timezone.localtime().replace(second=0, microsecond=0)
+
+
+class PlanForm(forms.Form):
+    protocol = forms.ModelChoiceField(
+        queryset=ProtocolTemplate.objects.filter(active=True).order_by("name"),
+        widget=forms.HiddenInput,
+    )
+    method = forms.ChoiceField(choices=Method.choices)
+    target_zones = forms.MultipleChoiceField(
+        label="Scalp zones to treat",
+        choices=ScalpZone.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    adjuncts = forms.MultipleChoiceField(
+        choices=Adjunct.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    planned_sessions = forms.IntegerField(label="Planned sessions", min_value=1, max_value=20)
+    interval_weeks = forms.IntegerField(
+        label="Weeks between sessions",
+        min_value=1,
+        max_value=52,
+        help_text="Repeat sessions are usually about every 8 weeks.",
+    )
+    planned_dose_cells = forms.IntegerField(
+        label="Viable cells per session",
+        min_value=1,
+        help_text="The release gate checks each product holds at least this dose.",
+    )
+    price_min = forms.DecimalField(label="Quote from", min_value=0, decimal_places=2)
+    price_max = forms.DecimalField(label="Quote up to", min_value=0, decimal_places=2)
+
+    @staticmethod
+    def initial_from(protocol: ProtocolTemplate | None) -> dict:
+        if protocol is None:
+            return {}
+        return {
+            "protocol": protocol.pk,
+            "method": protocol.method,
+            "target_zones": list(protocol.target_zones),
+            "adjuncts": list(protocol.adjuncts),
+            "planned_sessions": protocol.planned_sessions,
+            "interval_weeks": protocol.interval_weeks,
+            "planned_dose_cells": protocol.planned_dose_cells,
+            "price_min": protocol.price_min,
+            "price_max": protocol.price_max,
+        }
+
+    def service_fields(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("protocol")
+        return data
+
+
+class ConsentSignForm(forms.Form):
+    consent_text = forms.IntegerField(widget=forms.HiddenInput)
+    signer_name = forms.CharField(
+        label="Patient's full name",
+        max_length=200,
+        help_text="The patient types their full name exactly as registered. This is their signature.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    agrees = forms.BooleanField(
+        label=(
+            "I have read this consent, I understand that the therapy is investigational and "
+            "that results are not guaranteed, and I agree to the treatment plan above."
+        ),
+        required=False,
+    )
+
+
+class ConsentWithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for withdrawal",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="In the patient's words where possible.",
+    )
+
+
+class HarvestForm(forms.Form):
+    performed_at = forms.DateTimeField(label="Harvest time", widget=DateTimeInput())
+    site = forms.ChoiceField(label="Harvest site", choices=Harvest.Site.choices)
+    anaesthesia = forms.CharField(max_length=120, initial="Local, tumescent lidocaine")
+    cannula_or_punch_mm = forms.DecimalField(
+        label="Cannula or punch size (mm)",
+        min_value=Decimal("0.5"),
+        max_value=Decimal("6"),
+        decimal_places=1,
+        help_text="Mini-liposuction cannula, or 2–3 mm for scalp punches.",
+    )
+    volume_ml = forms.DecimalField(
+        label="Volume (mL)",
+        min_value=Decimal("0.1"),
+        max_value=Decimal("100"),
+        decimal_places=1,
+        help_text="Typical mini-liposuction: 10–30 mL.",
+        widget=forms.NumberInput(attrs={"step": "0.1", "data-typical": "10-30"}),
+    )
+    sterile_checklist = forms.MultipleChoiceField(
+        label="Confirmed before the first incision",
+        choices=Harvest.STERILE_CHECKLIST,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Every item must be confirmed before the harvest can be recorded.",
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def service_fields(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["sterile_checklist"] = dict.fromkeys(data["sterile_checklist"], True)
+        return data
+
+
+def volume_hint(volume) -> str | None:
+    low, high = TYPICAL_HARVEST_ML
+    if volume is None or low <= volume <= high:
+        return None
+    return f"{volume} mL is outside the typical {low}–{high} mL: check the value."
+
+
+QC_CHOICES = CellProduct.QC.choices
+
+
+class ResultsForm(forms.Form):
+    processing_ended_at = forms.DateTimeField(
+        label="Processing ended", required=False, widget=DateTimeInput()
+    )
+    total_nucleated_cells = forms.IntegerField(
+        label="Total nucleated cells (TNC)", min_value=0, required=False
+    )
+    viability_percent = forms.DecimalField(
+        label="Viability (%)", min_value=0, max_value=100, decimal_places=1, required=False
+    )
+    viable_cells = forms.IntegerField(
+        label="Viable cells",
+        min_value=0,
+        required=False,
+        help_text="Leave empty to compute from TNC × viability.",
+    )
+    volume_ml = forms.DecimalField(
+        label="Final volume (mL)", min_value=Decimal("0.01"), decimal_places=2, required=False
+    )
+    qc_sterility = forms.ChoiceField(label="QC: sterility", choices=QC_CHOICES)
+    qc_endotoxin = forms.ChoiceField(label="QC: endotoxin", choices=QC_CHOICES)
+    qc_mycoplasma = forms.ChoiceField(label="QC: mycoplasma", choices=QC_CHOICES)
+
+    @staticmethod
+    def initial_from(product: CellProduct) -> dict:
+        return {
+            "processing_ended_at": product.processing_ended_at
+            and timezone.localtime(product.processing_ended_at),
+            "total_nucleated_cells": product.total_nucleated_cells,
+            "viability_percent": (
+                (product.viable_fraction * 100).quantize(Decimal("0.1"))
+                if product.viable_fraction is not None
+                else None
+            ),
+            "viable_cells": product.viable_cells,
+            "volume_ml": product.volume_ml,
+            "qc_sterility": product.qc_sterility,
+            "qc_endotoxin": product.qc_endotoxin,
+            "qc_mycoplasma": product.qc_mycoplasma,
+        }
+
+    def service_fields(self) -> dict:
+        data = dict(self.cleaned_data)
+        percent = data.pop("viability_percent")
+        data["viable_fraction"] = (
+            (percent / 100).quantize(Decimal("0.001")) if percent is not None else None
+        )
+        return data
+
+
+class ReleaseForm(forms.Form):
+    password = forms.CharField(
+        label="Your password (release signature)",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Signing means: the product meets every release criterion.",
+    )
+
+
+class StoreForm(forms.Form):
+    freezer = forms.CharField(max_length=40)
+    rack = forms.CharField(max_length=20)
+    box = forms.CharField(max_length=20)
+    position = forms.CharField(max_length=20)
+    expires_at = forms.DateTimeField(
+        label="Expiry (cryopreserved)",
+        widget=DateTimeInput(),
+        help_text="Per the laboratory's validated storage period.",
+    )
+
+
+class ThawForm(forms.Form):
+    use_within_hours = forms.IntegerField(
+        label="Use within (hours)", min_value=1, max_value=24, initial=4
+    )
+
+
+class DiscardForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for discarding", max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class SessionForm(forms.Form):
+    """Two-person identity check, injection map (one row per scalp zone) and timing."""
+
+    submission_token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    scanned_product_code = forms.CharField(
+        label="Product identifier (scan or type)",
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        help_text="Scan the barcode on the product label, or type the identifier with its check character.",
+    )
+    scanned_mrn = forms.CharField(
+        label="Patient MRN (from the wristband or chart)",
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+    verifier = forms.ModelChoiceField(
+        label="Verified by (second person)",
+        queryset=None,
+        help_text="A nurse or another physician checks product and patient with you.",
+    )
+    verifier_password = forms.CharField(
+        label="Verifier's password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "off"}),
+        help_text="Typed by the verifier: it signs the second-person verification.",
+    )
+    started_at = forms.DateTimeField(label="Started", widget=DateTimeInput())
+    ended_at = forms.DateTimeField(label="Ended", widget=DateTimeInput())
+    adjuncts = forms.MultipleChoiceField(
+        choices=Adjunct.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    ZONE_FIELDS = ("points", "volume", "cells")
+
+    def __init__(self, *args, verifiers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["verifier"].queryset = verifiers
+        if not self.is_bound and not self.initial.get("submission_token"):
+            self.initial["submission_token"] = uuid.uuid4().hex
+        for zone, label in ScalpZone.choices:
+            self.fields[f"{zone}_points"] = forms.IntegerField(
+                label=f"{label}: points", min_value=1, max_value=500, required=False
+            )
+            self.fields[f"{zone}_volume"] = forms.DecimalField(
+                label=f"{label}: mL per point",
+                min_value=Decimal("0.005"),
+                max_value=Decimal("1"),
+                decimal_places=3,
+                required=False,
+                widget=forms.NumberInput(attrs={"step": "0.005"}),
+            )
+            self.fields[f"{zone}_cells"] = forms.IntegerField(
+                label=f"{label}: cells per point",
+                min_value=1,
+                required=False,
+                widget=forms.NumberInput(attrs={"step": "1000"}),
+            )
+
+    def zone_rows(self):
+        """(zone, label, points, volume, cells, warning) for the injection-map table."""
+        rows = []
+        for zone, label in ScalpZone.choices:
+            points, volume, cells = (self[f"{zone}_{name}"] for name in self.ZONE_FIELDS)
+            warning = None
+            if self.is_bound:
+                try:
+                    warning = cells_per_point_warning(int(cells.value() or 0))
+                except (TypeError, ValueError):
+                    warning = None
+            rows.append((zone, label, points, volume, cells, warning))
+        return rows
+
+    def clean(self):
+        data = super().clean()
+        zones = []
+        for zone, label in ScalpZone.choices:
+            values = [data.get(f"{zone}_{name}") for name in self.ZONE_FIELDS]
+            if all(v in (None, "") for v in values):
+                continue
+            if any(v in (None, "") for v in values):
+                self.add_error(
+                    f"{zone}_points",
+                    f"{label}: give points, mL per point and cells per point (or leave all empty).",
+                )
+                continue
+            zones.append(
+                {
+                    "zone": zone,
+                    "points": values[0],
+                    "volume_per_point_ml": values[1],
+                    "cells_per_point": values[2],
+                }
+            )
+        if not zones and not self.errors:
+            self.add_error(None, "Record at least one injected zone in the injection map.")
+        data["zones"] = zones
+        return data
+
+    def service_fields(self) -> dict:
+        data = self.cleaned_data
+        return {
+            name: data[name]
+            for name in (
+                "scanned_product_code",
+                "scanned_mrn",
+                "verifier",
+                "verifier_password",
+                "started_at",
+                "ended_at",
+                "submission_token",
+                "adjuncts",
+                "notes",
+                "zones",
+            )
+        }
+
+
+class AdverseEventForm(forms.Form):
+    type = forms.ChoiceField(choices=AdverseEvent.Type.choices)
+    description = forms.CharField(max_length=300, required=False)
+    site = forms.ChoiceField(choices=AdverseEvent.Site.choices)
+    grade = forms.TypedChoiceField(
+        label="Grade (CTCAE 1–5)",
+        coerce=int,
+        choices=AdverseEvent._meta.get_field("grade").choices,
+    )
+    onset_on = forms.DateField(label="Onset", widget=DateInput())
+    resolved_on = forms.DateField(
+        label="Resolved", required=False, widget=DateInput(), help_text="Empty while ongoing."
+    )
+    relatedness = forms.ChoiceField(
+        label="Related to the treatment?", choices=AdverseEvent.Relatedness.choices
+    )
+    action_taken = forms.CharField(label="Action taken", max_length=300, required=False)
+    session = forms.ModelChoiceField(
+        label="Linked session", queryset=None, required=False, empty_label="— none —"
+    )
+    harvest = forms.ModelChoiceField(
+        label="Linked harvest", queryset=None, required=False, empty_label="— none —"
+    )
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["session"].queryset = patient.sessions.all()
+        self.fields["harvest"].queryset = patient.harvests.all()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("session") and data.get("harvest"):
+            self.add_error("harvest", "Link the event to a session or a harvest, not both.")
+        return data

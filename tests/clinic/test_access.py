@@ -182,6 +182,9 @@ def test_staff_only_see_their_sites_patients(client, objects, other_site, role):
     if ACCESS["treatment:lab_bench"].allows(role, "GET"):
         bench = client.get(reverse("treatment:lab_bench")).content.decode()
         assert objects["patient"].mrn not in bench
+    if ACCESS["treatment:follow_ups"].allows(role, "GET"):
+        due = client.get(reverse("treatment:follow_ups")).content.decode()
+        assert objects["patient"].mrn not in due
     if ACCESS["intake:day"].allows(role, "GET"):
         day = client.get(reverse("intake:day"), {"day": objects["appointment"].starts_at.date()})
         assert objects["patient"].full_name not in day.content.decode()

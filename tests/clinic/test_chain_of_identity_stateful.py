@@ -107,6 +107,12 @@ class ChainOfIdentity(RuleBasedStateMachine):
         self.release(i)
 
     @rule(i=st.integers(0, 50))
+    def the_correct_path(self, i):
+        """Good results, release, then administration to the product's own patient."""
+        self.process_well_and_release(i)
+        self.administer(i, "own", "plan", "right", "nurse", replay=False)
+
+    @rule(i=st.integers(0, 50))
     def release(self, i):
         product = self._product(i)
         if product is not None:

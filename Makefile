@@ -39,7 +39,7 @@ test: setup lint  ## every test; under CI=true also against PostgreSQL/Redis/Chr
 	@if [ -n "$$TEST_POSTGRES_URL" ]; then $(MAKE) --no-print-directory test-postgres; fi
 
 test-postgres: setup  ## the clinic tests again on a real PostgreSQL server
-	DATABASE_URL="$$TEST_POSTGRES_URL" $(PY) -m pytest -n 2 tests/clinic -m "not browser"
+	DATABASE_URL="$$TEST_POSTGRES_URL" ANAGEN_STATEFUL_EXAMPLES=200 $(PY) -m pytest -n 2 tests/clinic -m "not browser"
 
 bench: setup  ## speed and accuracy benchmarks; writes tables into README.md and docs/benchmarks/
 	@for b in bench/*.py; do n=$$(basename $$b .py); case $$n in __init__|readme) continue;; esac; \

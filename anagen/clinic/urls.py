@@ -8,6 +8,7 @@ urlpatterns = [
     path("patients/", include("anagen.clinic.patients.urls")),
     path("", include("anagen.clinic.intake.urls")),
     path("assessments/", include("anagen.clinic.assessment.urls")),
+    path("imaging/", include("anagen.clinic.imaging.urls")),
     path("audit/", include("anagen.clinic.core.audit_urls")),
     path("treatment/", include("anagen.clinic.treatment.urls")),
     path("accounts/", include("allauth.urls")),

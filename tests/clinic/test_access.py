@@ -14,6 +14,7 @@ from anagen.clinic.accounts.roles import ACCESS, GUARDED_NAMESPACES, PUBLIC, Rol
 from anagen.clinic.assessment.services import assessment_record
 from anagen.clinic.intake.models import Appointment
 from anagen.clinic.intake.services import appointment_book, inquiry_submit
+from tests.clinic.imaging_helpers import imaging_world
 from tests.clinic.test_patients import _png
 from tests.clinic.treatment_helpers import administer, consented_plan, released_product
 
@@ -58,7 +59,9 @@ def objects(patient, physician, staff, site, tomorrow_10):
     plan = consented_plan(physician, staff[Role.NURSE], patient)
     product = released_product(physician, staff[Role.LAB_TECHNICIAN], plan)
     session = administer(physician, staff[Role.NURSE], plan, product)
+    imaging = imaging_world(physician, patient)
     return {
+        **imaging,
         "patient": patient,
         "inquiry": inquiry,
         "appointment": appointment,
@@ -92,6 +95,15 @@ def url_for(name: str, objects) -> str:
         "treatment:session": {"pk": objects["session"].pk},
         "treatment:aftercare_pdf": {"pk": objects["session"].pk},
         "treatment": {"pk": objects["product"].pk},  # product pages and labels
+        "imaging:visit": {"pk": objects["visit"].pk},
+        "imaging:trichoscopy": {"pk": objects["trichoscopy"].pk},
+        "imaging:trichoscopy_file": {"pk": objects["trichoscopy"].pk, "kind": "overlay"},
+        "imaging:photo_file": {"pk": objects["photo"].pk},
+        "imaging:progress_plot": {
+            "patient_pk": objects["patient"].pk,
+            "site_pk": objects["site"].pk,
+        },
+        "imaging": {"patient_pk": objects["patient"].pk},
     }
     for key in (name, name.split(":")[0]):
         if key in pattern_kwargs:

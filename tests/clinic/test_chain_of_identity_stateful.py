@@ -39,7 +39,7 @@ from anagen.clinic.treatment.models import CellProduct, CustodyEvent, TreatmentS
 from .conftest import PASSWORD
 from .treatment_helpers import administer, consented_plan, harvest
 
-EXAMPLES = int(os.environ.get("ANAGEN_STATEFUL_EXAMPLES", "1000"))
+EXAMPLES = int(os.environ.get("ANAGEN_STATEFUL_EXAMPLES", "1500"))
 REFUSALS = (ValidationError, PermissionDenied)
 S = CellProduct.Status
 

@@ -48,7 +48,9 @@ class Rule:
 PUBLIC = frozenset({"intake:request", "intake:request_thanks"})
 
 #: Namespaces whose views are governed by ACCESS (allauth and admin guard themselves).
-GUARDED_NAMESPACES = frozenset({"core", "patients", "intake", "assessment", "audit", "treatment"})
+GUARDED_NAMESPACES = frozenset(
+    {"core", "patients", "intake", "assessment", "audit", "treatment", "imaging"}
+)
 
 ACCESS: dict[str, Rule] = {
     "core:home": Rule(read=ALL),
@@ -91,4 +93,13 @@ ACCESS: dict[str, Rule] = {
     "treatment:aftercare_pdf": Rule(read=CLINICAL),
     "treatment:adverse_event_new": Rule(read=CLINICAL, write=CLINICAL),
     "treatment:follow_ups": Rule(read=CLINICAL | FRONT_DESK),
+    # Imaging and outcomes: clinicians take and correct images; auditors read.
+    "imaging:visit_new": Rule(read=CLINICAL, write=CLINICAL),
+    "imaging:target_site_new": Rule(read=CLINICAL, write=CLINICAL),
+    "imaging:visit": Rule(read=CLINICAL | {Role.AUDITOR}, write=CLINICAL),
+    "imaging:trichoscopy": Rule(read=CLINICAL | {Role.AUDITOR}, write=CLINICAL),
+    "imaging:trichoscopy_file": Rule(read=CLINICAL | {Role.AUDITOR}),
+    "imaging:photo_file": Rule(read=CLINICAL | {Role.AUDITOR}),
+    "imaging:progress": Rule(read=CLINICAL | {Role.AUDITOR}),
+    "imaging:progress_plot": Rule(read=CLINICAL | {Role.AUDITOR}),
 }

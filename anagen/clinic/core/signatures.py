@@ -6,7 +6,7 @@ import hashlib
 import json
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from anagen.clinic.accounts.models import User
@@ -29,7 +29,9 @@ def signature_sign(
 ) -> Signature:
     """Sign ``record`` as ``actor``; the password is asked again at each signing (Part 11)."""
     if password is None or not actor.check_password(password):
-        raise PermissionDenied("The password does not match: the signature was not applied.")
+        raise ValidationError(
+            {"password": "The password does not match: the signature was not applied."}
+        )
     latest = record.history.order_by("-history_id").first() if hasattr(record, "history") else None
     return Signature.objects.create(
         signer=actor,

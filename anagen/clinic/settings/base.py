@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "anagen.clinic.intake",
     "anagen.clinic.assessment",
     "anagen.clinic.treatment",
+    "anagen.clinic.imaging",
 ]
 
 MIDDLEWARE = [

@@ -18,4 +18,7 @@ AXES_ENABLED = True
 # A file (not in-memory) SQLite test database, so that a real Celery worker started by the
 # Redis tests can open the same database as the test process.
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-anagen.sqlite3")}  # noqa: F405
+    # One file per test process, so concurrent runs never share a database.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(VAR_DIR / f"test-anagen-{os.getpid()}.sqlite3")  # noqa: F405
+    }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -317,14 +317,9 @@ def product_results(request, pk):
 @require_POST
 def product_release(request, pk):
     def call(product, form):
-        try:
-            services.product_release(
-                actor=request.user, product=product, password=form.cleaned_data["password"]
-            )
-        except PermissionDenied as denied:
-            # The role was checked by the access table; what is left is a wrong password,
-            # which is an input error on this form (the service rolled everything back).
-            raise ValidationError({"password": str(denied)}) from None
+        services.product_release(
+            actor=request.user, product=product, password=form.cleaned_data["password"]
+        )
 
     return _product_action(
         request, pk, ReleaseForm, "release_form", call, "Product released and signed."

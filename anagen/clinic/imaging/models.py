@@ -1,0 +1,171 @@
+"""Standardized photos and trichoscopy of a marked target site, with measured hair outcomes.
+
+The automatic trichometry result and a clinician's correction are both kept: the automatic
+values are never overwritten by a correction, and history records who changed what.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from anagen.clinic.core.uploads import validate_image_upload
+from anagen.clinic.patients.models import Patient
+from anagen.clinic.treatment.models import ScalpZone, ScheduledVisit
+
+
+class Device(models.Model):
+    """A dermatoscope or camera with its calibration at one magnification."""
+
+    name = models.CharField(max_length=120)
+    magnification = models.CharField(max_length=20, blank=True, help_text="e.g. 20×")
+    um_per_px = models.DecimalField(
+        "calibration (µm per pixel)",
+        max_digits=7,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.5), MaxValueValidator(100)],
+        help_text="Measured with a stage micrometer. Images cannot be measured without it.",
+    )
+    active = models.BooleanField(default=True)
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.magnification}".strip()
+
+
+class TargetSite(models.Model):
+    """The marked trichoscopy site, re-imaged at the same place every visit."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="target_sites")
+    zone = models.CharField(max_length=16, choices=ScalpZone.choices)
+    description = models.CharField(
+        max_length=200, help_text="e.g. 10 cm behind the glabella on the midline"
+    )
+    landmark_note = models.TextField(
+        blank=True, help_text="How to find it again: tattoo dot, distance from landmarks."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    def __str__(self) -> str:
+        return f"{self.get_zone_display()}: {self.description}"
+
+
+class ImagingVisit(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="imaging_visits")
+    taken_on = models.DateField()
+    scheduled_visit = models.ForeignKey(
+        ScheduledVisit, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    notes = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-taken_on"]
+
+    def __str__(self) -> str:
+        return f"Imaging {self.taken_on} ({self.patient.mrn})"
+
+
+class GlobalPhoto(models.Model):
+    class View(models.TextChoices):
+        FRONT = "front", "Front"
+        TOP = "top", "Top"
+        VERTEX = "vertex", "Vertex"
+        LEFT = "left", "Left"
+        RIGHT = "right", "Right"
+        BACK = "back", "Back"
+
+    visit = models.ForeignKey(ImagingVisit, on_delete=models.CASCADE, related_name="photos")
+    view = models.CharField(max_length=8, choices=View.choices)
+    image = models.ImageField(upload_to="photos/", validators=[validate_image_upload])
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+    audit_patient_path = "visit__patient"
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["visit", "view"], name="one_photo_per_view")]
+
+    def __str__(self) -> str:
+        return f"{self.get_view_display()} photo"
+
+
+class TrichoscopyImage(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        ANALYSED = "analysed", "Analysed"
+        FAILED = "failed", "Failed"
+
+    visit = models.ForeignKey(ImagingVisit, on_delete=models.CASCADE, related_name="trichoscopy")
+    target_site = models.ForeignKey(TargetSite, on_delete=models.PROTECT, related_name="images")
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="+")
+    image = models.ImageField(upload_to="trichoscopy/", validators=[validate_image_upload])
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    error = models.CharField(max_length=500, blank=True)
+    # Automatic result (never edited by hand)
+    algorithm_version = models.CharField(max_length=40, blank=True)
+    um_per_px = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)
+    result = models.JSONField(null=True, blank=True)
+    overlay = models.ImageField(upload_to="overlays/", blank=True)
+    hair_count = models.PositiveIntegerField(null=True, blank=True)
+    area_cm2 = models.FloatField(null=True, blank=True)
+    density_per_cm2 = models.FloatField(null=True, blank=True)
+    terminal_count = models.PositiveIntegerField(null=True, blank=True)
+    vellus_count = models.PositiveIntegerField(null=True, blank=True)
+    mean_diameter_um = models.FloatField(null=True, blank=True)
+    cumulative_thickness_mm_per_cm2 = models.FloatField(null=True, blank=True)
+    quality_ok = models.BooleanField(null=True, blank=True)
+    analysed_at = models.DateTimeField(null=True, blank=True)
+    # A clinician's correction, kept beside the automatic values
+    removed_hair_ids = models.JSONField(default=list, blank=True)
+    added_terminal = models.PositiveIntegerField(default=0)
+    added_vellus = models.PositiveIntegerField(default=0)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    corrected_at = models.DateTimeField(null=True, blank=True)
+    correction_note = models.CharField(max_length=500, blank=True)
+    history = HistoricalRecords()
+    audit_patient_path = "visit__patient"
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"Trichoscopy #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def is_corrected(self) -> bool:
+        return self.corrected_at is not None
+
+    def corrected_counts(self) -> dict | None:
+        """Counts after the clinician's correction (removed hairs out, missed hairs in)."""
+        if self.result is None:
+            return None
+        removed = set(self.removed_hair_ids)
+        kept = [h for h in self.result.get("hairs", []) if h["counted"] and h["id"] not in removed]
+        vellus_max = self.result["vellus_max_um"]
+        terminal = sum(1 for h in kept if h["diameter_um"] > vellus_max) + self.added_terminal
+        vellus = sum(1 for h in kept if h["diameter_um"] <= vellus_max) + self.added_vellus
+        count = terminal + vellus
+        return {
+            "hair_count": count,
+            "terminal_count": terminal,
+            "vellus_count": vellus,
+            "density_per_cm2": count / self.area_cm2 if self.area_cm2 else None,
+            "terminal_density_per_cm2": terminal / self.area_cm2 if self.area_cm2 else None,
+        }

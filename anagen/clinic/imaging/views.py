@@ -1,0 +1,160 @@
+import mimetypes
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from anagen.clinic.core.forms import add_service_errors
+from anagen.clinic.patients.selectors import patient_get
+
+from . import selectors, services
+from .forecast import progress_png, site_forecast
+from .forms import CorrectionForm, ImagingVisitForm, PhotoForm, TargetSiteForm, TrichoscopyForm
+
+
+def visit_new(request, patient_pk):
+    patient = patient_get(user=request.user, pk=patient_pk)
+    form = ImagingVisitForm(
+        request.POST or None,
+        initial={"taken_on": timezone.localdate()},
+        scheduled=patient.scheduled_visits.filter(completed=False, kind="follow_up"),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            visit = services.imaging_visit_create(
+                actor=request.user, patient=patient, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return redirect("imaging:visit", pk=visit.pk)
+    return render(request, "imaging/visit_new.html", {"patient": patient, "form": form})
+
+
+def target_site_new(request, patient_pk):
+    patient = patient_get(user=request.user, pk=patient_pk)
+    form = TargetSiteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.target_site_create(actor=request.user, patient=patient, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Target site marked.")
+            return redirect("imaging:progress", patient_pk=patient.pk)
+    return render(request, "imaging/target_site_new.html", {"patient": patient, "form": form})
+
+
+def visit_detail(request, pk):
+    visit = selectors.visit_get(user=request.user, pk=pk)
+    photo_form = PhotoForm(prefix="photo")
+    tricho_form = TrichoscopyForm(prefix="tricho", sites=visit.patient.target_sites.all())
+    if request.method == "POST":
+        try:
+            if "photo-view" in request.POST:
+                photo_form = PhotoForm(request.POST, request.FILES, prefix="photo")
+                if photo_form.is_valid():
+                    services.photo_upload(
+                        actor=request.user, visit=visit, **photo_form.cleaned_data
+                    )
+                    messages.success(request, "Photo saved.")
+                    return redirect("imaging:visit", pk=visit.pk)
+            else:
+                tricho_form = TrichoscopyForm(
+                    request.POST,
+                    request.FILES,
+                    prefix="tricho",
+                    sites=visit.patient.target_sites.all(),
+                )
+                if tricho_form.is_valid():
+                    record = services.trichoscopy_upload(
+                        actor=request.user, visit=visit, **tricho_form.cleaned_data
+                    )
+                    messages.success(request, "Trichoscopy image saved; analysis queued.")
+                    return redirect("imaging:trichoscopy", pk=record.pk)
+        except ValidationError as error:
+            add_service_errors(photo_form if "photo-view" in request.POST else tricho_form, error)
+    return render(
+        request,
+        "imaging/visit.html",
+        {
+            "visit": visit,
+            "patient": visit.patient,
+            "photo_form": photo_form,
+            "tricho_form": tricho_form,
+            "photos": visit.photos.all(),
+            "images": visit.trichoscopy.select_related("target_site", "device"),
+        },
+    )
+
+
+def trichoscopy_detail(request, pk):
+    record = selectors.trichoscopy_get(user=request.user, pk=pk)
+    form = CorrectionForm(
+        request.POST or None,
+        initial={
+            "removed_hair_ids": ", ".join(map(str, record.removed_hair_ids)),
+            "added_terminal": record.added_terminal,
+            "added_vellus": record.added_vellus,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.trichoscopy_correct(actor=request.user, record=record, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Correction saved; the automatic values are kept beside it.")
+            return redirect("imaging:trichoscopy", pk=record.pk)
+    return render(
+        request,
+        "imaging/trichoscopy.html",
+        {
+            "record": record,
+            "patient": record.visit.patient,
+            "corrected": record.corrected_counts() if record.is_corrected else None,
+            "quality": (record.result or {}).get("quality", {}),
+            "histogram": (record.result or {}).get("diameter_histogram", []),
+            "form": form,
+        },
+    )
+
+
+def _serve(field_file):
+    if not field_file:
+        raise Http404("No file")
+    content_type = mimetypes.guess_type(field_file.name)[0] or "application/octet-stream"
+    return FileResponse(field_file.open("rb"), content_type=content_type)
+
+
+def trichoscopy_file(request, pk, kind):
+    record = selectors.trichoscopy_get(user=request.user, pk=pk)
+    return _serve(record.overlay if kind == "overlay" else record.image)
+
+
+def photo_file(request, pk):
+    return _serve(selectors.photo_get(user=request.user, pk=pk).image)
+
+
+def progress(request, patient_pk):
+    patient = patient_get(user=request.user, pk=patient_pk)
+    sites = []
+    for site in patient.target_sites.all():
+        series = selectors.outcome_series(target_site=site)
+        prediction = site_forecast(target_site=site, series=series) if series else None
+        sites.append({"site": site, "series": series, "forecast": prediction})
+    return render(
+        request,
+        "imaging/progress.html",
+        {"patient": patient, "sites": sites, "visits": patient.imaging_visits.all()},
+    )
+
+
+def progress_plot(request, patient_pk, site_pk):
+    patient = patient_get(user=request.user, pk=patient_pk)
+    site = get_object_or_404(patient.target_sites, pk=site_pk)
+    response = HttpResponse(progress_png(target_site=site), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=60"
+    return response

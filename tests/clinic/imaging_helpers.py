@@ -1,0 +1,50 @@
+"""Builders for imaging tests: a calibrated device, a target site and analysed phantoms."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
+
+from anagen.clinic.imaging import services
+from anagen.clinic.imaging.models import Device
+from anagen.phantoms.render import PhantomSpec, render_phantom
+
+UM_PER_PX = 6.0
+
+
+def phantom_png(seed: int = 1, width: int = 480, height: int = 360, **spec) -> bytes:
+    image, _ = render_phantom(
+        PhantomSpec(width=width, height=height, seed=seed, um_per_px=UM_PER_PX, **spec)
+    )
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def upload(name: str, data: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type="image/png")
+
+
+def imaging_world(clinician, patient, *, taken_on: date | None = None, seed: int = 1):
+    device = Device.objects.create(name="Dermatoscope", magnification="20×", um_per_px=UM_PER_PX)
+    site = services.target_site_create(
+        actor=clinician, patient=patient, zone="vertex", description="Vertex, 2 cm left of midline"
+    )
+    visit = services.imaging_visit_create(
+        actor=clinician, patient=patient, taken_on=taken_on or date.today()
+    )
+    photo = services.photo_upload(
+        actor=clinician, visit=visit, view="top", image=upload("top.png", phantom_png(seed))
+    )
+    record = services.trichoscopy_upload(
+        actor=clinician,
+        visit=visit,
+        target_site=site,
+        device=device,
+        image=upload("t.png", phantom_png(seed)),
+    )
+    record = services.trichoscopy_analyse(record=record)
+    return {"device": device, "site": site, "visit": visit, "photo": photo, "trichoscopy": record}

@@ -7,12 +7,29 @@ allocating memory for it.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 ALLOWED_IMAGE_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "TIFF": "image/tiff"}
+
+
+@contextmanager
+def strict_image_decoding():
+    """Refuse truncated images while checking, whatever another library set globally.
+
+    WeasyPrint sets ``PIL.ImageFile.LOAD_TRUNCATED_IMAGES = True`` when it is imported, which
+    would let a truncated upload through as a partly grey picture.
+    """
+    before = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = before
 
 
 def validate_image_upload(uploaded) -> None:
@@ -25,7 +42,7 @@ def validate_image_upload(uploaded) -> None:
     position = uploaded.tell() if hasattr(uploaded, "tell") else 0
     try:
         uploaded.seek(0)
-        with Image.open(uploaded) as image:
+        with strict_image_decoding(), Image.open(uploaded) as image:
             fmt = image.format
             width, height = image.size
             if fmt not in ALLOWED_IMAGE_FORMATS:

@@ -19,6 +19,7 @@ from PIL import Image
 from anagen import trichometry
 from anagen.clinic.accounts.models import User
 from anagen.clinic.accounts.roles import Role
+from anagen.clinic.core.uploads import strict_image_decoding
 from anagen.clinic.patients.models import Patient
 from anagen.clinic.patients.selectors import require_site_access
 
@@ -127,7 +128,7 @@ def trichoscopy_analyse(*, record: TrichoscopyImage) -> TrichoscopyImage:
     try:
         if record.device.um_per_px is None:
             raise trichometry.ImageError(f"{record.device}: missing calibration")
-        with _local_copy(record.image) as path:
+        with _local_copy(record.image) as path, strict_image_decoding():
             rgb = trichometry.load_image(path)
         result = trichometry.analyze(rgb, um_per_px=float(record.device.um_per_px))
     except (trichometry.ImageError, ValueError, OSError) as exc:

@@ -21,6 +21,7 @@ from django.utils import timezone
 from anagen.clinic.accounts.models import Site, User
 from anagen.clinic.accounts.roles import Role
 from anagen.clinic.assessment.services import assessment_record
+from anagen.clinic.core.demo_imaging import image_patients
 from anagen.clinic.intake.models import Appointment, Inquiry
 from anagen.clinic.intake.services import (
     appointment_book,
@@ -28,6 +29,7 @@ from anagen.clinic.intake.services import (
     inquiry_convert,
     inquiry_submit,
 )
+from anagen.clinic.patients.models import Patient
 from anagen.clinic.patients.services import patient_create
 from anagen.clinic.treatment import services as treatment
 from anagen.clinic.treatment.defaults import ensure_defaults
@@ -37,6 +39,7 @@ from anagen.eligibility import vocab
 SEED = 20261125
 DEMO_PASSWORD = "anagen-demo-2026"  # noqa: S105 - printed demo login for synthetic data only
 DEMO_DOMAIN = "demo.anagen.test"
+DEMO_IMAGED = 12  # treated patients given trichoscopy series
 
 SITES = [
     ("LDN", "Riverside Clinic, London", "Europe/London"),
@@ -148,6 +151,7 @@ class DemoSummary:
     appointments: int
     assessments: int
     sessions: int = 0
+    images: int = 0
 
 
 @contextmanager
@@ -258,6 +262,11 @@ def _treat(rng: random.Random, *, patient, assessment, users, protocol, consent_
             visit.completed = True
             visit.save(update_fields=["completed"])
     return sessions
+
+
+def _first_session_day(patient):
+    first = patient.sessions.order_by("started_at").first()
+    return timezone.localtime(first.started_at).date() if first else None
 
 
 def demo_logins() -> list[tuple[str, str, str]]:
@@ -488,6 +497,25 @@ def _generate(*, n_patients: int, seed: int) -> DemoSummary:
                 day=today + timedelta(days=rng.randint(0, 28)),
                 kind=Appointment.Kind.FOLLOW_UP,
             )
+    # Trichoscopy for the first treated patients, from the follicle model (see demo_imaging).
+    treated = [
+        (patient, _first_session_day(patient))
+        for patient in Patient.objects.filter(sessions__session_number=1).order_by("pk")[
+            :DEMO_IMAGED
+        ]
+    ]
+    images = image_patients(
+        treated=treated,
+        actor_for=lambda p: p.sessions.order_by("started_at").first().verified_by,
+        seed=seed,
+        today=today,
+    )
     return DemoSummary(
-        True, n_patients, n_inquiries, Appointment.objects.count(), n_assessments, n_sessions
+        True,
+        n_patients,
+        n_inquiries,
+        Appointment.objects.count(),
+        n_assessments,
+        n_sessions,
+        images,
     )

@@ -50,7 +50,7 @@ def site_forecast(*, target_site: TargetSite, series: list[Measurement] | None =
 def progress_png(*, target_site: TargetSite, with_forecast: bool = True) -> bytes:
     series = outcome_series(target_site=target_site)
     prediction = site_forecast(target_site=target_site, series=series) if with_forecast else None
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6), dpi=110)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.0), dpi=110)
     days = [m.day for m in series]
     ax1.plot(
         days,
@@ -90,18 +90,24 @@ def progress_png(*, target_site: TargetSite, with_forecast: bool = True) -> byte
             ax.axvline(day, color="#b42318", lw=0.8, alpha=0.5)
     ax1.set(xlabel="days since first session", ylabel="hairs / cm²", title="Density")
     ax2.set(xlabel="days since first session", ylabel="µm", title="Mean shaft diameter")
-    ax1.legend(fontsize=7, loc="lower left")
-    ax2.legend(fontsize=7, loc="lower left")
+    handles, labels = ax1.get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        loc="lower center",
+        ncol=4,
+        fontsize=8,
+        frameon=False,
+        bbox_to_anchor=(0.5, 0.04),
+    )
+    note = "Red lines: sessions."
     if prediction is not None:
-        fig.text(
-            0.5,
-            0.005,
-            "Model forecast, not a promise: 5–95 % band of a stochastic follicle model. Red lines: sessions.",
-            ha="center",
-            fontsize=7,
-            color="#5b6675",
+        note = (
+            "Model forecast, not a promise: median and 5–95 % band of a stochastic follicle model. "
+            + note
         )
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.text(0.5, 0.005, note, ha="center", fontsize=7, color="#5b6675")
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)

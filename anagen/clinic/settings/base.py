@@ -197,6 +197,8 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "axes": {"level": "WARNING"},
         "weasyprint": {"level": "WARNING"},
+        "celery": {"level": "WARNING"},
+        "kombu": {"level": "ERROR"},
         "fontTools": {"level": "WARNING"},
     },
 }

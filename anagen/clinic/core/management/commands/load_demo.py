@@ -15,7 +15,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Demo clinic loaded: {summary.patients} patients, {summary.inquiries} inquiries, "
                 f"{summary.appointments} appointments, {summary.assessments} assessments, "
-                f"{summary.sessions} treatment sessions."
+                f"{summary.sessions} treatment sessions, {summary.images} trichoscopy images."
             )
         else:
             self.stdout.write("Demo clinic already loaded; nothing changed.")

@@ -38,6 +38,7 @@ from anagen.identity import (
 
 from .models import (
     MAX_CELLS_PER_POINT_WARNING,
+    Adjunct,
     CellProduct,
     Consent,
     ConsentText,
@@ -152,6 +153,8 @@ def consent_sign(
             "patient": plan.patient,
             "text": consent_text,
             "paragraphs": [p.strip() for p in consent_text.body.split("\n\n") if p.strip()],
+            "zones": [ScalpZone(z).label for z in plan.target_zones],
+            "adjuncts": [Adjunct(a).label for a in plan.adjuncts],
             "signer_name": signer_name,
             "signed_at": signed_at,
             "meaning": meaning,

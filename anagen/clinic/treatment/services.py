@@ -279,11 +279,10 @@ def _product_create(
             else CellProduct.QC.NOT_REQUIRED
         ),
     )
-    CustodyEvent.objects.create(
+    _record_custody(
+        actor=actor,
         product=product,
         kind=CustodyEvent.Kind.CREATED,
-        actor=actor,
-        to_status=product.status,
         location="Harvest room",
         reason=f"Specimen from harvest {harvest.donation_code}",
     )
@@ -291,6 +290,27 @@ def _product_create(
 
 
 # --- cell product ---------------------------------------------------------------------------
+
+
+def _record_custody(
+    *,
+    actor: User,
+    product: CellProduct,
+    kind: str,
+    reason: str,
+    location: str = "",
+    from_status: str = "",
+) -> None:
+    """Append one custody event describing ``product`` as it is now."""
+    CustodyEvent.objects.create(
+        product=product,
+        kind=kind,
+        actor=actor,
+        from_status=from_status,
+        to_status=product.status,
+        location=location or product.location,
+        reason=reason,
+    )
 
 
 def _transition(
@@ -305,13 +325,12 @@ def _transition(
     product.status = to
     product._change_reason = reason[:100]
     product.save()
-    CustodyEvent.objects.create(
+    _record_custody(
+        actor=actor,
         product=product,
         kind=CustodyEvent.Kind.STATUS,
-        actor=actor,
         from_status=before,
-        to_status=to,
-        location=location or product.location,
+        location=location,
         reason=reason,
     )
 
@@ -364,12 +383,10 @@ def product_record_results(*, actor: User, product: CellProduct, **results) -> C
         raise ValidationError({"processing_ended_at": "Processing cannot end before it started."})
     product.full_clean()
     product.save()
-    CustodyEvent.objects.create(
+    _record_custody(
+        actor=actor,
         product=product,
         kind=CustodyEvent.Kind.RESULTS,
-        actor=actor,
-        to_status=product.status,
-        location=product.location,
         reason="Processing results recorded",
     )
     if product.status == S.IN_PROCESSING and product.processing_ended_at:
@@ -458,13 +475,8 @@ def product_store(
     product.freezer, product.rack, product.box, product.position = freezer, rack, box, position
     product.expires_at = expires_at
     product.save()
-    CustodyEvent.objects.create(
-        product=product,
-        kind=CustodyEvent.Kind.LOCATION,
-        actor=actor,
-        to_status=product.status,
-        location=product.location,
-        reason="Placed in storage",
+    _record_custody(
+        actor=actor, product=product, kind=CustodyEvent.Kind.LOCATION, reason="Placed in storage"
     )
     return product
 
@@ -506,13 +518,8 @@ def products_expire_due(*, actor: User, now: datetime | None = None) -> int:
 
 
 def product_label_printed(*, actor: User, product: CellProduct) -> None:
-    CustodyEvent.objects.create(
-        product=product,
-        kind=CustodyEvent.Kind.LABEL,
-        actor=actor,
-        to_status=product.status,
-        location=product.location,
-        reason="Label printed",
+    _record_custody(
+        actor=actor, product=product, kind=CustodyEvent.Kind.LABEL, reason="Label printed"
     )
 
 
@@ -521,11 +528,10 @@ def product_handover(
     *, actor: User, product: CellProduct, to_user: User, location: str, reason: str = ""
 ) -> None:
     require_site_access(user=actor, site_id=product.patient.site_id)
-    CustodyEvent.objects.create(
+    _record_custody(
+        actor=actor,
         product=product,
         kind=CustodyEvent.Kind.HANDOVER,
-        actor=actor,
-        to_status=product.status,
         location=location,
         reason=f"Handed to {to_user.display_name}. {reason}".strip(),
     )

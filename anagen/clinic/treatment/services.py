@@ -421,9 +421,11 @@ def release_gates(
         ),
         ("QC not failed", CellProduct.QC.FAIL not in qc, "sterility, endotoxin, mycoplasma"),
         (
-            "mycoplasma tested (cultured)",
+            "mycoplasma (cultured products)",
             product.method != "cultured_adsc" or product.qc_mycoplasma == CellProduct.QC.PASS,
-            "required for culture-expanded products",
+            "must pass for culture-expanded products"
+            if product.method == "cultured_adsc"
+            else "not applicable to uncultured SVF",
         ),
     ]
 

@@ -114,3 +114,11 @@ def test_enrolled_physician_passes(client, physician):
     Authenticator.objects.create(user=physician, type=Authenticator.Type.TOTP, data={"secret": "x"})
     client.force_login(physician)
     assert client.get(reverse("core:home")).status_code == 200
+
+
+def test_api_docs_need_login_and_use_no_cdn(client, physician):
+    assert client.get("/api/schema/").status_code in (401, 403)
+    client.force_login(physician)
+    assert client.get("/api/schema/").status_code == 200
+    docs = client.get("/api/docs/").content.decode()
+    assert "cdn.jsdelivr.net" not in docs and "swagger-ui" in docs

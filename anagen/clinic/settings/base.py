@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "axes",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "anagen.clinic.core",
     "anagen.clinic.accounts",
@@ -184,6 +185,11 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Anagen API",
     "DESCRIPTION": "Clinic API for autologous SVF hair-loss therapy.",
     "VERSION": "1",
+    # Swagger UI served from the installed package: nothing is fetched from a CDN.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # PHI never goes to logs: log records carry ids, never names or contact details.

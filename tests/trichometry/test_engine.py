@@ -1,0 +1,235 @@
+"""Engine accuracy on small phantoms with exact ground truth."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from anagen.phantoms import HairSpec, PhantomSpec, render_pair, render_phantom
+from anagen.phantoms.evaluate import match_hairs
+from anagen.trichometry import (
+    ALGORITHM_VERSION,
+    CountingFrame,
+    anagen_telogen,
+    analyze,
+    render_overlay,
+)
+
+SMALL = {"width": 800, "height": 600, "um_per_px": 6.0}
+
+
+def _check(spec: PhantomSpec, count_tol: float, dia_mae: float):
+    img, truth = render_phantom(spec)
+    res = analyze(img, spec.um_per_px)
+    assert abs(res.hair_count - truth.hair_count) <= max(2, count_tol * truth.hair_count), (
+        res.hair_count,
+        truth.hair_count,
+    )
+    rep = match_hairs([np.asarray(h.polyline) for h in res.hairs], truth)
+    err = [res.hairs[d].diameter_um - truth.hairs[t].diameter_um for d, t in rep.pairs]
+    assert rep.f1 > 0.85
+    assert np.mean(np.abs(err)) <= dia_mae
+    return res, truth
+
+
+@pytest.mark.parametrize(
+    "colour,skin",
+    [
+        ("black", "light"),
+        ("blond", "light"),
+        ("black", "dark"),
+        ("grey", "light"),
+        ("brown", "medium"),
+    ],
+)
+def test_count_and_diameter_without_crossings(colour, skin):
+    spec = PhantomSpec(
+        seed=31,
+        hair_colour=colour,
+        skin_tone=skin,
+        crossings=False,
+        units=False,
+        density_per_cm2=200,
+        **SMALL,
+    )
+    _check(spec, 0.08, 5.0)
+
+
+def test_count_with_crossings_and_units():
+    errors = []
+    for seed in (32, 33, 34):
+        spec = PhantomSpec(seed=seed, density_per_cm2=150, width=1000, height=800)
+        img, truth = render_phantom(spec)
+        res = analyze(img, spec.um_per_px)
+        errors.append(abs(res.hair_count - truth.hair_count) / truth.hair_count)
+        rep = match_hairs([np.asarray(h.polyline) for h in res.hairs], truth)
+        assert rep.f1 > 0.75
+    assert np.mean(errors) <= 0.2, errors
+
+
+def test_explicit_crossing_is_split_into_two_hairs():
+    hairs = (
+        HairSpec(x=200, y=150, angle_deg=35, length_um=2400, diameter_um=80),
+        HairSpec(x=560, y=150, angle_deg=145, length_um=2400, diameter_um=60),
+    )
+    spec = PhantomSpec(hairs=hairs, seed=1, **SMALL)
+    img, _truth = render_phantom(spec)
+    res = analyze(img, 6.0, min_hairs=1)
+    assert res.hair_count == 2
+    assert sorted(round(h.diameter_um / 10) for h in res.hairs) == [6, 8]
+
+
+def test_follicular_unit_of_three_is_three_hairs():
+    hairs = tuple(
+        HairSpec(x=250, y=300, angle_deg=a, length_um=1800, diameter_um=70, unit_id=0)
+        for a in (-25, 0, 25)
+    )
+    spec = PhantomSpec(hairs=hairs, seed=2, **SMALL)
+    img, _ = render_phantom(spec)
+    res = analyze(img, 6.0, min_hairs=1)
+    assert res.hair_count == 3
+    assert len(res.follicular_units) == 1 and len(res.follicular_units[0]) == 3
+
+
+@pytest.mark.parametrize("dia", [20.0, 35.0, 55.0, 90.0])
+def test_diameter_accuracy_known_widths(dia):
+    hairs = tuple(
+        HairSpec(
+            x=100 + 150 * i,
+            y=120,
+            angle_deg=80 + 7 * i,
+            length_um=1800,
+            diameter_um=dia,
+            opacity=0.9,
+        )
+        for i in range(4)
+    )
+    spec = PhantomSpec(hairs=hairs, seed=3, blur_sigma_px=1.0, noise_sigma=3.0, **SMALL)
+    img, _ = render_phantom(spec)
+    res = analyze(img, 6.0, min_hairs=1)
+    assert len(res.hairs) == 4
+    for h in res.hairs:
+        assert h.diameter_um == pytest.approx(dia, abs=4.0)
+        assert h.kind == ("vellus" if dia <= 40 else "terminal")
+
+
+def test_counting_frame_rule():
+    frame = CountingFrame.for_shape((600, 800), margin=10)
+    assert frame.contains(10, 10)  # inclusion edges (top/left) count
+    assert not frame.contains(790, 300)  # exclusion edge (right) does not
+    assert not frame.contains(300, 590)  # exclusion edge (bottom) does not
+    hairs = (
+        # upper end inside the frame, hair leaves the image at the bottom: counted
+        HairSpec(x=200, y=450, angle_deg=90, length_um=2000, diameter_um=70),
+        # hair enters from above the image: its upper end is outside: not counted
+        HairSpec(x=400, y=-100, angle_deg=90, length_um=1500, diameter_um=70),
+        # fully inside: counted
+        HairSpec(x=600, y=250, angle_deg=60, length_um=1000, diameter_um=70),
+    )
+    spec = PhantomSpec(hairs=hairs, seed=4, **SMALL)
+    img, truth = render_phantom(spec)
+    assert [h.counted for h in truth.hairs] == [True, False, True]
+    res = analyze(img, 6.0, min_hairs=1)
+    assert len(res.hairs) == 3
+    assert res.hair_count == 2
+    area = (800 - 16) * (600 - 16) * (6e-4) ** 2
+    assert res.area_cm2 == pytest.approx(area, rel=1e-6)
+    assert res.density_per_cm2 == pytest.approx(2 / area)
+
+
+def test_result_dict_and_statistics():
+    spec = PhantomSpec(seed=33, crossings=False, units=False, density_per_cm2=250, **SMALL)
+    img, _ = render_phantom(spec)
+    res = analyze(img, 6.0, vellus_max_um=45)
+    d = json.loads(json.dumps(res.to_dict()))
+    for key in (
+        "hair_count",
+        "area_cm2",
+        "density_per_cm2",
+        "terminal_count",
+        "vellus_count",
+        "mean_diameter_um",
+        "median_diameter_um",
+        "diameters_um",
+        "cumulative_thickness_mm_per_cm2",
+        "quality",
+        "algorithm_version",
+        "diameter_histogram",
+        "hairs",
+    ):
+        assert key in d
+    assert d["algorithm_version"] == ALGORITHM_VERSION
+    assert res.terminal_count + res.vellus_count == res.hair_count
+    assert len(res.diameters_um) == res.hair_count
+    assert all(
+        (x <= 45) == (h.kind == "vellus")
+        for x, h in zip(res.diameters_um, [h for h in res.hairs if h.counted], strict=True)
+    )
+    assert sum(c for _, _, c in res.diameter_histogram) == res.hair_count
+    ct = sum(res.diameters_um) / 1000 / res.area_cm2
+    assert res.cumulative_thickness_mm_per_cm2 == pytest.approx(ct)
+    assert set(d["quality"]) >= {"focus", "exposure", "coverage", "too_few_hairs"}
+    for flag in d["quality"].values():
+        assert {"value", "threshold", "ok"} <= set(flag)
+
+
+def test_quality_flags_fire():
+    hairs = (HairSpec(x=300, y=200, angle_deg=20, length_um=1000, diameter_um=60),)
+    img, _ = render_phantom(PhantomSpec(hairs=hairs, seed=5, **SMALL))
+    res = analyze(img, 6.0)
+    q = {f.name: f for f in res.quality}
+    assert not q["too_few_hairs"].ok and q["focus"].ok
+    dark = (img // 12).astype(np.uint8)
+    q = {f.name: f for f in analyze(dark, 6.0).quality}
+    assert not q["exposure"].ok
+    blurred = render_phantom(PhantomSpec(seed=6, blur_sigma_px=5.0, **SMALL))[0]
+    q = {f.name: f for f in analyze(blurred, 6.0).quality}
+    assert not q["focus"].ok
+
+
+def test_deterministic():
+    img, _ = render_phantom(PhantomSpec(seed=34, **SMALL))
+    a, b = analyze(img, 6.0), analyze(img.copy(), 6.0)
+    assert a.to_dict() == b.to_dict()
+
+
+def test_grey_input_array():
+    img, truth = render_phantom(PhantomSpec(seed=35, crossings=False, units=False, **SMALL))
+    res = analyze(img.mean(axis=2).astype(np.uint8), 6.0)
+    assert abs(res.hair_count - truth.hair_count) <= max(3, 0.15 * truth.hair_count)
+
+
+def test_overlay_shape_and_content():
+    img, _ = render_phantom(PhantomSpec(seed=36, **SMALL))
+    res = analyze(img, 6.0)
+    ov = render_overlay(img, res)
+    assert ov.shape == img.shape and ov.dtype == np.uint8
+    assert (ov != img).any(axis=2).mean() > 0.01
+    assert np.array_equal(img, render_phantom(PhantomSpec(seed=36, **SMALL))[0])  # not in place
+
+
+def test_anagen_telogen_pair():
+    spec = PhantomSpec(
+        seed=37,
+        width=1400,
+        height=1100,
+        crossings=False,
+        units=False,
+        density_per_cm2=250,
+        anagen_fraction=0.6,
+    )
+    pair = render_pair(spec, days=3)
+    res = anagen_telogen(pair.day0, pair.dayn, days=3, um_per_px=6.0)
+    assert res.anagen_count + res.telogen_count > 20
+    assert res.anagen_fraction == pytest.approx(pair.anagen_fraction, abs=0.15)
+    _dx, _dy, _ = pair.truthn.transform
+    assert res.to_dict()["anagen_count"] == res.anagen_count
+    assert abs(res.threshold_um - 450.0) < 1e-9
+
+
+def test_identical_images_are_all_telogen():
+    img, _ = render_phantom(PhantomSpec(seed=38, crossings=False, units=False, **SMALL))
+    res = anagen_telogen(img, img, days=2, um_per_px=6.0)
+    assert res.anagen_count == 0 and res.telogen_count > 0

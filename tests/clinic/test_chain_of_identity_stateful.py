@@ -112,6 +112,15 @@ class ChainOfIdentity(RuleBasedStateMachine):
         self.process_well_and_release(i)
         self.administer(i, "own", "plan", "right", "nurse", replay=False)
 
+    @rule(i=st.integers(0, 50), parts=st.integers(1, 3))
+    def draw_aliquots(self, i, parts):
+        product = self._product(i)
+        if product is not None:
+            with contextlib.suppress(REFUSALS):
+                services.product_split(
+                    actor=self.world["lab"], product=product, volumes_ml=[Decimal("1")] * parts
+                )
+
     @rule(i=st.integers(0, 50))
     def release(self, i):
         product = self._product(i)

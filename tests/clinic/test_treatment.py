@@ -297,3 +297,34 @@ def test_adverse_event_validation(team, plan, patient):
             onset_on=timezone.localdate(),
             relatedness="probable",
         )
+
+
+def test_aliquots_keep_the_chain_of_identity(team, plan):
+    physician, nurse, lab = team
+    product = harvest(physician, plan).products.get()
+    services.product_record_results(
+        actor=lab,
+        product=product,
+        processing_ended_at=timezone.now(),
+        total_nucleated_cells=24_000_000,
+        viable_fraction=Decimal("0.9"),
+        viable_cells=21_600_000,
+        volume_ml=Decimal("6"),
+    )
+    with pytest.raises(ValidationError, match="holds 6"):
+        services.product_split(actor=lab, product=product, volumes_ml=[Decimal("4"), Decimal("4")])
+    first, second = services.product_split(
+        actor=lab, product=product, volumes_ml=[Decimal("2"), Decimal("2")]
+    )
+    product.refresh_from_db()
+    assert product.volume_ml == Decimal("2") and product.viable_cells == 7_200_000
+    assert (
+        first.parent == product and first.viable_cells == 7_200_000 and first.status == "quarantine"
+    )
+    assert parse_product_id(second.product_code).donation.text == product.harvest.donation_code
+    assert first.patient == second.patient == plan.patient
+    released = services.product_release(actor=lab, product=first, password=PASSWORD)
+    administer(physician, nurse, plan, released)
+    services.product_split(actor=lab, product=product, volumes_ml=[Decimal("2")])
+    product.refresh_from_db()
+    assert product.status == "discarded"  # fully divided

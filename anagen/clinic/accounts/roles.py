@@ -86,6 +86,7 @@ ACCESS: dict[str, Rule] = {
     "treatment:product_store": Rule(read=NOBODY, write=LAB),
     "treatment:product_thaw": Rule(read=NOBODY, write=LAB),
     "treatment:product_discard": Rule(read=NOBODY, write=LAB | PHYSICIAN),
+    "treatment:product_split": Rule(read=NOBODY, write=LAB),
     "treatment:label_pdf": Rule(read=LAB),
     "treatment:label_svg": Rule(read=TREATMENT_READERS),
     "treatment:session_new": Rule(read=PHYSICIAN, write=PHYSICIAN),

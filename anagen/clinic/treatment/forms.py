@@ -226,6 +226,27 @@ class ThawForm(forms.Form):
     )
 
 
+class SplitForm(forms.Form):
+    volumes_ml = forms.CharField(
+        label="Aliquot volumes (mL)",
+        max_length=200,
+        help_text="Comma-separated, e.g. 1.5, 1.5 for two aliquots of 1.5 mL.",
+    )
+
+    def clean_volumes_ml(self):
+        from decimal import Decimal, InvalidOperation
+
+        try:
+            volumes = [
+                Decimal(v.strip()) for v in self.cleaned_data["volumes_ml"].split(",") if v.strip()
+            ]
+        except InvalidOperation:
+            raise forms.ValidationError("Give volumes as numbers separated by commas.") from None
+        if not volumes or len(volumes) > 20:
+            raise forms.ValidationError("Give between 1 and 20 volumes.")
+        return volumes
+
+
 class DiscardForm(forms.Form):
     reason = forms.CharField(
         label="Reason for discarding", max_length=500, widget=forms.Textarea(attrs={"rows": 2})

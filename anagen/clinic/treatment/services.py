@@ -394,6 +394,79 @@ def product_record_results(*, actor: User, product: CellProduct, **results) -> C
     return product
 
 
+@transaction.atomic
+def product_split(
+    *, actor: User, product: CellProduct, volumes_ml: list[Decimal]
+) -> list[CellProduct]:
+    """Draw aliquots from a product in quarantine (e.g. doses for later sessions, to cryo).
+
+    Each aliquot is a product of its own with the next product number, ``parent`` pointing at
+    the source, the same donation, patient and quality results, and cells in proportion to its
+    volume. The source keeps the remainder; drawn to nothing, it is closed as discarded.
+    """
+    _require(actor, (Role.LAB_TECHNICIAN,), "divide a cell product into aliquots")
+    product = _lock(product)
+    require_site_access(user=actor, site_id=product.patient.site_id)
+    if product.status != S.QUARANTINE:
+        raise ValidationError("Aliquots are drawn after processing, before release (quarantine).")
+    if not product.volume_ml or product.viable_cells is None:
+        raise ValidationError("Record the volume and cell counts before drawing aliquots.")
+    volumes = [Decimal(v) for v in volumes_ml]
+    if not volumes or any(v <= 0 for v in volumes):
+        raise ValidationError({"volumes_ml": "Give one or more positive volumes."})
+    if sum(volumes) > product.volume_ml:
+        raise ValidationError(
+            {
+                "volumes_ml": f"The aliquots need {sum(volumes)} mL; the product holds {product.volume_ml} mL."
+            }
+        )
+    aliquots = []
+    for volume in volumes:
+        share = float(volume / product.volume_ml)
+        child = _product_create(
+            actor=actor,
+            harvest=product.harvest,
+            started_at=product.processing_started_at,
+            parent=product,
+        )
+        for name in (
+            "processing_ended_at",
+            "viable_fraction",
+            "qc_sterility",
+            "qc_endotoxin",
+            "qc_mycoplasma",
+            "expires_at",
+        ):
+            setattr(child, name, getattr(product, name))
+        child.total_nucleated_cells = int((product.total_nucleated_cells or 0) * share)
+        child.viable_cells = int(product.viable_cells * share)
+        child.volume_ml = volume
+        child.save()
+        _transition(
+            actor=actor, product=child, to=S.QUARANTINE, reason=f"Aliquot of {product.product_code}"
+        )
+        aliquots.append(child)
+    remaining = product.volume_ml - sum(volumes)
+    drawn = sum(a.viable_cells for a in aliquots)
+    product.viable_cells -= drawn
+    product.total_nucleated_cells = max(
+        0, (product.total_nucleated_cells or 0) - sum(a.total_nucleated_cells for a in aliquots)
+    )
+    product.volume_ml = remaining if remaining > 0 else product.volume_ml
+    product.save()
+    _record_custody(
+        actor=actor,
+        product=product,
+        kind=CustodyEvent.Kind.RESULTS,
+        reason=f"{len(aliquots)} aliquot(s) drawn: " + ", ".join(a.product_code for a in aliquots),
+    )
+    if remaining <= 0:
+        _transition(
+            actor=actor, product=product, to=S.DISCARDED, reason="Fully divided into aliquots"
+        )
+    return aliquots
+
+
 def release_gates(
     product: CellProduct, *, now: datetime | None = None
 ) -> list[tuple[str, bool, str]]:

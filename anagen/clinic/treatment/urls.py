@@ -24,6 +24,7 @@ urlpatterns = [
     path("products/<int:pk>/store/", views.product_store, name="product_store"),
     path("products/<int:pk>/thaw/", views.product_thaw, name="product_thaw"),
     path("products/<int:pk>/discard/", views.product_discard, name="product_discard"),
+    path("products/<int:pk>/split/", views.product_split, name="product_split"),
     path("products/<int:pk>/label.pdf", views.product_label_pdf, name="label_pdf"),
     path("products/<int:pk>/label.svg", views.product_label_svg, name="label_svg"),
     path("sessions/<int:pk>/", views.session_detail, name="session"),

@@ -34,6 +34,7 @@ from .forms import (
     ReleaseForm,
     ResultsForm,
     SessionForm,
+    SplitForm,
     StoreForm,
     ThawForm,
     volume_hint,
@@ -278,6 +279,7 @@ def _product_page(request, product: CellProduct, status: int = 200, **forms):
         "store_form": forms.get("store_form") or StoreForm(),
         "thaw_form": forms.get("thaw_form") or ThawForm(),
         "discard_form": forms.get("discard_form") or DiscardForm(),
+        "split_form": forms.get("split_form") or SplitForm(),
     }
     return render(request, "treatment/product_detail.html", context, status=status)
 
@@ -347,6 +349,16 @@ def product_thaw(request, pk):
 
     return _product_action(
         request, pk, ThawForm, "thaw_form", call, "Product thawed; its expiry is now shortened."
+    )
+
+
+@require_POST
+def product_split(request, pk):
+    def call(product, form):
+        services.product_split(actor=request.user, product=product, **form.cleaned_data)
+
+    return _product_action(
+        request, pk, SplitForm, "split_form", call, "Aliquots drawn and labelled."
     )
 
 

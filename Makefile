@@ -4,7 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
-export DJANGO_SETTINGS_MODULE ?= anagen.clinic.settings.local
+# manage.py defaults to the local settings; the tests use pyproject's test settings.
+unexport DJANGO_SETTINGS_MODULE
 
 .PHONY: setup run demo test test-postgres lint format bench clean
 

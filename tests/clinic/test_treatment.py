@@ -250,11 +250,24 @@ def test_cryo_store_and_thaw_then_administer(team, plan):
     services.product_thaw(actor=lab, product=product)
     product.refresh_from_db()
     assert product.expires_at <= timezone.now() + timedelta(hours=4)
+    # Session postponed: back to the freezer, then thawed again on the day.
+    services.product_store(
+        actor=lab,
+        product=product,
+        freezer="LN2-1",
+        rack="A",
+        box="3",
+        position="7",
+        expires_at=timezone.now() + timedelta(days=300),
+    )
+    services.product_thaw(actor=lab, product=product)
     administer(physician, nurse, plan, product)
     product.refresh_from_db()
     assert list(product.custody.filter(kind="status").values_list("to_status", flat=True)) == [
         "quarantine",
         "released",
+        "stored",
+        "thawed",
         "stored",
         "thawed",
         "administered",

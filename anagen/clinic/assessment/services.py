@@ -17,7 +17,7 @@ from anagen import eligibility
 from anagen.clinic.accounts.models import User
 from anagen.clinic.accounts.roles import Role
 from anagen.clinic.patients.models import Patient
-from anagen.clinic.patients.selectors import sites_for
+from anagen.clinic.patients.selectors import require_site_access
 from anagen.eligibility.labs import validate_lab
 from anagen.eligibility.vocab import parse_basp
 
@@ -29,8 +29,7 @@ OUTCOME_CODES = {code for code, _ in EligibilityDecision.OUTCOMES}
 def _require_physician(actor: User, patient: Patient) -> None:
     if actor.role != Role.PHYSICIAN:
         raise PermissionDenied("Only a physician may assess patients and decide eligibility.")
-    if not sites_for(user=actor).filter(pk=patient.site_id).exists():
-        raise PermissionDenied("This patient belongs to a site you do not work at.")
+    require_site_access(user=actor, site_id=patient.site_id)
 
 
 def facts_from_assessment(assessment: Assessment) -> eligibility.AssessmentFacts:

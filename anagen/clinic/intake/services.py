@@ -6,7 +6,7 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -15,7 +15,7 @@ from django.utils import timezone
 from anagen.clinic.accounts.models import Site, User
 from anagen.clinic.accounts.roles import Role
 from anagen.clinic.patients.models import Patient
-from anagen.clinic.patients.selectors import sites_for
+from anagen.clinic.patients.selectors import require_site_access
 from anagen.clinic.patients.services import patient_create
 
 from .models import Appointment, Inquiry, InquiryNote, ReminderSent
@@ -35,8 +35,7 @@ def inquiry_submit(*, full_name: str, phone: str, preferred_site: Site, **fields
 
 
 def _check_inquiry_site(*, actor: User, inquiry: Inquiry) -> None:
-    if not sites_for(user=actor).filter(pk=inquiry.preferred_site_id).exists():
-        raise PermissionDenied("This inquiry belongs to a site you do not work at.")
+    require_site_access(user=actor, site_id=inquiry.preferred_site_id)
 
 
 @transaction.atomic
@@ -117,8 +116,7 @@ def appointment_book(
     notes: str = "",
 ) -> Appointment:
     """Book an appointment; refuses a clinician who is already busy at that time."""
-    if not sites_for(user=actor).filter(pk=patient.site_id).exists():
-        raise PermissionDenied("This patient belongs to a site you do not work at.")
+    require_site_access(user=actor, site_id=patient.site_id)
     if clinician.role not in BOOKABLE_ROLES or not clinician.is_active:
         raise ValidationError({"clinician": "Appointments are booked with a physician or nurse."})
     if not (clinician.all_sites or clinician.sites.filter(pk=patient.site_id).exists()):
@@ -159,8 +157,7 @@ def appointment_book(
 
 @transaction.atomic
 def appointment_set_status(*, actor: User, appointment: Appointment, status: str) -> Appointment:
-    if not sites_for(user=actor).filter(pk=appointment.site_id).exists():
-        raise PermissionDenied("This appointment is at a site you do not work at.")
+    require_site_access(user=actor, site_id=appointment.site_id)
     if status not in Appointment.Status.values:
         raise ValidationError({"status": f"Unknown status {status!r}."})
     appointment.status = status

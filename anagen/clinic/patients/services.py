@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from anagen.clinic.accounts.models import Site, User
 
 from .models import MrnSequence, Patient
-from .selectors import sites_for
+from .selectors import require_site_access
 
 MRN_PREFIX = "AN"
 
@@ -24,8 +24,7 @@ def mrn_next() -> str:
 
 
 def _check_site(*, actor: User, site: Site) -> None:
-    if not sites_for(user=actor).filter(pk=site.pk).exists():
-        raise PermissionDenied("You do not work at this site.")
+    require_site_access(user=actor, site_id=site.pk)
 
 
 def _check_birth_date(born: date) -> None:

@@ -33,7 +33,7 @@ from skimage.morphology import skeletonize
 from anagen.trichometry.frame import CountingFrame, designated_end
 from anagen.trichometry.io import as_rgb_array, check_calibration, load_image
 
-ALGORITHM_VERSION = "anagen-trichometry/1.0.0"
+ALGORITHM_VERSION = "anagen-trichometry/1.1.0"
 DEFAULT_VELLUS_MAX_UM = 40.0
 
 
@@ -168,6 +168,10 @@ class _Params:
     merge_um: float = 40.0
     pair_cos: float = -0.82
     corner_deg: float = 50.0
+    min_diameter_um: float = 8.0
+    bg_k: float = 6.0
+    corner2_um: float = 120.0
+    corner2_deg: float = 30.0
     section_step_px: float = 3.0
     low_k: float = 3.2
     high_k: float = 5.5
@@ -191,9 +195,14 @@ def _background(small: np.ndarray, exclude: np.ndarray | None, coarse: int) -> n
         keep = (~exclude).astype(np.float32)
         num = cv2.resize(small * keep[:, :, None], (cw, ch), interpolation=cv2.INTER_AREA)
         den = cv2.resize(keep, (cw, ch), interpolation=cv2.INTER_AREA)
-        num = cv2.GaussianBlur(num, (0, 0), 1.0)
-        den = cv2.GaussianBlur(den, (0, 0), 1.0)
-        c = num / np.maximum(den, 1e-3)[:, :, None]
+        # normalised convolution at two scales: where a dense tuft covers most of the fine
+        # neighbourhood, the coarser hair-free estimate fills in
+        num1 = cv2.GaussianBlur(num, (0, 0), 1.0)
+        den1 = cv2.GaussianBlur(den, (0, 0), 1.0)
+        num3 = cv2.GaussianBlur(num, (0, 0), 3.0)
+        den3 = cv2.GaussianBlur(den, (0, 0), 3.0)
+        a = 0.15
+        c = (num1 + a * num3) / np.maximum(den1 + a * den3, 1e-3)[:, :, None]
     return cv2.resize(c, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
@@ -221,7 +230,20 @@ def _contrast(small: np.ndarray, coarse: int) -> tuple[np.ndarray, np.ndarray, n
     cand = mag > min(med + 4.0 * mad, float(np.percentile(ms, 99.0)))
     excl = cv2.dilate(cand.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
     bg = _background(small, excl, coarse)
+    # second pass: faint (chroma-only) hairs hidden by a background contaminated in dense
+    # tufts are found in the noise-whitened contrast and excluded as well
+    # (on every other pixel: the mask is dilated anyway)
+    m1 = _whitened(cv2.subtract(small[::2, ::2], bg[::2, ::2])) > P.bg_k
+    h, w = cand.shape
+    cand = cand | (cv2.resize(m1.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0)
+    excl = cv2.dilate(cand.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    bg = _background(small, excl, coarse)
     diff = cv2.subtract(small, bg)
+    return _whitened(diff), bg, diff, 1.0
+
+
+def _whitened(diff: np.ndarray) -> np.ndarray:
+    """Noise-whitened magnitude of a colour difference, in noise units."""
     ds = cv2.GaussianBlur(diff, (0, 0), 0.7)
     sub = ds[::3, ::3].reshape(-1, 3)
     nsub = np.sqrt((sub * sub).sum(axis=1))
@@ -232,7 +254,7 @@ def _contrast(small: np.ndarray, coarse: int) -> tuple[np.ndarray, np.ndarray, n
     m = _norm3(cv2.transform(ds, whiten))
     med = float(np.median(m[::3, ::3]))
     m *= 1.5382 / max(med, 1e-6)  # median of a chi distribution with 3 degrees of freedom
-    return m, bg, diff, 1.0
+    return m
 
 
 # ---------------------------------------------------------------------------------------------
@@ -839,6 +861,8 @@ def analyze(
     paths = _decompose(edges, cents, reach, P.pair_cos)
     k_corner = max(2, round(50.0 / det_um))
     paths = [q for p in paths for q in _split_corners(p, k_corner, P.corner_deg)]
+    k_corner2 = max(3, round(P.corner2_um / det_um))
+    paths = [q for p in paths for q in _split_corners(p, k_corner2, P.corner2_deg)]
     # to full-resolution (x, y) polylines
     off = (scale - 1) / 2.0
     min_len = P.min_length_um / um
@@ -926,6 +950,8 @@ def analyze(
         if not np.isfinite(dpx):
             continue
         dum = dpx * um
+        if dum < P.min_diameter_um:
+            continue  # no shaft across the path (ladder skeleton inside a hollow mask)
         length = float(np.hypot(*np.diff(poly, axis=0).T).sum()) * um
         x, y = designated_end(poly)
         hairs.append(

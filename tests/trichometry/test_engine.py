@@ -93,6 +93,28 @@ def test_follicular_unit_of_three_is_three_hairs():
     assert len(res.follicular_units) == 1 and len(res.follicular_units[0]) == 3
 
 
+@pytest.mark.parametrize("turn,dia2", [(35, 80), (40, 40), (45, 60)])
+def test_hairs_meeting_end_to_end_at_a_bend_are_two_hairs(turn, dia2):
+    """A hair starting where another ends, 35-45 degrees off its line, is a second hair.
+
+    The junction pairing accepts turns up to ~35 degrees as a continuation, so before 1.1 the
+    two shafts were joined into one bent hair; natural curvature never bends a hair this much
+    over ~120 um, so the path is split there.
+    """
+    from anagen.phantoms.render import hair_polyline
+
+    first = HairSpec(x=150, y=200, angle_deg=0, length_um=2100, diameter_um=80)
+    end = hair_polyline(first, 6.0)[-1]
+    second = HairSpec(
+        x=float(end[0]), y=float(end[1]), angle_deg=turn, length_um=1800, diameter_um=dia2
+    )
+    spec = PhantomSpec(hairs=(first, second), seed=3, blur_sigma_px=1.0, noise_sigma=3.0, **SMALL)
+    img, truth = render_phantom(spec)
+    res = analyze(img, 6.0, min_hairs=1)
+    assert truth.hair_count == 2
+    assert res.hair_count == 2
+
+
 @pytest.mark.parametrize("dia", [20.0, 35.0, 55.0, 90.0])
 def test_diameter_accuracy_known_widths(dia):
     hairs = tuple(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from anagen.clinic.accounts.models import User
 from anagen.clinic.patients.models import Patient
@@ -54,8 +55,6 @@ class Measurement:
 
 def baseline_date(patient: Patient) -> date | None:
     """Day 0 of the outcome series: the first session, else the first trichoscopy."""
-    from django.utils import timezone
-
     first_session = patient.sessions.order_by("started_at").first()
     if first_session is not None:
         return timezone.localtime(first_session.started_at).date()
@@ -96,8 +95,6 @@ def outcome_series(*, target_site: TargetSite) -> list[Measurement]:
 
 
 def session_days(*, patient: Patient) -> list[int]:
-    from django.utils import timezone
-
     day0 = baseline_date(patient)
     if day0 is None:
         return []

@@ -26,10 +26,7 @@ def patient_create(request):
     form = PatientForm(request.POST or None, request.FILES or None, sites=sites)
     if request.method == "POST" and form.is_valid():
         try:
-            patient = services.patient_create(
-                actor=request.user,
-                **dict(form.cleaned_data.items()),
-            )
+            patient = services.patient_create(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:

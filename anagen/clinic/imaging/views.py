@@ -1,12 +1,11 @@
-import mimetypes
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from anagen.clinic.core.forms import add_service_errors
+from anagen.clinic.core.responses import stored_file_response
 from anagen.clinic.patients.selectors import patient_get
 
 from . import selectors, services
@@ -122,20 +121,13 @@ def trichoscopy_detail(request, pk):
     )
 
 
-def _serve(field_file):
-    if not field_file:
-        raise Http404("No file")
-    content_type = mimetypes.guess_type(field_file.name)[0] or "application/octet-stream"
-    return FileResponse(field_file.open("rb"), content_type=content_type)
-
-
 def trichoscopy_file(request, pk, kind):
     record = selectors.trichoscopy_get(user=request.user, pk=pk)
-    return _serve(record.overlay if kind == "overlay" else record.image)
+    return stored_file_response(record.overlay if kind == "overlay" else record.image)
 
 
 def photo_file(request, pk):
-    return _serve(selectors.photo_get(user=request.user, pk=pk).image)
+    return stored_file_response(selectors.photo_get(user=request.user, pk=pk).image)
 
 
 def progress(request, patient_pk):

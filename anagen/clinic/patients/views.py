@@ -1,13 +1,11 @@
-import mimetypes
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from anagen.clinic.core.forms import add_service_errors
+from anagen.clinic.core.responses import stored_file_response
 
 from . import selectors, services
 from .forms import PatientForm, PatientSearchForm
@@ -76,7 +74,4 @@ def patient_chart(request, pk):
 def patient_photo(request, pk):
     """Serve the identity photo only to staff who may see this patient (never a public URL)."""
     patient = selectors.patient_get(user=request.user, pk=pk)
-    if not patient.photo:
-        raise Http404("No photo")
-    content_type = mimetypes.guess_type(patient.photo.name)[0] or "application/octet-stream"
-    return FileResponse(patient.photo.open("rb"), content_type=content_type)
+    return stored_file_response(patient.photo)

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from anagen.clinic.core.forms import add_service_errors
 from anagen.clinic.core.models import Signature
+from anagen.clinic.core.responses import stored_file_response
 from anagen.clinic.core.signatures import current_signature, signatures_for
 from anagen.clinic.patients.selectors import patient_get
 from anagen.identity import LabelData, label_pdf, label_svg, parse_product_id
@@ -155,13 +156,9 @@ def consent_sign(request, pk):
 def consent_pdf(request, pk):
     """The signed snapshot, served only to staff allowed to see it (never a public media URL)."""
     consent = selectors.consent_get(user=request.user, pk=pk)
-    if not consent.snapshot_pdf:
-        raise Http404("No snapshot")
-    return FileResponse(
-        consent.snapshot_pdf.open("rb"),
-        content_type="application/pdf",
-        as_attachment=True,
-        filename=f"consent-{consent.plan.patient.mrn}-plan{consent.plan_id}-v{consent.consent_text.version}.pdf",
+    return stored_file_response(
+        consent.snapshot_pdf,
+        download_name=f"consent-{consent.plan.patient.mrn}-plan{consent.plan_id}-v{consent.consent_text.version}.pdf",
     )
 
 

@@ -40,7 +40,7 @@ class ConsentTextAdmin(SimpleHistoryAdmin):
         return super().has_delete_permission(request, obj)
 
 
-class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
+class ReadOnlyAdminMixin:
     """Clinical records change only through the staff pages (services), never the admin."""
 
     def has_add_permission(self, request):
@@ -51,6 +51,10 @@ class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyHistoryAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
+    pass
 
 
 @admin.register(TreatmentPlan)
@@ -76,17 +80,8 @@ class CellProductAdmin(ReadOnlyHistoryAdmin):
 
 
 @admin.register(CustodyEvent)
-class CustodyEventAdmin(admin.ModelAdmin):
+class CustodyEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("product", "kind", "at", "actor", "from_status", "to_status")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(TreatmentSession)

@@ -10,6 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from anagen.clinic.accounts.models import Site
 from anagen.clinic.accounts.roles import Role
@@ -76,9 +77,9 @@ def test_plan_consent_harvest_release_session(live_server, browser_page):
     page.get_by_label("Harvest site").select_option("periumbilical")
     page.get_by_label("Cannula or punch size (mm)").fill("2.5")
     page.get_by_label("Volume (mL)").fill("35")
-    assert page.locator("#volume-hint").is_visible()
+    expect(page.locator("#volume-hint")).to_be_visible()
     page.get_by_label("Volume (mL)").fill("22")
-    assert not page.locator("#volume-hint").is_visible()
+    expect(page.locator("#volume-hint")).to_be_hidden()
     for _, label in Harvest.STERILE_CHECKLIST:
         page.get_by_label(label).check()
     shot(page, "1x-04-harvest")
@@ -120,14 +121,14 @@ def test_plan_consent_harvest_release_session(live_server, browser_page):
     page.get_by_label("Vertex: points").fill("40")
     page.get_by_label("Vertex: mL per point").fill("0.05")
     page.get_by_label("Vertex: cells per point").fill("160000")
-    assert page.get_by_text("cells per point is above the usual").is_visible()
+    expect(page.get_by_text("cells per point is above the usual")).to_be_visible()
     page.get_by_label("Vertex: cells per point").fill("100000")
     page.get_by_label("Frontal: points").fill("30")
     page.get_by_label("Frontal: mL per point").fill("0.05")
     page.get_by_label("Frontal: cells per point").fill("100000")
     page.get_by_label("Started").fill(local(timezone.now() - timedelta(minutes=75)))
     page.get_by_label("Ended").fill(local(timezone.now()))
-    assert page.locator("#total-cells").inner_text() == "7,000,000 cells"
+    expect(page.locator("#total-cells")).to_have_text("7,000,000 cells")
     page.get_by_role("button", name="Record session").click()
     alert = page.locator(".alert-stop[role=alert]")
     alert.wait_for()

@@ -7,12 +7,15 @@
   var volume = document.getElementById("id_volume_ml");
   var hint = document.getElementById("volume-hint");
   if (volume && hint) {
-    volume.addEventListener("input", function () {
+    var showVolumeHint = function () {
       var v = parseFloat(volume.value);
       var outside = !isNaN(v) && (v < 10 || v > 30);
       hint.hidden = !outside;
       hint.textContent = outside ? v + " mL is outside the typical 10–30 mL: check the value." : "";
-    });
+    };
+    volume.addEventListener("input", showVolumeHint);
+    // A value typed (or restored by the browser) before this deferred script ran counts too.
+    showVolumeHint();
   }
 
   // Session: per-zone and overall totals, and the cells-per-point warning.

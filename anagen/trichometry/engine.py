@@ -7,12 +7,14 @@ Pipeline (see ``docs/trichometry.md``):
    colour), so dark, light, grey and blond hairs on any skin tone are all positive;
 2. hysteresis threshold at detection scale (~12 um/px) restricted to half the local maximum,
    skeleton;
-3. skeleton graph: spurs pruned, junction clusters merged, branches paired by good
-   continuation so that crossings split into two hairs and follicular units (Y shapes) into
-   one hair per branch; sharp corners split V shapes;
+3. skeleton graph: spurs pruned, junction clusters merged, the two junctions of a shallow
+   crossing contracted into one, branches paired by good continuation so that crossings
+   split into two hairs and follicular units (Y shapes) into one hair per branch; sharp
+   corners split V shapes; ends of hairs cut by the image border carried to the border;
 4. diameters from intensity profiles sampled perpendicular to the centreline on the full
    resolution image: full width at half contrast with sub-pixel interpolation, deconvolved
-   for the measured edge blur, robust median along the hair;
+   for the measured edge blur, robust median along the hair; a path whose width grows
+   steadily from one end to the other (two hairs of a unit that never part) becomes two;
 5. counting frame (``anagen.trichometry.frame``) for an unbiased count and density.
 """
 
@@ -33,7 +35,7 @@ from skimage.morphology import skeletonize
 from anagen.trichometry.frame import CountingFrame, designated_end
 from anagen.trichometry.io import as_rgb_array, check_calibration, load_image
 
-ALGORITHM_VERSION = "anagen-trichometry/1.1.0"
+ALGORITHM_VERSION = "anagen-trichometry/1.2.0"
 DEFAULT_VELLUS_MAX_UM = 40.0
 
 
@@ -160,7 +162,7 @@ class _Params:
     blur_union: bool = False
     merge: bool = True
     local_rel: float = 0.5
-    local_um: float = 80.0
+    local_um: float = 70.0
     min_border_length_um: float = 60.0
     spur_um: float = 70.0
     spur_r: float = 1.3
@@ -175,6 +177,16 @@ class _Params:
     section_step_px: float = 3.0
     low_k: float = 3.2
     high_k: float = 5.5
+    # shallow crossings: contract a bridge between two junctions shorter than
+    bridge_k: float = 2.5  # ... this many local radii / sin(half the crossing angle)
+    bridge_um: float = 800.0  # ... and this length
+    # follicular units lying side by side: width at the far end / width at the ostium
+    wedge_ratio: float = 1.7
+    wedge_rho: float = 0.5  # rank correlation of width with position along the path
+    passage_um: float = 150.0  # no corner split where a junction joins two edges this long
+    tip_ext: float = 0.8  # free ends extended by this many radii (skeletons stop short)
+    border_r: float = 2.5  # ends this close to the border (radii + scales) may reach it
+    border_s: float = 3.0
 
 
 P = _Params()
@@ -319,8 +331,43 @@ def _build_graph(skel: np.ndarray, merge_px: float) -> tuple[list[_Edge], np.nda
     Returns edges (ordered pixel paths with the junction cluster at each end, -1 for free ends)
     and the (n_nodes, 2) junction centroids (y, x).
     """
-    _, trans = _neighbours(skel)
+    count, trans = _neighbours(skel)
     junction = skel & (trans >= 3)
+    edges, centroids = _graph_at(skel, junction, merge_px)
+    # a branch point whose neighbours touch each other has fewer than three 0->1 transitions
+    # and hides inside an edge, whose pixels then do not form one path (the ordered pixels
+    # jump between the branches): make the crowded pixels of such edges junctions too
+    bad = [e for e in edges if len(e.pts) > 1 and np.abs(np.diff(e.pts, axis=0)).max() > 1]
+    if not bad:
+        return edges, centroids
+    pts = np.concatenate([e.pts for e in bad]).astype(int)
+    crowded = count[pts[:, 0], pts[:, 1]] >= 3
+    junction = junction.copy()
+    junction[pts[crowded, 0], pts[crowded, 1]] = True
+    # rebuild only the skeleton pieces that hold such edges (a window around them)
+    _, comp = cv2.connectedComponents(skel.astype(np.uint8), connectivity=8)
+    region = np.isin(comp, np.unique(comp[pts[:, 0], pts[:, 1]]))
+    ys, xs = np.nonzero(region)
+    m = max(1, round(merge_px)) + 2
+    y0, y1 = max(ys.min() - m, 0), ys.max() + m + 1
+    x0, x1 = max(xs.min() - m, 0), xs.max() + m + 1
+    win = region[y0:y1, x0:x1]
+    sub_edges, sub_cents = _graph_at(
+        skel[y0:y1, x0:x1] & win, junction[y0:y1, x0:x1] & win, merge_px
+    )
+    shift = np.array([y0, x0], float)
+    base = len(centroids)
+    kept = [e for e in edges if not region[int(e.pts[0, 0]), int(e.pts[0, 1])]]
+    for e in sub_edges:
+        nodes = [nd + base if nd >= 0 else -1 for nd in e.nodes]
+        kept.append(_Edge(pts=e.pts + shift, length=e.length, nodes=nodes))
+    return kept, np.concatenate([centroids, sub_cents + shift]) if len(sub_cents) else centroids
+
+
+def _graph_at(
+    skel: np.ndarray, junction: np.ndarray, merge_px: float
+) -> tuple[list[_Edge], np.ndarray]:
+    """Edges and junction-cluster centroids of ``skel`` for the given junction pixels."""
     r = max(1, round(merge_px))
     kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
     node_region = (cv2.dilate(junction.astype(np.uint8), kernel) > 0) & skel
@@ -386,11 +433,19 @@ def _direction(pts: np.ndarray, reach: float) -> np.ndarray:
 
 
 def _decompose(
-    edges: list[_Edge], centroids: np.ndarray, reach: float, pair_cos: float
-) -> list[np.ndarray]:
-    """Join edges into hair paths by pairing branches with good continuation at junctions."""
+    edges: list[_Edge],
+    centroids: np.ndarray,
+    reach: float,
+    pair_cos: float,
+    min_passage_px: float = 0.0,
+) -> tuple[list[np.ndarray], list[list[int]]]:
+    """Join edges into hair paths by pairing branches with good continuation at junctions.
+
+    Returns the paths and, for each, the indices of the junctions it passes through between
+    two edges at least ``min_passage_px`` long.
+    """
     if not edges:
-        return []
+        return [], []
     # branches: (edge index, end 0/1); direction pointing away from the node
     branches: dict[int, list[tuple[int, int]]] = {}
     direc: dict[tuple[int, int], np.ndarray] = {}
@@ -433,7 +488,7 @@ def _decompose(
                     break
             if best is not None:
                 shared[a] = best
-    paths = []
+    paths, junctions = [], []
     seen = set()
     used = np.zeros(len(edges), bool)
     starts = []
@@ -460,22 +515,110 @@ def _decompose(
         if key in seen:
             continue
         seen.add(key)
-        parts = []
+        parts, passages, at = [], [], 0
         for k, (eid, e_end) in enumerate(seq):
             pts = edges[eid].pts if e_end == 0 else edges[eid].pts[::-1]
             if k > 0:
                 nd = edges[eid].nodes[e_end]
                 parts.append(centroids[nd][None, :])
+                if min(edges[eid].length, edges[seq[k - 1][0]].length) >= min_passage_px:
+                    passages.append(at)
+                at += 1
             parts.append(pts)
+            at += len(pts)
         paths.append(np.concatenate(parts))
+        junctions.append(passages)
     for ei, e in enumerate(edges):
         if not used[ei]:
             paths.append(e.pts)
-    return paths
+            junctions.append([])
+    return paths, junctions
 
 
-def _split_corners(path: np.ndarray, k: int, max_turn_deg: float) -> list[np.ndarray]:
-    """Split a path at sharp corners (V-shaped pairs of hairs from one ostium)."""
+def _contract_bridges(
+    edges: list[_Edge],
+    centroids: np.ndarray,
+    dist: np.ndarray,
+    reach: float,
+    pair_cos: float,
+    max_len: float,
+    k_radius: float,
+) -> tuple[list[_Edge], np.ndarray]:
+    """Merge the two junctions of a shallow crossing into one four-way junction.
+
+    Two hairs crossing at a shallow angle overlap over a stretch; its skeleton is a short
+    *bridge* between two three-way junctions. Each hair enters at one junction and leaves at
+    the other, so the bridge is contracted when the four outer branches form two
+    anti-collinear pairs across it; pairing at the merged junction then splits the crossing.
+    """
+    if len(centroids) < 2:
+        return edges, centroids
+    degree = np.zeros(len(centroids), int)
+    for e in edges:
+        for nd in e.nodes:
+            if nd >= 0:
+                degree[nd] += 1
+    at_node: dict[int, list[tuple[int, int]]] = {}
+    for ei, e in enumerate(edges):
+        for end in (0, 1):
+            if e.nodes[end] >= 0:
+                at_node.setdefault(e.nodes[end], []).append((ei, end))
+    cents = centroids.copy()
+    remap = np.arange(len(centroids))
+    drop = set()
+    for ei, e in sorted(enumerate(edges), key=lambda t: t[1].length):
+        a, b = e.nodes
+        if a < 0 or b < 0 or a == b or degree[a] != 3 or degree[b] != 3:
+            continue
+        if remap[a] != a or remap[b] != b:
+            continue
+        outer = []
+        for nd in (a, b):
+            br = [(j, end) for j, end in at_node[nd] if j != ei]
+            if len(br) != 2:
+                break
+            # directions further out than at ordinary junctions: close to a long overlap the
+            # skeleton bends towards the bridge
+            outer.append(
+                [
+                    _direction(edges[j].pts if end == 0 else edges[j].pts[::-1], 3.0 * reach)
+                    for j, end in br
+                ]
+            )
+        if len(outer) != 2:
+            continue
+        (a1, a2), (b1, b2) = outer
+        crossing = min(max(float(a1 @ b1), float(a2 @ b2)), max(float(a1 @ b2), float(a2 @ b1)))
+        if crossing > pair_cos:
+            continue
+        # two shafts of radius ~r crossing at angle t overlap over about 2r / sin(t / 2)
+        mid = e.pts[len(e.pts) // 2]
+        r = float(dist[int(mid[0]), int(mid[1])])
+        sin_half = math.sqrt(max(0.5 * (1.0 - float(a1 @ a2)), 0.0))
+        if e.length > min(max_len, k_radius * max(r, 1.0) / max(sin_half, 0.05)):
+            continue
+        remap[b] = a
+        cents[a] = 0.5 * (centroids[a] + centroids[b])
+        drop.add(ei)
+    if not drop:
+        return edges, centroids
+    out = []
+    for ei, e in enumerate(edges):
+        if ei in drop:
+            continue
+        nodes = [int(remap[nd]) if nd >= 0 else -1 for nd in e.nodes]
+        out.append(_Edge(pts=e.pts, length=e.length, nodes=nodes))
+    return out, cents
+
+
+def _split_corners(
+    path: np.ndarray, k: int, max_turn_deg: float, keep: np.ndarray | None = None
+) -> list[np.ndarray]:
+    """Split a path at sharp corners (V-shaped pairs of hairs from one ostium).
+
+    ``keep`` marks path points where no split may happen (junction passages the pairing has
+    already judged a continuation: the skeleton kinks there).
+    """
     n = len(path)
     if n < 2 * k + 3:
         return [path]
@@ -485,12 +628,16 @@ def _split_corners(path: np.ndarray, k: int, max_turn_deg: float) -> list[np.nda
     nb = np.hypot(b[:, 0], b[:, 1])
     cosang = (a * b).sum(1) / np.maximum(na * nb, 1e-9)
     turn = np.degrees(np.arccos(np.clip(cosang, -1, 1)))
+    if keep is not None:
+        turn[keep[k:-k]] = 0.0
     i = int(np.argmax(turn))
     if turn[i] < max_turn_deg:
         return [path]
     c = i + k
-    return _split_corners(path[: c + 1], k, max_turn_deg) + _split_corners(
-        path[c:], k, max_turn_deg
+    left = None if keep is None else keep[: c + 1]
+    right = None if keep is None else keep[c:]
+    return _split_corners(path[: c + 1], k, max_turn_deg, left) + _split_corners(
+        path[c:], k, max_turn_deg, right
     )
 
 
@@ -521,6 +668,45 @@ def _end_tangent(poly: np.ndarray, end: int, reach: float) -> np.ndarray:
     v = pts[0] - pts[k]
     n = float(np.hypot(*v))
     return v / n if n > 0 else np.zeros(2)
+
+
+def _reach_border(
+    poly: np.ndarray, r_loc: float, mask: np.ndarray, scale: int, size: tuple[int, int]
+) -> np.ndarray:
+    """Carry an end of a hair cut by the image border out to the border.
+
+    The skeleton of a shaft cut by the border can stop a radius or more short of it, which puts
+    the end of a hair that leaves the image inside the counting frame. When the hair's mask reaches the border straight
+    ahead of an end, the end is continued along the hair's direction to the border.
+    """
+    W, H = size
+    h, w = mask.shape
+    off = (scale - 1) / 2.0
+    limit = P.border_r * r_loc + P.border_s * scale
+    out = poly
+    length = None
+    for end in (0, -1):
+        p = poly[end]
+        if min(p[0], p[1], W - 1 - p[0], H - 1 - p[1]) > limit:
+            continue  # the border is out of reach whatever the direction
+        if length is None:
+            length = float(np.hypot(*np.diff(poly, axis=0).T).sum())
+        u = _end_tangent(poly, end, max(2.0, min(6.0 * r_loc, 0.3 * length)))
+        ts = []
+        for k, hi in ((0, W - 1), (1, H - 1)):
+            if u[k] < -1e-6:
+                ts.append(-p[k] / u[k])
+            elif u[k] > 1e-6:
+                ts.append((hi - p[k]) / u[k])
+        if not ts or min(ts) > limit:
+            continue
+        b = p + min(ts) * u
+        bx = int(np.clip(round((b[0] - off) / scale), 0, w - 1))
+        by = int(np.clip(round((b[1] - off) / scale), 0, h - 1))
+        if not mask[max(by - 1, 0) : by + 2, max(bx - 1, 0) : bx + 2].any():
+            continue
+        out = np.concatenate([b[None, :], out]) if end == 0 else np.concatenate([out, b[None, :]])
+    return out
 
 
 def _merge_fragments(
@@ -858,9 +1044,19 @@ def analyze(
     edges = kept
     t_graph0 = time.perf_counter()
     reach = max(3.0, 80.0 / det_um)
-    paths = _decompose(edges, cents, reach, P.pair_cos)
+    if P.bridge_k > 0:
+        edges, cents = _contract_bridges(
+            edges, cents, dist, reach, P.pair_cos, P.bridge_um / det_um, P.bridge_k
+        )
+    paths, passages = _decompose(edges, cents, reach, P.pair_cos, P.passage_um / det_um)
     k_corner = max(2, round(50.0 / det_um))
-    paths = [q for p in paths for q in _split_corners(p, k_corner, P.corner_deg)]
+    split = []
+    for p, through in zip(paths, passages, strict=True):
+        keep = np.zeros(len(p), bool)
+        for j in through:  # the skeleton kinks where a paired junction joins two edges
+            keep[max(j - k_corner, 0) : j + k_corner + 1] = True
+        split += _split_corners(p, k_corner, P.corner_deg, keep)
+    paths = split
     k_corner2 = max(3, round(P.corner2_um / det_um))
     paths = [q for p in paths for q in _split_corners(p, k_corner2, P.corner2_deg)]
     # to full-resolution (x, y) polylines
@@ -886,13 +1082,14 @@ def analyze(
         raw_length = float(np.hypot(*np.diff(poly, axis=0).T).sum())
         # skeletons stop short of the hair tips: extend free ends by the local radius
         length = raw_length
-        ext = min(r_loc * 0.8, 0.25 * length)
+        ext = min(r_loc * P.tip_ext, 0.25 * length)
         for end in (0, -1):
             other = poly[min(3, len(poly) - 1)] if end == 0 else poly[max(-4, -len(poly))]
             v = poly[end] - other
             nv = float(np.hypot(*v))
             if nv > 0:
                 poly[end] = poly[end] + v / nv * ext
+        poly = _reach_border(poly, r_loc, mask, scale, (W, H))
         poly[:, 0] = np.clip(poly[:, 0], 0, W - 1)
         poly[:, 1] = np.clip(poly[:, 1], 0, H - 1)
         length = float(np.hypot(*np.diff(poly, axis=0).T).sum())
@@ -939,6 +1136,7 @@ def analyze(
     diam_px = np.where(
         np.isfinite(wmed), np.where(wmed > tf[0], np.interp(wmed, tf, tw), 0.05), np.nan
     )
+    polys, diam_px = _split_wedges(polys, diam_px, groups, widths, tf, tw)
     t_prof = time.perf_counter()
     frame = (
         CountingFrame.for_shape((H, W))
@@ -1004,6 +1202,69 @@ def analyze(
             "total": 1e3 * (t_end - t0),
         },
     )
+
+
+def _split_wedges(
+    polys: list[np.ndarray],
+    diam_px: np.ndarray,
+    groups: list[np.ndarray],
+    widths: np.ndarray,
+    fwhm: np.ndarray,
+    true_w: np.ndarray,
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Split paths that are two hairs of one follicular unit lying side by side.
+
+    Hairs of a unit leave their shared ostium at a small angle; when they never part within the
+    image the mask is one wedge whose width grows steadily from the ostium (one shaft) to the
+    distal end (two shafts side by side), while a single clipped hair keeps its width. Such a
+    path becomes two hairs diverging from the narrow end, each with the narrow-end diameter.
+    """
+    if P.wedge_ratio <= 0 or not groups:
+        return polys, diam_px
+    # the sections run along the path: a straight-line fit of width against position (all
+    # paths at once) gives the single shaft at one end and the two side by side at the other
+    n_paths = len(groups)
+    owner = np.repeat(np.arange(n_paths), [len(g) for g in groups])
+    ok = np.isfinite(widths)
+    wv, ov = widths[ok], owner[ok]
+    n = np.bincount(ov, minlength=n_paths)
+    first = np.concatenate([[0], np.cumsum(n)[:-1]])
+    pos = (np.arange(len(wv)) - first[ov]) / np.maximum(n[ov] - 1, 1) - 0.5
+    sxx = np.bincount(ov, pos * pos, n_paths)
+    slope = np.bincount(ov, pos * wv, n_paths) / np.maximum(sxx, 1e-12)
+    mean = np.bincount(ov, wv, n_paths) / np.maximum(n, 1)
+    lo, hi = mean - 0.5 * np.abs(slope), mean + 0.5 * np.abs(slope)
+    candidate = (n >= 9) & np.isfinite(diam_px) & (lo > 0) & (hi >= P.wedge_ratio * lo)
+    out_p, out_d = [], []
+    for k, (poly, dpx) in enumerate(zip(polys, diam_px, strict=True)):
+        wedge = bool(candidate[k])
+        if wedge:  # the width must grow steadily, not jump at a crossing near one end
+            w = wv[first[k] : first[k] + n[k]]
+            pos_k = np.linspace(-0.5, 0.5, n[k])
+            rho = np.corrcoef(np.argsort(np.argsort(w)), pos_k)[0, 1]
+            quarters = np.array([np.median(c) for c in np.array_split(w, 4)])
+            monotone = bool((np.diff(quarters) * np.sign(slope[k]) >= 0).all())
+            wedge = abs(rho) >= P.wedge_rho and monotone
+        if not wedge:
+            out_p.append(poly)
+            out_d.append(dpx)
+            continue
+        q = poly if slope[k] > 0 else poly[::-1]  # from the narrow (ostium) end
+        seg = np.hypot(*np.diff(q, axis=0).T)
+        sfrac = np.concatenate([[0.0], np.cumsum(seg)]) / max(seg.sum(), 1e-9)
+        tang = np.gradient(q, axis=0)
+        nrm = np.stack([-tang[:, 1], tang[:, 0]], 1)
+        nrm /= np.maximum(np.hypot(nrm[:, 0], nrm[:, 1]), 1e-9)[:, None]
+        shift = (sfrac * (hi[k] - lo[k]) / 2.0)[:, None] * nrm
+        d_one = _true_width(lo[k], fwhm, true_w)
+        out_p += [q + shift, q - shift]
+        out_d += [d_one, d_one]
+    return out_p, np.asarray(out_d, dtype=float)
+
+
+def _true_width(fwhm_px: float, fwhm: np.ndarray, true_w: np.ndarray) -> float:
+    """Shaft width for a measured full width at half contrast (inverse of the blur table)."""
+    return float(np.interp(fwhm_px, fwhm, true_w)) if fwhm_px > fwhm[0] else 0.05
 
 
 def _group_units(hairs: list[Hair], um: float) -> tuple[list[Hair], tuple[tuple[int, ...], ...]]:

@@ -274,9 +274,9 @@ def _table(s, b, throughput, ag_err, cvs, quick, n_img, n_base, n_pairs, n_sc, n
         "",
         "| metric | anagen engine | baseline (Frangi + skeleton) | target |",
         "|---|---|---|---|",
-        f"| mean abs count error, no crossings/units (%) | {_fmt(s['mae_simple'])} | "
+        f"| mean abs count error, no crossings/units (%) | {_fmt(s['mae_simple'], 2)} | "
         f"{_fmt(b['mae_simple'])} | <= 3 |",
-        f"| mean abs count error, crossings + units (%) | {_fmt(s['mae_complex'])} | "
+        f"| mean abs count error, crossings + units (%) | {_fmt(s['mae_complex'], 2)} | "
         f"{_fmt(b['mae_complex'])} | <= 5 |",
         f"| 95th percentile abs count error (%) | {_fmt(s['p95'])} | {_fmt(b['p95'])} | |",
         f"| Bland-Altman density bias [95% LoA] (/cm2) | {_fmt(s['ba_bias'])} "

@@ -432,6 +432,16 @@ def _direction(pts: np.ndarray, reach: float) -> np.ndarray:
     return v / n if n > 0 else np.zeros(2)
 
 
+def _branches(edges: list[_Edge]) -> dict[int, list[tuple[int, int]]]:
+    """The branches at each junction: ``node -> [(edge index, end 0/1), ...]``."""
+    at_node: dict[int, list[tuple[int, int]]] = {}
+    for ei, e in enumerate(edges):
+        for end in (0, 1):
+            if e.nodes[end] >= 0:
+                at_node.setdefault(e.nodes[end], []).append((ei, end))
+    return at_node
+
+
 def _decompose(
     edges: list[_Edge],
     centroids: np.ndarray,
@@ -447,15 +457,12 @@ def _decompose(
     if not edges:
         return [], []
     # branches: (edge index, end 0/1); direction pointing away from the node
-    branches: dict[int, list[tuple[int, int]]] = {}
-    direc: dict[tuple[int, int], np.ndarray] = {}
-    for ei, e in enumerate(edges):
-        for end in (0, 1):
-            nd = e.nodes[end]
-            if nd >= 0:
-                pts = e.pts if end == 0 else e.pts[::-1]
-                direc[(ei, end)] = _direction(pts, reach)
-                branches.setdefault(nd, []).append((ei, end))
+    branches = _branches(edges)
+    direc = {
+        (ei, end): _direction(edges[ei].pts if end == 0 else edges[ei].pts[::-1], reach)
+        for br in branches.values()
+        for ei, end in br
+    }
     partner: dict[tuple[int, int], tuple[int, int]] = {}
     shared: dict[tuple[int, int], tuple[int, int]] = {}
     for _nd, br in branches.items():
@@ -553,22 +560,13 @@ def _contract_bridges(
     """
     if len(centroids) < 2:
         return edges, centroids
-    degree = np.zeros(len(centroids), int)
-    for e in edges:
-        for nd in e.nodes:
-            if nd >= 0:
-                degree[nd] += 1
-    at_node: dict[int, list[tuple[int, int]]] = {}
-    for ei, e in enumerate(edges):
-        for end in (0, 1):
-            if e.nodes[end] >= 0:
-                at_node.setdefault(e.nodes[end], []).append((ei, end))
+    at_node = _branches(edges)
     cents = centroids.copy()
     remap = np.arange(len(centroids))
     drop = set()
     for ei, e in sorted(enumerate(edges), key=lambda t: t[1].length):
         a, b = e.nodes
-        if a < 0 or b < 0 or a == b or degree[a] != 3 or degree[b] != 3:
+        if a < 0 or b < 0 or a == b or len(at_node[a]) != 3 or len(at_node[b]) != 3:
             continue
         if remap[a] != a or remap[b] != b:
             continue
@@ -1133,10 +1131,8 @@ def analyze(
     for k, g in enumerate(groups):
         owner[g] = k
     wmed = _group_median(widths, owner, len(groups))
-    diam_px = np.where(
-        np.isfinite(wmed), np.where(wmed > tf[0], np.interp(wmed, tf, tw), 0.05), np.nan
-    )
-    polys, diam_px = _split_wedges(polys, diam_px, groups, widths, tf, tw)
+    diam_px = _true_width(wmed, tf, tw)
+    polys, diam_px = _split_wedges(polys, diam_px, owner, widths, tf, tw)
     t_prof = time.perf_counter()
     frame = (
         CountingFrame.for_shape((H, W))
@@ -1207,7 +1203,7 @@ def analyze(
 def _split_wedges(
     polys: list[np.ndarray],
     diam_px: np.ndarray,
-    groups: list[np.ndarray],
+    owner: np.ndarray,
     widths: np.ndarray,
     fwhm: np.ndarray,
     true_w: np.ndarray,
@@ -1219,12 +1215,12 @@ def _split_wedges(
     distal end (two shafts side by side), while a single clipped hair keeps its width. Such a
     path becomes two hairs diverging from the narrow end, each with the narrow-end diameter.
     """
-    if P.wedge_ratio <= 0 or not groups:
+    if P.wedge_ratio <= 0 or not polys:
         return polys, diam_px
-    # the sections run along the path: a straight-line fit of width against position (all
-    # paths at once) gives the single shaft at one end and the two side by side at the other
-    n_paths = len(groups)
-    owner = np.repeat(np.arange(n_paths), [len(g) for g in groups])
+    # the sections run along the path (``owner``: the path of each section, in order): a
+    # straight-line fit of width against position, for all paths at once, gives the single
+    # shaft at one end and the two side by side at the other
+    n_paths = len(polys)
     ok = np.isfinite(widths)
     wv, ov = widths[ok], owner[ok]
     n = np.bincount(ov, minlength=n_paths)
@@ -1256,15 +1252,19 @@ def _split_wedges(
         nrm = np.stack([-tang[:, 1], tang[:, 0]], 1)
         nrm /= np.maximum(np.hypot(nrm[:, 0], nrm[:, 1]), 1e-9)[:, None]
         shift = (sfrac * (hi[k] - lo[k]) / 2.0)[:, None] * nrm
-        d_one = _true_width(lo[k], fwhm, true_w)
+        d_one = float(_true_width(lo[k], fwhm, true_w))
         out_p += [q + shift, q - shift]
         out_d += [d_one, d_one]
     return out_p, np.asarray(out_d, dtype=float)
 
 
-def _true_width(fwhm_px: float, fwhm: np.ndarray, true_w: np.ndarray) -> float:
-    """Shaft width for a measured full width at half contrast (inverse of the blur table)."""
-    return float(np.interp(fwhm_px, fwhm, true_w)) if fwhm_px > fwhm[0] else 0.05
+def _true_width(fwhm_px, fwhm: np.ndarray, true_w: np.ndarray) -> np.ndarray:
+    """Shaft widths for measured full widths at half contrast (inverse of the blur table).
+
+    NaN (no width measured) stays NaN; a width below the table's range reads as 0.05 px.
+    """
+    w = np.asarray(fwhm_px, dtype=float)
+    return np.where(np.isfinite(w), np.where(w > fwhm[0], np.interp(w, fwhm, true_w), 0.05), np.nan)
 
 
 def _group_units(hairs: list[Hair], um: float) -> tuple[list[Hair], tuple[tuple[int, ...], ...]]:

@@ -495,7 +495,7 @@ def _decompose(
                     break
             if best is not None:
                 shared[a] = best
-    paths, junctions = [], []
+    paths, passages_of = [], []
     seen = set()
     used = np.zeros(len(edges), bool)
     starts = []
@@ -534,12 +534,12 @@ def _decompose(
             parts.append(pts)
             at += len(pts)
         paths.append(np.concatenate(parts))
-        junctions.append(passages)
+        passages_of.append(passages)
     for ei, e in enumerate(edges):
         if not used[ei]:
             paths.append(e.pts)
-            junctions.append([])
-    return paths, junctions
+            passages_of.append([])
+    return paths, passages_of
 
 
 def _contract_bridges(
@@ -674,8 +674,9 @@ def _reach_border(
     """Carry an end of a hair cut by the image border out to the border.
 
     The skeleton of a shaft cut by the border can stop a radius or more short of it, which puts
-    the end of a hair that leaves the image inside the counting frame. When the hair's mask reaches the border straight
-    ahead of an end, the end is continued along the hair's direction to the border.
+    the end of a hair that leaves the image inside the counting frame. When the hair's mask
+    reaches the border straight ahead of an end, the end is continued along the hair's
+    direction to the border.
     """
     W, H = size
     h, w = mask.shape

@@ -35,8 +35,10 @@ from skimage.morphology import skeletonize
 from anagen.trichometry.frame import CountingFrame, designated_end
 from anagen.trichometry.io import as_rgb_array, check_calibration, load_image
 
-ALGORITHM_VERSION = "anagen-trichometry/1.2.0"
+ALGORITHM_VERSION = "anagen-trichometry/1.3.0"
 DEFAULT_VELLUS_MAX_UM = 40.0
+# a profile must be this much wider than the blur alone for its shaft width to be resolved
+RESOLVED_FWHM = 1.05
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,6 +161,7 @@ class _Params:
     min_length_um: float = 200.0
     min_elongation: float = 2.5
     merge_gap_um: float = 60.0
+    covered_gap_um: float = 300.0  # ... and gaps this long where contrast bridges them
     blur_union: bool = False
     merge: bool = True
     local_rel: float = 0.5
@@ -170,7 +173,6 @@ class _Params:
     merge_um: float = 40.0
     pair_cos: float = -0.82
     corner_deg: float = 50.0
-    min_diameter_um: float = 8.0
     bg_k: float = 6.0
     corner2_um: float = 120.0
     corner2_deg: float = 30.0
@@ -404,8 +406,13 @@ def _graph_at(
     order = np.lexsort((dpix, lab_all))
     ys_o, xs_o, lab_o, d_o = ys_all[order], xs_all[order], lab_all[order], dpix[order]
     splits = np.nonzero(np.diff(lab_o))[0] + 1
-    # node adjacency of every pixel (node label dilated by one pixel)
-    node_near = cv2.dilate(node_lab.astype(np.float32), np.ones((3, 3), np.uint8)).astype(np.int32)
+    # node adjacency of every pixel: the highest and the lowest node label within one pixel
+    # (an edge of a pixel or two between two close junctions touches both at each end)
+    ring = np.ones((3, 3), np.uint8)
+    node_hi = cv2.dilate(node_lab.astype(np.float32), ring).astype(np.int32)
+    none = float(n_nodes + 1)
+    node_lo = cv2.erode(np.where(node_lab > 0, node_lab, none).astype(np.float32), ring)
+    node_lo = np.where(node_lo >= none, 0, node_lo).astype(np.int32)
     edges = []
     for ys_e, xs_e, d_e in zip(
         np.split(ys_o, splits), np.split(xs_o, splits), np.split(d_o, splits), strict=False
@@ -414,8 +421,15 @@ def _graph_at(
         if not np.isfinite(d_e[-1]):
             continue
         length = float(d_e[-1]) + 1.0
-        a = int(node_near[ys_e[0], xs_e[0]]) - 1
-        b = int(node_near[ys_e[-1], xs_e[-1]]) - 1
+        a = int(node_hi[ys_e[0], xs_e[0]]) - 1
+        b = int(node_hi[ys_e[-1], xs_e[-1]]) - 1
+        if a == b >= 0:  # a loop only if no other junction touches either end
+            b_lo = int(node_lo[ys_e[-1], xs_e[-1]]) - 1
+            a_lo = int(node_lo[ys_e[0], xs_e[0]]) - 1
+            if b_lo >= 0 and b_lo != a:
+                b = b_lo
+            elif a_lo >= 0 and a_lo != b:
+                a = a_lo
         edges.append(_Edge(pts=pts, length=length, nodes=[a, b]))
     return edges, centroids
 
@@ -709,9 +723,22 @@ def _reach_border(
 
 
 def _merge_fragments(
-    polys: list[np.ndarray], radii: list[float], max_gap: float, cos_min: float = 0.9
+    polys: list[np.ndarray],
+    radii: list[float],
+    max_gap: float,
+    cos_min: float = 0.9,
+    support: np.ndarray | None = None,
+    scale: int = 1,
+    max_covered_gap: float = 0.0,
 ) -> tuple[list[np.ndarray], list[float]]:
-    """Join collinear fragments of one hair whose ends face each other across a short gap."""
+    """Join collinear fragments of one hair whose ends face each other across a gap.
+
+    Gaps up to ``max_gap`` (plus the radii) are joined on geometry alone. Longer gaps, up to
+    ``max_covered_gap``, are joined when the straight segment between the ends runs over hair
+    contrast all the way (``support``: a detection-scale mask of above-threshold contrast):
+    a faint hair that passes under a strong one loses its pixels next to the strong one to
+    the local-maximum rule, and a specular highlight can cut a shaft, yet the contrast is there.
+    """
     from scipy.spatial import cKDTree
 
     n = len(polys)
@@ -726,8 +753,9 @@ def _merge_fragments(
         ]
     ).reshape(-1, 2)
     rmax = max(radii)
+    reach = max(max_gap + 3 * rmax, max_covered_gap if support is not None else 0.0)
     cands = []
-    for a, b in cKDTree(ends).query_pairs(max_gap + 3 * rmax):
+    for a, b in cKDTree(ends).query_pairs(reach):
         i, j = a // 2, b // 2
         if i == j:
             continue
@@ -736,7 +764,9 @@ def _merge_fragments(
             continue
         g = ends[b] - ends[a]
         gap = float(np.hypot(*g))
-        if gap > max_gap + 3 * max(ri, rj):
+        if gap > max_gap + 3 * max(ri, rj) and not (
+            gap <= max_covered_gap and _supported(ends[a], ends[b], support, scale)
+        ):
             continue
         c = float(tang[a] @ tang[b])
         if c > -cos_min:
@@ -801,6 +831,19 @@ def _merge_fragments(
             out_p.append(_smooth_resample(np.concatenate(parts), 2.0))
         out_r.append(sum(r * k for r, k in rs) / sum(k for _, k in rs))
     return out_p, out_r
+
+
+def _supported(a: np.ndarray, b: np.ndarray, support: np.ndarray | None, scale: int) -> bool:
+    """True if the segment from ``a`` to ``b`` (full-resolution x, y) lies on ``support``."""
+    if support is None:
+        return False
+    n = max(2, int(np.hypot(*(b - a)) / scale) + 1)
+    t = np.linspace(0.0, 1.0, n)[:, None]
+    q = ((a + t * (b - a)) - (scale - 1) / 2.0) / scale
+    h, w = support.shape
+    ix = np.clip(np.rint(q[:, 0]).astype(int), 0, w - 1)
+    iy = np.clip(np.rint(q[:, 1]).astype(int), 0, h - 1)
+    return bool(support[iy, ix].all())
 
 
 def _smooth_resample(path: np.ndarray, step: float) -> np.ndarray:
@@ -1075,7 +1118,14 @@ def analyze(
         xy = np.stack([p[:, 1] * scale + off, p[:, 0] * scale + off], 1)
         cand_polys.append(_smooth_resample(xy, 2.0))
     if P.merge:
-        cand_polys, cand_r = _merge_fragments(cand_polys, cand_r, P.merge_gap_um / um)
+        cand_polys, cand_r = _merge_fragments(
+            cand_polys,
+            cand_r,
+            P.merge_gap_um / um,
+            support=Fs > low,
+            scale=scale,
+            max_covered_gap=P.covered_gap_um / um,
+        )
     polys, radii = [], []
     for poly, r_loc in zip(cand_polys, cand_r, strict=False):
         raw_length = float(np.hypot(*np.diff(poly, axis=0).T).sum())
@@ -1145,8 +1195,6 @@ def analyze(
         if not np.isfinite(dpx):
             continue
         dum = dpx * um
-        if dum < P.min_diameter_um:
-            continue  # no shaft across the path (ladder skeleton inside a hollow mask)
         length = float(np.hypot(*np.diff(poly, axis=0).T).sum()) * um
         x, y = designated_end(poly)
         hairs.append(
@@ -1170,7 +1218,8 @@ def analyze(
         edges_h = np.arange(0, top + 10, 10)
         cnt, _ = np.histogram(dia, bins=edges_h)
         hist = [(float(a), float(a + 10), int(c)) for a, c in zip(edges_h[:-1], cnt, strict=False)]
-    quality = _quality(rgb, small, counted, blur_px * um, 1.0, c_hair, min_hairs)
+    limit_um = _resolution_limit(tf, tw) * um
+    quality = _quality(rgb, small, counted, blur_px * um, 1.0, c_hair, min_hairs, limit_um)
     t_end = time.perf_counter()
     return TrichometryResult(
         hairs=tuple(hairs),
@@ -1262,10 +1311,19 @@ def _split_wedges(
 def _true_width(fwhm_px, fwhm: np.ndarray, true_w: np.ndarray) -> np.ndarray:
     """Shaft widths for measured full widths at half contrast (inverse of the blur table).
 
-    NaN (no width measured) stays NaN; a width below the table's range reads as 0.05 px.
+    NaN (no width measured) stays NaN. A profile at most 5 % wider than the blur's own is
+    below the resolution limit: it reads as that limit (an upper bound, see
+    :func:`_resolution_limit`).
     """
     w = np.asarray(fwhm_px, dtype=float)
-    return np.where(np.isfinite(w), np.where(w > fwhm[0], np.interp(w, fwhm, true_w), 0.05), np.nan)
+    floor = RESOLVED_FWHM * fwhm[0]
+    limit = _resolution_limit(fwhm, true_w)
+    return np.where(np.isfinite(w), np.where(w > floor, np.interp(w, fwhm, true_w), limit), np.nan)
+
+
+def _resolution_limit(fwhm: np.ndarray, true_w: np.ndarray) -> float:
+    """Narrowest shaft width (px) the blur lets the profile tell apart from no width at all."""
+    return float(np.interp(RESOLVED_FWHM * fwhm[0], fwhm, true_w))
 
 
 def _group_units(hairs: list[Hair], um: float) -> tuple[list[Hair], tuple[tuple[int, ...], ...]]:
@@ -1324,12 +1382,16 @@ def _group_units(hairs: list[Hair], um: float) -> tuple[list[Hair], tuple[tuple[
     return out, tuple(units)
 
 
-def _quality(rgb, small, counted, blur_um, sigma_n, c_hair, min_hairs) -> tuple[QualityFlag, ...]:
+def _quality(
+    rgb, small, counted, blur_um, sigma_n, c_hair, min_hairs, limit_um
+) -> tuple[QualityFlag, ...]:
     lum = cv2.transform(small, np.full((1, 3), 1.0 / 3.0, np.float32))
     clipped = float(((lum >= 250) | (lum <= 5)).mean())
     med = float(np.median(lum))
     usable = float(((lum > 20) & (lum < 250)).mean())
     cnr = c_hair / max(sigma_n, 1e-6)
+    at_limit = sum(1 for h in counted if h.diameter_um <= limit_um * (1 + 1e-9))
+    unresolved = at_limit / len(counted) if counted else 0.0
     return (
         QualityFlag(
             "focus",
@@ -1354,6 +1416,14 @@ def _quality(rgb, small, counted, blur_um, sigma_n, c_hair, min_hairs) -> tuple[
             "fraction of the field that is usable skin (not black or saturated)",
         ),
         QualityFlag("contrast", round(cnr, 2), 4.0, cnr >= 4.0, "hair contrast to noise ratio"),
+        QualityFlag(
+            "unresolved_diameters",
+            round(unresolved, 4),
+            0.1,
+            unresolved <= 0.1,
+            f"fraction of counted hairs thinner than the blur resolves ({limit_um:.1f} um, "
+            "reported at that limit as an upper bound); re-focus or use a higher magnification",
+        ),
         QualityFlag(
             "too_few_hairs",
             float(len(counted)),

@@ -363,3 +363,49 @@ def test_crowded_branch_point_does_not_hide_inside_an_edge():
     assert all(is_path(e) for e in edges)
     assert sum(e.length for e in edges) <= skel.sum()
     assert len(nodes) >= 1
+
+
+def test_short_edge_between_two_close_junctions_joins_them():
+    """A one-pixel edge between two junction clusters touches both; it is not a loop.
+
+    Before 1.3 both of its ends went to the higher-numbered junction, which cut the shaft
+    in two there (a hair passing a T junction just before a crossing became two hairs).
+    """
+    from anagen.trichometry.engine import _graph_at, _neighbours
+
+    skel = np.zeros((30, 21), bool)
+    skel[:, 10] = True  # a shaft with a branch leaving at row 9 and another at row 13
+    for k in range(1, 9):
+        skel[10 - k, 10 - k] = True
+        skel[12 + k, 10 + k] = True
+    _, trans = _neighbours(skel)
+    edges, nodes = _graph_at(skel, skel & (trans >= 3), 1.0)
+    assert len(nodes) == 2
+    assert not [e for e in edges if e.nodes[0] == e.nodes[1]]
+    assert sorted(sorted(e.nodes) for e in edges if -1 not in e.nodes) == [[0, 1]]
+
+
+@pytest.mark.parametrize("angle", [10, 20, 30, 45])
+def test_faint_hair_passing_under_a_strong_one_is_one_hair(angle):
+    """The local-maximum rule removes a faint hair's pixels next to a strong one it crosses.
+
+    The two pieces face each other across the strong hair over unbroken contrast and are one
+    hair (before 1.3: two).
+    """
+    hairs = (
+        HairSpec(x=400, y=40, angle_deg=90, length_um=3000, diameter_um=110, colour=(30, 26, 24)),
+        HairSpec(
+            x=150,
+            y=300,
+            angle_deg=angle,
+            length_um=2400,
+            diameter_um=25,
+            opacity=0.6,
+            colour=(150, 120, 100),
+        ),
+    )
+    spec = PhantomSpec(hairs=hairs, seed=8, blur_sigma_px=1.0, noise_sigma=3.0, **SMALL)
+    img, truth = render_phantom(spec)
+    res = analyze(img, 6.0, min_hairs=1)
+    assert truth.hair_count == res.hair_count == 2
+    assert sorted(h.length_um for h in res.hairs)[0] > 1800  # the faint hair is whole

@@ -754,31 +754,32 @@ def _merge_fragments(
     ).reshape(-1, 2)
     rmax = max(radii)
     reach = max(max_gap + 3 * rmax, max_covered_gap if support is not None else 0.0)
-    cands = []
-    for a, b in cKDTree(ends).query_pairs(reach):
-        i, j = a // 2, b // 2
-        if i == j:
-            continue
-        ri, rj = radii[i], radii[j]
-        if max(ri, rj) > 1.7 * min(ri, rj):
-            continue
-        g = ends[b] - ends[a]
-        gap = float(np.hypot(*g))
-        if gap > max_gap + 3 * max(ri, rj) and not (
-            gap <= max_covered_gap and _supported(ends[a], ends[b], support, scale)
-        ):
-            continue
-        c = float(tang[a] @ tang[b])
-        if c > -cos_min:
-            continue
-        if gap > 2.0:
-            gu = g / gap
-            if float(gu @ tang[a]) < cos_min or float(-gu @ tang[b]) < cos_min:
-                continue
-        cands.append((gap + 20.0 * c, a, b))
+    pairs = cKDTree(ends).query_pairs(reach, output_type="ndarray")
+    if len(pairs) == 0:
+        return list(polys), list(radii)
+    a, b = pairs[:, 0], pairs[:, 1]
+    r = np.asarray(radii, dtype=float)
+    ri, rj = r[a // 2], r[b // 2]
+    g = ends[b] - ends[a]
+    gap = np.hypot(g[:, 0], g[:, 1])
+    c = (tang[a] * tang[b]).sum(axis=1)
+    gu = g / np.maximum(gap, 1e-9)[:, None]
+    facing = ((gu * tang[a]).sum(axis=1) >= cos_min) & ((-gu * tang[b]).sum(axis=1) >= cos_min)
+    ok = (
+        (a // 2 != b // 2)
+        & (np.maximum(ri, rj) <= 1.7 * np.minimum(ri, rj) + scale)  # detection-scale radii: +-1 px
+        & (c <= -cos_min)
+        & ((gap <= 2.0) | facing)
+    )
+    short = gap <= max_gap + 3 * np.maximum(ri, rj)
+    long_ = ok & ~short & (gap <= max_covered_gap)
+    ok &= short
+    for k in np.nonzero(long_)[0]:  # the contrast test only for the few that pass the geometry
+        ok[k] = _supported(ends[a[k]], ends[b[k]], support, scale)
+    key = (gap + 20.0 * c)[ok]
+    cands = sorted(zip(key.tolist(), a[ok].tolist(), b[ok].tolist(), strict=True))
     if not cands:
         return list(polys), list(radii)
-    cands.sort()
     link: dict[int, int] = {}
     comp = list(range(n))  # union-find over fragments to avoid cycles
 

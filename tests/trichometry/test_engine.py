@@ -385,7 +385,7 @@ def test_short_edge_between_two_close_junctions_joins_them():
     assert sorted(sorted(e.nodes) for e in edges if -1 not in e.nodes) == [[0, 1]]
 
 
-@pytest.mark.parametrize("angle", [10, 20, 30, 45])
+@pytest.mark.parametrize("angle", [0, 10, 20, 30, 45])
 def test_faint_hair_passing_under_a_strong_one_is_one_hair(angle):
     """The local-maximum rule removes a faint hair's pixels next to a strong one it crosses.
 

@@ -1048,8 +1048,10 @@ def analyze(
     c_hair = float(np.median(strong)) if strong.size > 50 else 8.0
     low = max(P.low_k, 0.12 * c_hair)
     high = max(P.high_k, 0.25 * c_hair)
-    fs2 = cv2.GaussianBlur(F, (0, 0), 1.2)
-    mask_low = (Fs > low) | ((fs2 > low) & P.blur_union)
+    above_low = Fs > low  # also the contrast that bridges fragment gaps (below)
+    mask_low = above_low.copy()
+    if P.blur_union:
+        mask_low |= cv2.GaussianBlur(F, (0, 0), 1.2) > low
     if P.local_rel > 0:
         k = 2 * max(1, round(P.local_um / det_um / 2)) + 1
         local = cv2.dilate(Fs, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
@@ -1123,7 +1125,7 @@ def analyze(
             cand_polys,
             cand_r,
             P.merge_gap_um / um,
-            support=Fs > low,
+            support=above_low,
             scale=scale,
             max_covered_gap=P.covered_gap_um / um,
         )

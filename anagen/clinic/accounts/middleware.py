@@ -5,11 +5,11 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 
-from .roles import ACCESS, GUARDED_NAMESPACES, PUBLIC
+from .policy import GUARDED_NAMESPACES, PAGES, PUBLIC, refusal_logged
 
 
 class RoleAccessMiddleware:
-    """Enforce ``roles.ACCESS`` on every clinic view; deny what the table does not name."""
+    """Enforce ``policy.PAGES`` on every clinic view; deny what the table does not name."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -26,8 +26,9 @@ class RoleAccessMiddleware:
             return None
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        rule = ACCESS.get(name)
-        if rule is None or not rule.allows(request.user.role, request.method):
+        page = PAGES.get(name)
+        if page is None or not page.allows(request.user, request.method):
+            refusal_logged(request.user, f"{request.method} {name}")
             raise PermissionDenied("Your role does not give access to this page.")
         return None
 

@@ -4,8 +4,8 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
 from anagen.clinic.accounts.models import User
+from anagen.clinic.accounts.policy import sites_for
 from anagen.clinic.patients.models import Patient
-from anagen.clinic.patients.selectors import sites_for
 
 from .models import Assessment
 

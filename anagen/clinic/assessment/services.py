@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from anagen import eligibility
 from anagen.clinic.accounts.models import User
-from anagen.clinic.accounts.roles import Role
+from anagen.clinic.accounts.policy import Perm, require, require_site_access
 from anagen.clinic.patients.models import Patient
-from anagen.clinic.patients.selectors import require_site_access
 from anagen.eligibility.labs import validate_lab
 from anagen.eligibility.vocab import parse_basp
 
@@ -26,9 +25,8 @@ from .models import Assessment, EligibilityDecision
 OUTCOME_CODES = {code for code, _ in EligibilityDecision.OUTCOMES}
 
 
-def _require_physician(actor: User, patient: Patient) -> None:
-    if actor.role != Role.PHYSICIAN:
-        raise PermissionDenied("Only a physician may assess patients and decide eligibility.")
+def _require_physician(actor: User, patient: Patient, perm: Perm) -> None:
+    require(actor, perm)
     require_site_access(user=actor, site_id=patient.site_id)
 
 
@@ -104,7 +102,7 @@ def _validate(assessment: Assessment) -> None:
 @transaction.atomic
 def assessment_record(*, actor: User, patient: Patient, **fields) -> Assessment:
     """Store an assessment and the engine's eligibility decision for it."""
-    _require_physician(actor, patient)
+    _require_physician(actor, patient, Perm.ASSESSMENT_RECORD)
     fields.setdefault("assessed_at", timezone.now())
     if isinstance(fields["assessed_at"], datetime) and timezone.is_naive(fields["assessed_at"]):
         fields["assessed_at"] = timezone.make_aware(fields["assessed_at"])
@@ -127,7 +125,7 @@ def decision_override(
     *, actor: User, decision: EligibilityDecision, outcome: str, reason: str
 ) -> EligibilityDecision:
     """A physician overrides the engine. The engine's outcome and reasons stay on record."""
-    _require_physician(actor, decision.assessment.patient)
+    _require_physician(actor, decision.assessment.patient, Perm.ELIGIBILITY_OVERRIDE)
     reason = (reason or "").strip()
     if outcome not in OUTCOME_CODES:
         raise ValidationError({"outcome": f"Unknown outcome {outcome!r}."})

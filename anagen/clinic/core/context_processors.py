@@ -1,10 +1,12 @@
 from django.conf import settings
 
+from anagen.clinic.accounts.policy import Can
+
 
 def navigation(request):
-    """Clinic name and the current user's role for the page header."""
+    """Clinic name, and ``can``: the access policy as templates ask it."""
     user = getattr(request, "user", None)
     return {
         "clinic_name": settings.ANAGEN_CLINIC_NAME,
-        "user_role": getattr(user, "role", "") if user and user.is_authenticated else "",
+        "can": Can(user),
     }

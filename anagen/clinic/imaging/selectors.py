@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from anagen.clinic.accounts.models import User
+from anagen.clinic.accounts.policy import sites_for
 from anagen.clinic.patients.models import Patient
-from anagen.clinic.patients.selectors import sites_for
 
 from .models import GlobalPhoto, ImagingVisit, TargetSite, TrichoscopyImage
 

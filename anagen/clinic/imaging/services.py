@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -18,20 +18,17 @@ from PIL import Image
 
 from anagen import trichometry
 from anagen.clinic.accounts.models import User
-from anagen.clinic.accounts.roles import Role
+from anagen.clinic.accounts.policy import Perm, require, require_site_access
 from anagen.clinic.core.uploads import strict_image_decoding
 from anagen.clinic.patients.models import Patient
-from anagen.clinic.patients.selectors import require_site_access
 
 from .models import Device, GlobalPhoto, ImagingVisit, TargetSite, TrichoscopyImage
 
 logger = logging.getLogger(__name__)
-IMAGERS = (Role.PHYSICIAN, Role.NURSE)
 
 
 def _require_imager(actor: User, patient: Patient) -> None:
-    if actor.role not in IMAGERS:
-        raise PermissionDenied("Only a physician or nurse may take or correct images.")
+    require(actor, Perm.IMAGING_CAPTURE)
     require_site_access(user=actor, site_id=patient.site_id)
 
 

@@ -7,8 +7,8 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from anagen.clinic.accounts.models import User
+from anagen.clinic.accounts.policy import sites_for
 from anagen.clinic.accounts.roles import Role
-from anagen.clinic.patients.selectors import sites_for
 
 from .models import Appointment, Inquiry
 

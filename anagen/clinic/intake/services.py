@@ -13,9 +13,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from anagen.clinic.accounts.models import Site, User
+from anagen.clinic.accounts.policy import Perm, require, require_site_access
 from anagen.clinic.accounts.roles import Role
 from anagen.clinic.patients.models import Patient
-from anagen.clinic.patients.selectors import require_site_access
 from anagen.clinic.patients.services import patient_create
 
 from .models import Appointment, Inquiry, InquiryNote, ReminderSent
@@ -35,6 +35,7 @@ def inquiry_submit(*, full_name: str, phone: str, preferred_site: Site, **fields
 
 
 def _check_inquiry_site(*, actor: User, inquiry: Inquiry) -> None:
+    require(actor, Perm.INQUIRY_WORK)
     require_site_access(user=actor, site_id=inquiry.preferred_site_id)
 
 
@@ -116,6 +117,7 @@ def appointment_book(
     notes: str = "",
 ) -> Appointment:
     """Book an appointment; refuses a clinician who is already busy at that time."""
+    require(actor, Perm.APPOINTMENT_BOOK)
     require_site_access(user=actor, site_id=patient.site_id)
     if clinician.role not in BOOKABLE_ROLES or not clinician.is_active:
         raise ValidationError({"clinician": "Appointments are booked with a physician or nurse."})
@@ -157,6 +159,7 @@ def appointment_book(
 
 @transaction.atomic
 def appointment_set_status(*, actor: User, appointment: Appointment, status: str) -> Appointment:
+    require(actor, Perm.APPOINTMENT_BOOK)
     require_site_access(user=actor, site_id=appointment.site_id)
     if status not in Appointment.Status.values:
         raise ValidationError({"status": f"Unknown status {status!r}."})

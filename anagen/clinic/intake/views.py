@@ -7,8 +7,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
+from anagen.clinic.accounts.policy import sites_for
 from anagen.clinic.core.forms import add_service_errors
-from anagen.clinic.patients.selectors import patient_get, sites_for
+from anagen.clinic.patients.selectors import patient_get
 
 from . import selectors, services
 from .forms import AppointmentForm, ConvertInquiryForm, DayForm, InquiryNoteForm, PublicInquiryForm

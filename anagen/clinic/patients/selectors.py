@@ -4,25 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from anagen.clinic.accounts.models import Site, User
+from anagen.clinic.accounts.models import User
+from anagen.clinic.accounts.policy import sites_for
 
 from .models import Patient
-
-
-def sites_for(*, user: User) -> QuerySet[Site]:
-    if user.all_sites or user.is_superuser:
-        return Site.objects.all()
-    return user.sites.all()
-
-
-def require_site_access(*, user: User, site_id: int) -> None:
-    """Raise PermissionDenied unless ``user`` works at the site (used by every write service)."""
-    if not sites_for(user=user).filter(pk=site_id).exists():
-        raise PermissionDenied("This record belongs to a site you do not work at.")
 
 
 def patients_visible_to(*, user: User) -> QuerySet[Patient]:

@@ -8,9 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from anagen.clinic.accounts.models import Site, User
+from anagen.clinic.accounts.policy import Perm, require, require_site_access
 
 from .models import MrnSequence, Patient
-from .selectors import require_site_access
 
 MRN_PREFIX = "AN"
 
@@ -37,6 +37,7 @@ def _check_birth_date(born: date) -> None:
 
 @transaction.atomic
 def patient_create(*, actor: User, site: Site, **fields) -> Patient:
+    require(actor, Perm.PATIENT_REGISTER)
     _check_site(actor=actor, site=site)
     _check_birth_date(fields["date_of_birth"])
     patient = Patient(site=site, created_by=actor, mrn=mrn_next(), **fields)
@@ -47,6 +48,7 @@ def patient_create(*, actor: User, site: Site, **fields) -> Patient:
 
 @transaction.atomic
 def patient_update(*, actor: User, patient: Patient, **fields) -> Patient:
+    require(actor, Perm.PATIENT_EDIT)
     _check_site(actor=actor, site=patient.site)
     if "site" in fields:
         _check_site(actor=actor, site=fields["site"])

@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from anagen.clinic.accounts.policy import sites_for
 from anagen.clinic.core.forms import add_service_errors
 from anagen.clinic.core.responses import stored_file_response
 
@@ -20,7 +21,7 @@ def patient_list(request):
 
 
 def patient_create(request):
-    sites = selectors.sites_for(user=request.user)
+    sites = sites_for(user=request.user)
     form = PatientForm(request.POST or None, request.FILES or None, sites=sites)
     if request.method == "POST" and form.is_valid():
         try:
@@ -35,7 +36,7 @@ def patient_create(request):
 
 def patient_edit(request, pk):
     patient = selectors.patient_get(user=request.user, pk=pk)
-    sites = selectors.sites_for(user=request.user)
+    sites = sites_for(user=request.user)
     form = PatientForm(request.POST or None, request.FILES or None, instance=patient, sites=sites)
     if request.method == "POST" and form.is_valid():
         try:

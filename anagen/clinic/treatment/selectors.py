@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from anagen.clinic.accounts.models import User
-from anagen.clinic.patients.selectors import sites_for
+from anagen.clinic.accounts.policy import sites_for
 
 from .models import CellProduct, ScheduledVisit, TreatmentPlan
 

@@ -16,18 +16,17 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from anagen.clinic.accounts.models import User
-from anagen.clinic.accounts.roles import Role
+from anagen.clinic.accounts.policy import Perm, allows, require, require_site_access, sites_for
 from anagen.clinic.core.models import Signature
 from anagen.clinic.core.signatures import current_signature, signature_sign
 from anagen.clinic.patients.models import Patient
-from anagen.clinic.patients.selectors import require_site_access
 from anagen.identity import (
     InvalidIdentifier,
     make_donation_id,
@@ -65,13 +64,6 @@ TRANSITIONS: dict[str, set[str]] = {
     S.EXPIRED: set(),
 }
 ADMINISTRABLE = (S.RELEASED, S.THAWED)
-CLINICIANS = (Role.PHYSICIAN, Role.NURSE)
-
-
-def _require(actor: User, roles, what: str) -> None:
-    if actor.role not in roles:
-        names = " or ".join(Role(r).label.lower() for r in roles)
-        raise PermissionDenied(f"Only a {names} may {what}.")
 
 
 # --- plan and consent -------------------------------------------------------------------------
@@ -82,7 +74,7 @@ def plan_create(
     *, actor: User, patient: Patient, protocol: ProtocolTemplate, **overrides
 ) -> TreatmentPlan:
     """A treatment plan copied from the protocol template; fields may be adjusted per patient."""
-    _require(actor, (Role.PHYSICIAN,), "write a treatment plan")
+    require(actor, Perm.PLAN_WRITE)
     require_site_access(user=actor, site_id=patient.site_id)
     fields = {
         name: getattr(protocol, name)
@@ -128,7 +120,7 @@ def consent_sign(
     agrees: bool,
 ) -> Consent:
     """Record the patient's e-signature and keep a PDF of exactly what was signed."""
-    _require(actor, CLINICIANS, "witness a consent")
+    require(actor, Perm.CONSENT_WITNESS)
     require_site_access(user=actor, site_id=plan.patient.site_id)
     signer_name = (signer_name or "").strip()
     if not agrees:
@@ -186,7 +178,7 @@ def consent_sign(
 
 @transaction.atomic
 def consent_withdraw(*, actor: User, consent: Consent, reason: str) -> Consent:
-    _require(actor, CLINICIANS, "record a withdrawal of consent")
+    require(actor, Perm.CONSENT_WITNESS)
     require_site_access(user=actor, site_id=consent.plan.patient.site_id)
     if not reason.strip():
         raise ValidationError({"reason": "Record why consent was withdrawn."})
@@ -222,7 +214,7 @@ def harvest_record(
     notes: str = "",
 ) -> Harvest:
     """Record the harvest; it issues the donation identifier and the specimen (product 01)."""
-    _require(actor, (Role.PHYSICIAN,), "record a harvest")
+    require(actor, Perm.HARVEST_RECORD)
     patient = plan.patient
     require_site_access(user=actor, site_id=patient.site_id)
     if valid_consent_for(plan) is None:
@@ -346,7 +338,7 @@ def _lock(product: CellProduct) -> CellProduct:
 @transaction.atomic
 def product_record_results(*, actor: User, product: CellProduct, **results) -> CellProduct:
     """Counts, viability, volume, QC and expiry from the lab; only before release."""
-    _require(actor, (Role.LAB_TECHNICIAN,), "record processing results")
+    require(actor, Perm.PRODUCT_PROCESS)
     product = _lock(product)
     require_site_access(user=actor, site_id=product.patient.site_id)
     if product.status not in (S.IN_PROCESSING, S.QUARANTINE):
@@ -404,7 +396,7 @@ def product_split(
     the source, the same donation, patient and quality results, and cells in proportion to its
     volume. The source keeps the remainder; drawn to nothing, it is closed as discarded.
     """
-    _require(actor, (Role.LAB_TECHNICIAN,), "divide a cell product into aliquots")
+    require(actor, Perm.PRODUCT_PROCESS)
     product = _lock(product)
     require_site_access(user=actor, site_id=product.patient.site_id)
     if product.status != S.QUARANTINE:
@@ -505,7 +497,7 @@ def release_gates(
 
 @transaction.atomic
 def product_release(*, actor: User, product: CellProduct, password: str) -> CellProduct:
-    _require(actor, (Role.LAB_TECHNICIAN,), "release a cell product")
+    require(actor, Perm.PRODUCT_RELEASE)
     product = _lock(product)
     require_site_access(user=actor, site_id=product.patient.site_id)
     if product.status != S.QUARANTINE:
@@ -532,7 +524,7 @@ def product_store(
     expires_at: datetime,
 ) -> CellProduct:
     """Cryopreserve a released product at a freezer position (the release signature carries over)."""
-    _require(actor, (Role.LAB_TECHNICIAN,), "store a cell product")
+    require(actor, Perm.PRODUCT_STORE)
     product = _lock(product)
     require_site_access(user=actor, site_id=product.patient.site_id)
     if not all(x.strip() for x in (freezer, rack, box, position)):
@@ -558,7 +550,7 @@ def product_store(
 
 @transaction.atomic
 def product_thaw(*, actor: User, product: CellProduct, use_within_hours: int = 4) -> CellProduct:
-    _require(actor, (Role.LAB_TECHNICIAN,), "thaw a cell product")
+    require(actor, Perm.PRODUCT_STORE)
     product = _lock(product)
     require_site_access(user=actor, site_id=product.patient.site_id)
     _transition(actor=actor, product=product, to=S.THAWED, reason="Thawed for administration")
@@ -569,7 +561,7 @@ def product_thaw(*, actor: User, product: CellProduct, use_within_hours: int = 4
 
 @transaction.atomic
 def product_discard(*, actor: User, product: CellProduct, reason: str) -> CellProduct:
-    _require(actor, (Role.LAB_TECHNICIAN, Role.PHYSICIAN), "discard a cell product")
+    require(actor, Perm.PRODUCT_DISCARD)
     product = _lock(product)
     require_site_access(user=actor, site_id=product.patient.site_id)
     if not reason.strip():
@@ -579,10 +571,12 @@ def product_discard(*, actor: User, product: CellProduct, reason: str) -> CellPr
 
 
 def products_expire_due(*, actor: User, now: datetime | None = None) -> int:
-    """Mark every product past its expiry as expired (run by the lab or a periodic job)."""
-    now = now or timezone.now()
+    """Mark every product of the lab technician's sites past its expiry as expired."""
+    require(actor, Perm.PRODUCT_EXPIRE_SWEEP)
     due = CellProduct.objects.filter(
-        expires_at__lte=now, status__in=[s for s, nxt in TRANSITIONS.items() if S.EXPIRED in nxt]
+        expires_at__lte=now or timezone.now(),
+        status__in=[s for s, nxt in TRANSITIONS.items() if S.EXPIRED in nxt],
+        patient__site__in=sites_for(user=actor),
     )
     count = 0
     for product in due:
@@ -593,6 +587,8 @@ def products_expire_due(*, actor: User, now: datetime | None = None) -> int:
 
 
 def product_label_printed(*, actor: User, product: CellProduct) -> None:
+    require(actor, Perm.PRODUCT_PROCESS)
+    require_site_access(user=actor, site_id=product.patient.site_id)
     _record_custody(
         actor=actor, product=product, kind=CustodyEvent.Kind.LABEL, reason="Label printed"
     )
@@ -602,6 +598,7 @@ def product_label_printed(*, actor: User, product: CellProduct) -> None:
 def product_handover(
     *, actor: User, product: CellProduct, to_user: User, location: str, reason: str = ""
 ) -> None:
+    require(actor, Perm.PRODUCT_PROCESS)
     require_site_access(user=actor, site_id=product.patient.site_id)
     _record_custody(
         actor=actor,
@@ -683,7 +680,7 @@ def session_administer(
     notes: str = "",
 ) -> TreatmentSession:
     """Administer a product to its own patient after the two-person identity check."""
-    _require(actor, (Role.PHYSICIAN,), "administer cell products")
+    require(actor, Perm.SESSION_ADMINISTER)
     require_site_access(user=actor, site_id=plan.patient.site_id)
     if not submission_token:
         raise ValidationError("Missing submission token.")
@@ -693,7 +690,7 @@ def session_administer(
         )
     if verifier.pk == actor.pk:
         raise IdentityCheckFailed({"verifier": "A second person must verify: choose someone else."})
-    if verifier.role not in CLINICIANS or not verifier.is_active:
+    if not allows(verifier, Perm.SESSION_VERIFY):
         raise IdentityCheckFailed({"verifier": "The verifier must be a physician or nurse."})
     if not verifier.check_password(verifier_password or ""):
         raise IdentityCheckFailed({"verifier_password": "The verifier's password does not match."})
@@ -826,7 +823,7 @@ def visits_schedule(*, plan: TreatmentPlan, first_session_on: date) -> list[Sche
 def adverse_event_report(*, actor: User, patient: Patient, **fields):
     from .models import AdverseEvent
 
-    _require(actor, CLINICIANS, "report adverse events")
+    require(actor, Perm.ADVERSE_EVENT_REPORT)
     require_site_access(user=actor, site_id=patient.site_id)
     event = AdverseEvent(patient=patient, reported_by=actor, **fields)
     if event.session_id and event.session.patient_id != patient.pk:

@@ -1,6 +1,6 @@
 """Staff pages of the treatment pathway: thin views over ``services`` and ``selectors``.
 
-Access by role is enforced by ``RoleAccessMiddleware`` from ``roles.ACCESS``; every object is
+Access by role is enforced by ``RoleAccessMiddleware`` from ``policy.PAGES``; every object is
 fetched through a site-scoped selector (404 for another site's records); every write goes
 through a service, whose ValidationError is shown on the form and changes nothing.
 """

@@ -1,0 +1,281 @@
+"""Who may do what: the one access policy of the clinic.
+
+Every role holds a set of permissions (``PERMISSIONS``); every write service asks ``require``
+before it touches anything, every page is mapped to the permissions that read and write it
+(``PAGES``, enforced by ``RoleAccessMiddleware``), and templates ask the same table through the
+``can`` context variable (``{% if can.product_release %}``). Nothing else in the code base decides
+access by comparing role names.
+
+Site scoping (a member of staff sees and changes only the records of the sites they work at) is
+the second half of every check: ``require_site_access`` below.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied
+
+from .roles import Role
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from .models import Site, User
+
+#: Refusals are logged with ids and action names only, never a patient's details.
+logger = logging.getLogger("anagen.access")
+
+
+class Perm(StrEnum):
+    """One thing a member of staff may do, named as the clinic says it."""
+
+    PATIENT_VIEW = "patient_view"
+    PATIENT_REGISTER = "patient_register"
+    PATIENT_EDIT = "patient_edit"
+    INQUIRY_VIEW = "inquiry_view"
+    INQUIRY_WORK = "inquiry_work"
+    DAY_VIEW = "day_view"
+    APPOINTMENT_BOOK = "appointment_book"
+    ASSESSMENT_VIEW = "assessment_view"
+    ASSESSMENT_RECORD = "assessment_record"
+    ELIGIBILITY_OVERRIDE = "eligibility_override"
+    AUDIT_VIEW = "audit_view"
+    PLAN_VIEW = "plan_view"
+    PLAN_WRITE = "plan_write"
+    CONSENT_WITNESS = "consent_witness"
+    CONSENT_PDF_VIEW = "consent_pdf_view"
+    HARVEST_RECORD = "harvest_record"
+    LAB_VIEW = "lab_view"
+    PRODUCT_VIEW = "product_view"
+    PRODUCT_PROCESS = "product_process"  # results, aliquots, custody, labels
+    PRODUCT_RELEASE = "product_release"
+    PRODUCT_STORE = "product_store"  # cryo storage and thawing
+    PRODUCT_DISCARD = "product_discard"
+    PRODUCT_EXPIRE_SWEEP = "product_expire_sweep"
+    SESSION_VIEW = "session_view"
+    SESSION_ADMINISTER = "session_administer"
+    SESSION_VERIFY = "session_verify"
+    AFTERCARE_PRINT = "aftercare_print"
+    ADVERSE_EVENT_REPORT = "adverse_event_report"
+    FOLLOW_UPS_VIEW = "follow_ups_view"
+    IMAGING_VIEW = "imaging_view"
+    IMAGING_CAPTURE = "imaging_capture"  # take, upload and correct images
+
+
+P = Perm
+_CHART = {P.PATIENT_VIEW, P.DAY_VIEW}
+_TREATMENT_READ = {P.PLAN_VIEW, P.PRODUCT_VIEW, P.SESSION_VIEW}
+_CLINICAL = (
+    _CHART
+    | _TREATMENT_READ
+    | {
+        P.PATIENT_REGISTER,
+        P.PATIENT_EDIT,
+        P.APPOINTMENT_BOOK,
+        P.ASSESSMENT_VIEW,
+        P.CONSENT_WITNESS,
+        P.CONSENT_PDF_VIEW,
+        P.SESSION_VERIFY,
+        P.AFTERCARE_PRINT,
+        P.ADVERSE_EVENT_REPORT,
+        P.FOLLOW_UPS_VIEW,
+        P.IMAGING_VIEW,
+        P.IMAGING_CAPTURE,
+    }
+)
+_FRONT_DESK = _CHART | {
+    P.PATIENT_REGISTER,
+    P.PATIENT_EDIT,
+    P.INQUIRY_VIEW,
+    P.INQUIRY_WORK,
+    P.APPOINTMENT_BOOK,
+    P.FOLLOW_UPS_VIEW,
+}
+
+PERMISSIONS: dict[str, frozenset[Perm]] = {
+    Role.PHYSICIAN: frozenset(
+        _CLINICAL
+        | {
+            P.ASSESSMENT_RECORD,
+            P.ELIGIBILITY_OVERRIDE,
+            P.PLAN_WRITE,
+            P.HARVEST_RECORD,
+            P.LAB_VIEW,
+            P.PRODUCT_DISCARD,
+            P.SESSION_ADMINISTER,
+        }
+    ),
+    Role.NURSE: frozenset(_CLINICAL),
+    Role.LAB_TECHNICIAN: frozenset(
+        _CHART
+        | _TREATMENT_READ
+        | {
+            P.LAB_VIEW,
+            P.PRODUCT_PROCESS,
+            P.PRODUCT_RELEASE,
+            P.PRODUCT_STORE,
+            P.PRODUCT_DISCARD,
+            P.PRODUCT_EXPIRE_SWEEP,
+        }
+    ),
+    Role.COORDINATOR: frozenset(_FRONT_DESK | {P.ASSESSMENT_VIEW, P.PLAN_VIEW}),
+    Role.AUDITOR: frozenset(
+        _CHART
+        | _TREATMENT_READ
+        | {
+            P.INQUIRY_VIEW,
+            P.ASSESSMENT_VIEW,
+            P.AUDIT_VIEW,
+            P.CONSENT_PDF_VIEW,
+            P.LAB_VIEW,
+            P.IMAGING_VIEW,
+        }
+    ),
+    Role.ADMINISTRATOR: frozenset(_FRONT_DESK | {P.AUDIT_VIEW}),
+}
+
+_ARTICLE = {True: "an", False: "a"}
+
+
+def allows(user: User | None, perm: Perm) -> bool:
+    """Whether ``user`` (signed in and active) holds ``perm`` through their role."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return perm in PERMISSIONS.get(user.role, frozenset())
+
+
+def refusal_logged(user: User | None, what: str) -> None:
+    """Log one access refusal as an event: user id, role and the action, no patient details."""
+    logger.warning(
+        "access refused",
+        extra={
+            "user_id": getattr(user, "pk", None),
+            "role": getattr(user, "role", ""),
+            "action": what,
+        },
+    )
+
+
+def require(user: User | None, perm: Perm) -> None:
+    """Raise ``PermissionDenied`` (and log the refusal) unless ``user`` holds ``perm``."""
+    if allows(user, perm):
+        return
+    refusal_logged(user, str(perm))
+    holders = sorted(Role(r).label.lower() for r, perms in PERMISSIONS.items() if perm in perms)
+    if not holders:
+        raise PermissionDenied("Nobody may do this.")
+    names = " or ".join(holders)
+    raise PermissionDenied(f"Only {_ARTICLE[names[0] in 'aeiou']} {names} may do this.")
+
+
+# --- sites ----------------------------------------------------------------------------------
+
+
+def sites_for(*, user: User) -> QuerySet[Site]:
+    """The sites whose records ``user`` may see (all of them for network-wide staff)."""
+    from .models import Site
+
+    if user.all_sites or user.is_superuser:
+        return Site.objects.all()
+    return user.sites.all()
+
+
+def require_site_access(*, user: User, site_id: int) -> None:
+    """Raise PermissionDenied unless ``user`` works at the site (used by every write service)."""
+    if not sites_for(user=user).filter(pk=site_id).exists():
+        refusal_logged(user, f"site:{site_id}")
+        raise PermissionDenied("This record belongs to a site you do not work at.")
+
+
+# --- pages ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    """The permission needed to read a page (GET/HEAD) and to post to it (None: no posting)."""
+
+    read: Perm | None
+    write: Perm | None = None
+
+    def allows(self, user: User, method: str) -> bool:
+        perm = self.read if method in ("GET", "HEAD", "OPTIONS") else self.write
+        return perm is not None and allows(user, perm)
+
+
+#: Pages anyone may use without logging in.
+PUBLIC = frozenset({"intake:request", "intake:request_thanks"})
+
+#: Namespaces whose views are governed by PAGES (allauth and admin guard themselves).
+GUARDED_NAMESPACES = frozenset(
+    {"core", "patients", "intake", "assessment", "audit", "treatment", "imaging"}
+)
+
+PAGES: dict[str, Page] = {
+    "core:home": Page(read=P.DAY_VIEW),
+    "patients:list": Page(read=P.PATIENT_VIEW),
+    "patients:create": Page(read=P.PATIENT_REGISTER, write=P.PATIENT_REGISTER),
+    "patients:chart": Page(read=P.PATIENT_VIEW),
+    "patients:edit": Page(read=P.PATIENT_EDIT, write=P.PATIENT_EDIT),
+    "patients:photo": Page(read=P.PATIENT_VIEW),
+    "intake:inquiries": Page(read=P.INQUIRY_VIEW),
+    "intake:inquiry": Page(read=P.INQUIRY_VIEW, write=P.INQUIRY_WORK),
+    "intake:convert": Page(read=P.INQUIRY_WORK, write=P.INQUIRY_WORK),
+    "intake:day": Page(read=P.DAY_VIEW),
+    "intake:appointment_new": Page(read=P.APPOINTMENT_BOOK, write=P.APPOINTMENT_BOOK),
+    "intake:appointment_status": Page(read=None, write=P.APPOINTMENT_BOOK),
+    "assessment:new": Page(read=P.ASSESSMENT_RECORD, write=P.ASSESSMENT_RECORD),
+    "assessment:detail": Page(read=P.ASSESSMENT_VIEW),
+    "assessment:override": Page(read=P.ELIGIBILITY_OVERRIDE, write=P.ELIGIBILITY_OVERRIDE),
+    "audit:patient": Page(read=P.AUDIT_VIEW),
+    # Treatment pathway: plan → consent → harvest → lab → session → follow-up.
+    "treatment:plan_new": Page(read=P.PLAN_WRITE, write=P.PLAN_WRITE),
+    "treatment:plan": Page(read=P.PLAN_VIEW),
+    "treatment:consent_sign": Page(read=P.CONSENT_WITNESS, write=P.CONSENT_WITNESS),
+    "treatment:consent_pdf": Page(read=P.CONSENT_PDF_VIEW),
+    "treatment:consent_withdraw": Page(read=P.CONSENT_WITNESS, write=P.CONSENT_WITNESS),
+    "treatment:harvest_new": Page(read=P.HARVEST_RECORD, write=P.HARVEST_RECORD),
+    "treatment:lab_bench": Page(read=P.LAB_VIEW),
+    "treatment:expire_sweep": Page(read=None, write=P.PRODUCT_EXPIRE_SWEEP),
+    "treatment:product": Page(read=P.PRODUCT_VIEW),
+    "treatment:product_results": Page(read=None, write=P.PRODUCT_PROCESS),
+    "treatment:product_release": Page(read=None, write=P.PRODUCT_RELEASE),
+    "treatment:product_store": Page(read=None, write=P.PRODUCT_STORE),
+    "treatment:product_thaw": Page(read=None, write=P.PRODUCT_STORE),
+    "treatment:product_discard": Page(read=None, write=P.PRODUCT_DISCARD),
+    "treatment:product_split": Page(read=None, write=P.PRODUCT_PROCESS),
+    "treatment:label_pdf": Page(read=P.PRODUCT_PROCESS),
+    "treatment:label_svg": Page(read=P.PRODUCT_VIEW),
+    "treatment:session_new": Page(read=P.SESSION_ADMINISTER, write=P.SESSION_ADMINISTER),
+    "treatment:session": Page(read=P.SESSION_VIEW),
+    "treatment:aftercare_pdf": Page(read=P.AFTERCARE_PRINT),
+    "treatment:adverse_event_new": Page(read=P.ADVERSE_EVENT_REPORT, write=P.ADVERSE_EVENT_REPORT),
+    "treatment:follow_ups": Page(read=P.FOLLOW_UPS_VIEW),
+    # Imaging and outcomes: clinicians take and correct images; auditors read.
+    "imaging:visit_new": Page(read=P.IMAGING_CAPTURE, write=P.IMAGING_CAPTURE),
+    "imaging:target_site_new": Page(read=P.IMAGING_CAPTURE, write=P.IMAGING_CAPTURE),
+    "imaging:visit": Page(read=P.IMAGING_VIEW, write=P.IMAGING_CAPTURE),
+    "imaging:trichoscopy": Page(read=P.IMAGING_VIEW, write=P.IMAGING_CAPTURE),
+    "imaging:trichoscopy_file": Page(read=P.IMAGING_VIEW),
+    "imaging:photo_file": Page(read=P.IMAGING_VIEW),
+    "imaging:progress": Page(read=P.IMAGING_VIEW),
+    "imaging:progress_plot": Page(read=P.IMAGING_VIEW),
+}
+
+
+class Can:
+    """Template view of the policy: ``{% if can.plan_write %}`` asks ``allows(user, perm)``."""
+
+    def __init__(self, user: User | None):
+        self._user = user
+
+    def __getitem__(self, name: str) -> bool:
+        if name not in Perm._value2member_map_:
+            raise KeyError(name)  # a typo in a template must not read as "refused"
+        return allows(self._user, Perm(name))
+
+    def __contains__(self, name: str) -> bool:
+        return name in Perm._value2member_map_

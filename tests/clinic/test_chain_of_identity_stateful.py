@@ -37,7 +37,7 @@ from anagen.clinic.treatment import services
 from anagen.clinic.treatment.models import CellProduct, CustodyEvent, TreatmentSession
 
 from .conftest import PASSWORD
-from .treatment_helpers import administer, consented_plan, harvest
+from .treatment_helpers import administer, consented_plan, harvest, second_lab_technician
 
 EXAMPLES = int(os.environ.get("ANAGEN_STATEFUL_EXAMPLES", "1500"))
 REFUSALS = (ValidationError, PermissionDenied)
@@ -127,7 +127,7 @@ class ChainOfIdentity(RuleBasedStateMachine):
         if product is not None:
             with contextlib.suppress(REFUSALS):
                 services.product_release(
-                    actor=self.world["lab"], product=product, password=PASSWORD
+                    actor=self.world["releaser"], product=product, password=PASSWORD
                 )
 
     @rule(i=st.integers(0, 50), slot=st.integers(1, 4))
@@ -265,7 +265,13 @@ def test_chain_of_identity_holds_for_random_operation_sequences(staff, site, coo
             sex="male",
         )
         plans.append(consented_plan(physician, nurse, patient))
-    ChainOfIdentity.world = {"physician": physician, "nurse": nurse, "lab": lab, "plans": plans}
+    ChainOfIdentity.world = {
+        "physician": physician,
+        "nurse": nurse,
+        "lab": lab,
+        "releaser": second_lab_technician(lab),
+        "plans": plans,
+    }
     run_state_machine_as_test(
         ChainOfIdentity,
         settings=settings(

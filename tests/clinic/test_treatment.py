@@ -19,7 +19,14 @@ from anagen.clinic.treatment.models import (
 from anagen.identity import parse_product_id
 
 from .conftest import PASSWORD
-from .treatment_helpers import administer, consented_plan, harvest, released_product
+from .treatment_helpers import (
+    administer,
+    consented_plan,
+    harvest,
+    make_candidate,
+    released_product,
+    second_lab_technician,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,6 +34,13 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def team(staff):
     return staff[Role.PHYSICIAN], staff[Role.NURSE], staff[Role.LAB_TECHNICIAN]
+
+
+@pytest.fixture
+def patient(patient, staff):
+    """The shared patient, assessed as a candidate (treatment needs it)."""
+    make_candidate(staff[Role.PHYSICIAN], patient)
+    return patient
 
 
 @pytest.fixture
@@ -98,7 +112,9 @@ def test_release_gates_refuse_low_viability(team, plan):
         volume_ml=Decimal("4"),
     )
     with pytest.raises(ValidationError, match="viability"):
-        services.product_release(actor=lab, product=product, password=PASSWORD)
+        services.product_release(
+            actor=second_lab_technician(lab), product=product, password=PASSWORD
+        )
     product.refresh_from_db()
     assert product.status == "quarantine"
 
@@ -117,7 +133,9 @@ def test_release_needs_lab_technician_and_password(team, plan):
     with pytest.raises(PermissionDenied):
         services.product_release(actor=physician, product=product, password=PASSWORD)
     with pytest.raises(ValidationError, match="password"):
-        services.product_release(actor=lab, product=product, password="wrong")
+        services.product_release(
+            actor=second_lab_technician(lab), product=product, password="wrong"
+        )
     product.refresh_from_db()
     assert product.status == "quarantine"
 
@@ -336,7 +354,9 @@ def test_aliquots_keep_the_chain_of_identity(team, plan):
     )
     assert parse_product_id(second.product_code).donation.text == product.harvest.donation_code
     assert first.patient == second.patient == plan.patient
-    released = services.product_release(actor=lab, product=first, password=PASSWORD)
+    released = services.product_release(
+        actor=second_lab_technician(lab), product=first, password=PASSWORD
+    )
     administer(physician, nurse, plan, released)
     services.product_split(actor=lab, product=product, volumes_ml=[Decimal("2")])
     product.refresh_from_db()

@@ -31,7 +31,15 @@ from anagen.clinic.treatment.models import (
 from anagen.identity import parse_product_id
 
 from .conftest import PASSWORD, make_user
-from .treatment_helpers import CHECKLIST, administer, consented_plan, harvest, released_product
+from .treatment_helpers import (
+    CHECKLIST,
+    administer,
+    consented_plan,
+    harvest,
+    make_candidate,
+    released_product,
+    second_lab_technician,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +51,13 @@ def local(dt) -> str:
 @pytest.fixture
 def team(staff):
     return staff[Role.PHYSICIAN], staff[Role.NURSE], staff[Role.LAB_TECHNICIAN]
+
+
+@pytest.fixture
+def patient(patient, staff):
+    """The shared patient, assessed as a candidate (treatment needs it)."""
+    make_candidate(staff[Role.PHYSICIAN], patient)
+    return patient
 
 
 @pytest.fixture
@@ -286,6 +301,9 @@ def test_lab_records_results_and_releases_with_password(client, team, plan):
     assert str(product.viable_fraction) == "0.850"
 
     page = client.get(reverse("treatment:product", args=[product.pk])).content.decode()
+    assert "A second lab technician must release" in page  # four-eyes: not the recorder
+    as_(client, second_lab_technician(lab))
+    page = client.get(reverse("treatment:product", args=[product.pk])).content.decode()
     assert page.count("badge pass") >= 6 and "Release and sign" in page
 
     wrong = client.post(
@@ -315,7 +333,7 @@ def test_release_panel_shows_failed_gates_and_refuses(client, team, plan):
         total_nucleated_cells=2_000_000,
         viable_fraction=Decimal("0.5"),
     )
-    as_(client, lab)
+    as_(client, second_lab_technician(lab))
     page = client.get(reverse("treatment:product", args=[product.pk])).content.decode()
     assert "badge fail" in page
     refused = client.post(

@@ -8,17 +8,39 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from anagen.clinic.accounts.models import User
+from anagen.clinic.accounts.roles import Role
+from anagen.clinic.assessment.services import assessment_record
 from anagen.clinic.treatment import services
 from anagen.clinic.treatment.defaults import ensure_defaults
 from anagen.clinic.treatment.models import Harvest
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, make_user
 
 CHECKLIST = {key: True for key, _ in Harvest.STERILE_CHECKLIST}
 
 
+def make_candidate(physician, patient):
+    """An assessment whose engine decision is *candidate* (early pattern loss, normal labs)."""
+    assessment = assessment_record(
+        actor=physician, patient=patient, pattern="thinning", norwood="III", loss_duration_months=12
+    )
+    assert assessment.decision.final_outcome == "candidate"
+    return assessment
+
+
+def second_lab_technician(lab: User) -> User:
+    """Another lab technician at the same sites: the four-eyes releaser."""
+    email = f"qa-{lab.email}"
+    return User.objects.filter(email=email).first() or make_user(
+        Role.LAB_TECHNICIAN, *lab.sites.all(), email=email
+    )
+
+
 def consented_plan(physician, nurse, patient):
     protocol, text = ensure_defaults()
+    if services.current_decision(patient=patient) is None:
+        make_candidate(physician, patient)
     plan = services.plan_create(actor=physician, patient=patient, protocol=protocol)
     services.consent_sign(
         actor=nurse, plan=plan, consent_text=text, signer_name=patient.full_name, agrees=True
@@ -51,7 +73,9 @@ def released_product(physician, lab, plan, *, cells=8_000_000, viability="0.85")
         qc_sterility="pending",
         qc_endotoxin="pass",
     )
-    return services.product_release(actor=lab, product=product, password=PASSWORD)
+    return services.product_release(
+        actor=second_lab_technician(lab), product=product, password=PASSWORD
+    )
 
 
 def administer(physician, nurse, plan, product, **overrides):

@@ -86,29 +86,22 @@ class AssessmentForm(forms.ModelForm):
                 help_text="Empty if still in use.",
             )
 
-    def clean(self):
-        cleaned = super().clean()
-        for code in vocab.PRIOR_TREATMENTS:
-            if cleaned.get(f"{code}_stopped") and not cleaned.get(f"{code}_started"):
-                self.add_error(f"{code}_started", "Give the start date as well.")
-        return cleaned
-
     def service_fields(self) -> dict:
         """The cleaned data in the shape ``services.assessment_record`` takes."""
         data = {k: v for k, v in self.cleaned_data.items() if k in self.Meta.fields}
         if not data.get("assessed_at"):
             data.pop("assessed_at", None)
+        # Every pair with a date goes to the service, which judges it (a stop needs a start).
         data["prior_treatments"] = {
             code: {
-                "started": self.cleaned_data[f"{code}_started"].isoformat(),
-                "stopped": (
-                    self.cleaned_data[f"{code}_stopped"].isoformat()
-                    if self.cleaned_data.get(f"{code}_stopped")
-                    else None
-                ),
+                name: day.isoformat() if day else None
+                for name, day in (
+                    ("started", self.cleaned_data.get(f"{code}_started")),
+                    ("stopped", self.cleaned_data.get(f"{code}_stopped")),
+                )
             }
             for code in vocab.PRIOR_TREATMENTS
-            if self.cleaned_data.get(f"{code}_started")
+            if self.cleaned_data.get(f"{code}_started") or self.cleaned_data.get(f"{code}_stopped")
         }
         return data
 

@@ -21,3 +21,19 @@ def assessment_get(*, user: User, pk: int) -> Assessment:
         ),
         pk=pk,
     )
+
+
+def current_decision(*, patient: Patient):
+    """The eligibility decision of the patient's latest assessment (None if never assessed).
+
+    The latest assessment is the one that counts: a later visit that finds a contraindication
+    supersedes an earlier "candidate".
+    """
+    from .models import EligibilityDecision
+
+    return (
+        EligibilityDecision.objects.filter(assessment__patient=patient)
+        .select_related("assessment")
+        .order_by("-assessment__assessed_at", "-assessment__pk")
+        .first()
+    )

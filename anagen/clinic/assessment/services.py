@@ -8,6 +8,7 @@ records a physician's override (with its written reason) without erasing the eng
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -79,6 +80,8 @@ def _validate(assessment: Assessment) -> None:
     for code, span in assessment.prior_treatments.items():
         started = date.fromisoformat(span["started"]) if span.get("started") else None
         stopped = date.fromisoformat(span["stopped"]) if span.get("stopped") else None
+        if stopped and not started:
+            errors.setdefault(f"{code}_started", []).append("Give the start date as well.")
         for label, day in (("started", started), ("stopped", stopped)):
             if day and (day > when or day < patient.date_of_birth):
                 errors.setdefault(f"{code}_{label}", []).append(
@@ -100,13 +103,68 @@ def _validate(assessment: Assessment) -> None:
 
 
 @transaction.atomic
-def assessment_record(*, actor: User, patient: Patient, **fields) -> Assessment:
-    """Store an assessment and the engine's eligibility decision for it."""
+def assessment_record(
+    *,
+    actor: User,
+    patient: Patient,
+    pattern: str,
+    assessed_at: datetime | None = None,
+    onset_age_years: int | None = None,
+    loss_duration_months: int | None = None,
+    family_history: str = Assessment.FamilyHistory.UNKNOWN,
+    triggers: list[str] | None = None,
+    drugs: list[str] | None = None,
+    prior_treatments: dict[str, dict[str, str | None]] | None = None,
+    ferritin: Decimal | float | None = None,
+    tsh: Decimal | float | None = None,
+    vitamin_d: Decimal | float | None = None,
+    haemoglobin: Decimal | float | None = None,
+    norwood: str = "",
+    ludwig: str = "",
+    sinclair: int | None = None,
+    savin: str = "",
+    basp: str = "",
+    pull_test: str = Assessment.PullTest.NOT_DONE,
+    trichoscopy_findings: list[str] | None = None,
+    trichoscopy_notes: str = "",
+    contraindications: list[str] | None = None,
+    notes: str = "",
+) -> Assessment:
+    """Store an assessment and the engine's eligibility decision for it.
+
+    ``prior_treatments`` maps a treatment code to ``{"started": iso date, "stopped": iso date or
+    None}``; ``assessed_at`` defaults to now.
+    """
     _require_physician(actor, patient, Perm.ASSESSMENT_RECORD)
-    fields.setdefault("assessed_at", timezone.now())
-    if isinstance(fields["assessed_at"], datetime) and timezone.is_naive(fields["assessed_at"]):
-        fields["assessed_at"] = timezone.make_aware(fields["assessed_at"])
-    assessment = Assessment(patient=patient, assessed_by=actor, **fields)
+    assessed_at = assessed_at or timezone.now()
+    if timezone.is_naive(assessed_at):
+        assessed_at = timezone.make_aware(assessed_at)
+    assessment = Assessment(
+        patient=patient,
+        assessed_by=actor,
+        assessed_at=assessed_at,
+        pattern=pattern,
+        onset_age_years=onset_age_years,
+        loss_duration_months=loss_duration_months,
+        family_history=family_history,
+        triggers=list(triggers or []),
+        drugs=list(drugs or []),
+        prior_treatments=dict(prior_treatments or {}),
+        ferritin=ferritin,
+        tsh=tsh,
+        vitamin_d=vitamin_d,
+        haemoglobin=haemoglobin,
+        norwood=norwood or "",
+        ludwig=ludwig or "",
+        sinclair=sinclair,
+        savin=savin or "",
+        basp=basp or "",
+        pull_test=pull_test,
+        trichoscopy_findings=list(trichoscopy_findings or []),
+        trichoscopy_notes=trichoscopy_notes,
+        contraindications=list(contraindications or []),
+        notes=notes,
+    )
     assessment.full_clean()
     _validate(assessment)
     assessment.save()

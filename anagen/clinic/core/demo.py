@@ -55,6 +55,8 @@ STAFF = [
     ("nurse", "Priya", "Raman", Role.NURSE, ("LDN",), False),
     ("nurse.ist", "Elif", "Kaya", Role.NURSE, ("IST",), False),
     ("lab", "Tomasz", "Nowak", Role.LAB_TECHNICIAN, ("LDN", "MAN", "IST"), False),
+    # A second technician: the one who records results never releases (four-eyes release).
+    ("lab.qa", "Ines", "Duarte", Role.LAB_TECHNICIAN, ("LDN", "MAN", "IST"), False),
     ("coordinator", "Grace", "Okafor", Role.COORDINATOR, ("LDN", "MAN"), False),
     ("coordinator.ist", "Selin", "Demir", Role.COORDINATOR, ("IST",), False),
     ("auditor", "Marcus", "Lindqvist", Role.AUDITOR, (), True),
@@ -168,7 +170,7 @@ def _treat(rng: random.Random, *, patient, assessment, users, protocol, consent_
     witness = next((u for u in site_staff if u.role == Role.NURSE), None) or next(
         u for u in site_staff if u.role == Role.PHYSICIAN and u != physician
     )
-    lab = users["lab"]
+    lab, releaser = users["lab"], users["lab.qa"]
     start = timezone.localtime(assessment.assessed_at)
     with _clock(start + timedelta(days=1)):
         plan = treatment.plan_create(actor=physician, patient=patient, protocol=protocol)
@@ -209,13 +211,18 @@ def _treat(rng: random.Random, *, patient, assessment, users, protocol, consent_
                 qc_endotoxin="pass",
             )
             try:
-                treatment.product_release(actor=lab, product=product, password=DEMO_PASSWORD)
+                treatment.product_release(actor=releaser, product=product, password=DEMO_PASSWORD)
             except ValidationError:  # low viability or dose: discarded, as in a real lab
                 treatment.product_discard(actor=lab, product=product, reason="Failed release gates")
                 day += timedelta(days=7)
                 continue
         zones = list(plan.target_zones)
         per_zone = max(1, (cells // 2) // (len(zones) * 40))
+        # The map must fit in the product's 4 mL: 40 points per zone, in 5 µL steps.
+        per_point_ml = min(
+            Decimal("0.05"),
+            (Decimal("4.0") / (40 * len(zones))).quantize(Decimal("0.005"), rounding="ROUND_DOWN"),
+        )
         with _clock(day + timedelta(hours=4, minutes=15)):
             session = treatment.session_administer(
                 actor=physician,
@@ -228,7 +235,7 @@ def _treat(rng: random.Random, *, patient, assessment, users, protocol, consent_
                     {
                         "zone": z,
                         "points": 40,
-                        "volume_per_point_ml": "0.05",
+                        "volume_per_point_ml": per_point_ml,
                         "cells_per_point": min(per_zone, 150_000),
                     }
                     for z in zones
@@ -312,7 +319,13 @@ class _Calendar:
             )
             try:
                 return appointment_book(
-                    actor=actor, patient=patient, kind=kind, starts_at=start, clinician=clinician
+                    actor=actor,
+                    patient=patient,
+                    kind=kind,
+                    starts_at=start,
+                    clinician=clinician,
+                    # The demo's past visits are entered afterwards, like a clinic's paper backlog.
+                    back_entry_reason="Demo history" if start < timezone.now() else "",
                 )
             except ValidationError:
                 day += timedelta(days=self.rng.choice((0, 1)))

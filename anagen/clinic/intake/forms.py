@@ -79,6 +79,12 @@ class AppointmentForm(forms.Form):
     notes = forms.CharField(
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
+    back_entry_reason = forms.CharField(
+        label="Reason for entering a past appointment",
+        required=False,
+        max_length=300,
+        help_text="Only when recording a visit that already took place.",
+    )
 
     def __init__(self, *args, clinicians, **kwargs):
         super().__init__(*args, **kwargs)

@@ -90,6 +90,8 @@ class Appointment(models.Model):
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.BOOKED)
     notes = models.TextField(blank=True, max_length=2000)
+    #: Why an appointment was entered after its start (a visit recorded late); empty otherwise.
+    back_entry_reason = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True
     )

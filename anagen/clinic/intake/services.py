@@ -105,6 +105,13 @@ def clinician_conflicts(*, clinician: User, starts_at: datetime, ends_at: dateti
     return clashes
 
 
+#: Statuses that say the visit is over (not for an appointment still in the future; a patient
+#: may arrive early, so "arrived" is not one of them).
+HAPPENED = (Appointment.Status.COMPLETED, Appointment.Status.NO_SHOW)
+#: A booking made a few minutes late (the patient is at the desk) is not a back-entry.
+BACK_ENTRY_GRACE = timedelta(minutes=15)
+
+
 @transaction.atomic
 def appointment_book(
     *,
@@ -115,8 +122,12 @@ def appointment_book(
     clinician: User,
     duration_minutes: int | None = None,
     notes: str = "",
+    back_entry_reason: str = "",
 ) -> Appointment:
-    """Book an appointment; refuses a clinician who is already busy at that time."""
+    """Book an appointment; refuses a clinician who is already busy at that time.
+
+    An appointment that starts in the past is a back-entry: it needs a written reason.
+    """
     require(actor, Perm.APPOINTMENT_BOOK)
     require_site_access(user=actor, site_id=patient.site_id)
     if clinician.role not in BOOKABLE_ROLES or not clinician.is_active:
@@ -127,6 +138,15 @@ def appointment_book(
         raise ValidationError({"kind": f"Unknown appointment kind {kind!r}."})
     if timezone.is_naive(starts_at):
         starts_at = timezone.make_aware(starts_at)
+    back_entry_reason = (back_entry_reason or "").strip()
+    if starts_at < timezone.now() - BACK_ENTRY_GRACE and not back_entry_reason:
+        raise ValidationError(
+            {
+                "back_entry_reason": "This time is in the past: give the reason for entering it "
+                "afterwards, or choose a future time."
+            },
+            code="time_order",
+        )
     minutes = duration_minutes or Appointment.DEFAULT_MINUTES[kind]
     if not 5 <= minutes <= 8 * 60:
         raise ValidationError({"duration_minutes": "Duration must be between 5 and 480 minutes."})
@@ -150,6 +170,7 @@ def appointment_book(
         duration_minutes=minutes,
         clinician=clinician,
         notes=notes,
+        back_entry_reason=back_entry_reason,
         created_by=actor,
     )
     appointment.full_clean(exclude=["ends_at"])
@@ -163,6 +184,14 @@ def appointment_set_status(*, actor: User, appointment: Appointment, status: str
     require_site_access(user=actor, site_id=appointment.site_id)
     if status not in Appointment.Status.values:
         raise ValidationError({"status": f"Unknown status {status!r}."})
+    if status in HAPPENED and appointment.starts_at > timezone.now() + BACK_ENTRY_GRACE:
+        raise ValidationError(
+            {
+                "status": f"The appointment has not started yet: it cannot be "
+                f"{Appointment.Status(status).label.lower()}."
+            },
+            code="time_order",
+        )
     appointment.status = status
     appointment.save(update_fields=["status"])
     return appointment

@@ -161,6 +161,10 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Anagen clinic <no-reply@anagen.invalid>")
 ANAGEN_CLINIC_NAME = os.environ.get("ANAGEN_CLINIC_NAME", "Anagen demo clinic")
 ANAGEN_REMINDER_HOURS_AHEAD = 48
+#: Four-eyes release: the lab technician who releases a cell product must not be the one who
+#: recorded its processing results. Turn off only where a single technician staffs the lab, and
+#: record that decision in the quality manual (docs/guarantees in the README).
+ANAGEN_RELEASE_FOUR_EYES = env_bool("ANAGEN_RELEASE_FOUR_EYES", True)
 
 # Celery: eager (in-process) by default; set CELERY_BROKER_URL to a Redis URL to scale out.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")

@@ -19,7 +19,7 @@ from .models import (
     ProtocolTemplate,
     ScalpZone,
 )
-from .services import cells_per_point_warning
+from .services import MAX_THAW_WINDOW_HOURS, cells_per_point_warning
 
 TYPICAL_HARVEST_ML = (Decimal("10"), Decimal("30"))
 
@@ -221,8 +221,12 @@ class StoreForm(forms.Form):
 
 
 class ThawForm(forms.Form):
+    # The allowed window is the service's rule (MAX_THAW_WINDOW_HOURS); min/max here only help
+    # the browser's number input.
     use_within_hours = forms.IntegerField(
-        label="Use within (hours)", min_value=1, max_value=24, initial=4
+        label="Use within (hours)",
+        initial=4,
+        widget=forms.NumberInput(attrs={"min": 1, "max": MAX_THAW_WINDOW_HOURS}),
     )
 
 
@@ -398,9 +402,3 @@ class AdverseEventForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["session"].queryset = patient.sessions.all()
         self.fields["harvest"].queryset = patient.harvests.all()
-
-    def clean(self):
-        data = super().clean()
-        if data.get("session") and data.get("harvest"):
-            self.add_error("harvest", "Link the event to a session or a harvest, not both.")
-        return data

@@ -1,12 +1,19 @@
 """Writes of the treatment pathway. Every rule that keeps the cells safe lives here.
 
-* no harvest without a valid consent for that plan;
+* no plan, harvest or administration without a current eligibility decision of *candidate*
+  (the engine's, or a physician's override with a written reason);
+* no harvest and no administration without a valid, unwithdrawn consent for that plan;
 * a harvest issues the donation identifier (ISO 7064 MOD 37-2 checked) and its first product;
 * products move only along ``TRANSITIONS``; every move leaves a custody event and a history row;
-* release needs a lab technician's password-confirmed signature and every release gate;
+* release needs a lab technician's password-confirmed signature, every release gate, and a
+  second person: the releaser did not record the results (``ANAGEN_RELEASE_FOUR_EYES``);
 * administration needs the product identifier AND the patient's MRN, the product must be this
-  patient's own, released (or thawed after release), unexpired, never administered, and a second
-  member of staff must verify with their password.
+  patient's own, released (or thawed after release), unexpired, never administered, the map
+  must fit in the product (volume and viable cells), and a second member of staff must verify
+  with their password.
+
+Every refusal is a ``ValidationError`` with a ``code`` (``GateCode``) that pages, the API and the
+tests read.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from django.utils import timezone
 
 from anagen.clinic.accounts.models import User
 from anagen.clinic.accounts.policy import Perm, allows, require, require_site_access, sites_for
+from anagen.clinic.assessment.selectors import current_decision
 from anagen.clinic.core.models import Signature
 from anagen.clinic.core.signatures import current_signature, signature_sign
 from anagen.clinic.patients.models import Patient
@@ -38,6 +46,7 @@ from anagen.identity import (
 from .models import (
     MAX_CELLS_PER_POINT_WARNING,
     Adjunct,
+    AdverseEvent,
     CellProduct,
     Consent,
     ConsentText,
@@ -64,6 +73,66 @@ TRANSITIONS: dict[str, set[str]] = {
     S.EXPIRED: set(),
 }
 ADMINISTRABLE = (S.RELEASED, S.THAWED)
+#: Clock tolerance for "not in the future" checks (device clocks drift a little).
+CLOCK_SKEW = timedelta(minutes=5)
+#: A thawed product is used within this many hours at most (validated thaw window).
+MAX_THAW_WINDOW_HOURS = 24
+
+
+class Keep:
+    """Type of ``KEEP``: "leave the recorded value as it is" (None would mean "clear it")."""
+
+
+KEEP = Keep()
+
+
+class GateCode:
+    """Error codes of the treatment gates (``ValidationError.code``)."""
+
+    NOT_ELIGIBLE = "not_eligible"
+    NO_CONSENT = "no_consent"
+    OVER_VOLUME = "over_volume"
+    OVER_CELLS = "over_cells"
+    EXPIRED = "expired"
+    FOUR_EYES = "four_eyes"
+    TIME_ORDER = "time_order"
+
+
+def _gate(message: str, code: str, field: str | None = None) -> ValidationError:
+    error = ValidationError(message, code=code)
+    return ValidationError({field: error}) if field else error
+
+
+def require_eligible(patient: Patient) -> None:
+    """Refuse unless the patient's current eligibility decision is *candidate*.
+
+    A physician's override with a written reason counts (``final_outcome``); the engine's own
+    outcome stays on record beside it.
+    """
+    decision = current_decision(patient=patient)
+    if decision is None:
+        raise _gate(
+            "The patient has no eligibility decision yet: a physician must assess them first.",
+            GateCode.NOT_ELIGIBLE,
+        )
+    if decision.final_outcome != "candidate":
+        raise _gate(
+            f"The current eligibility decision is \u201c{decision.final_outcome_label}\u201d: "
+            "treatment needs \u201cCandidate\u201d, or a physician's override with a reason.",
+            GateCode.NOT_ELIGIBLE,
+        )
+
+
+def require_valid_consent(plan: TreatmentPlan) -> Consent:
+    """The plan's signed, unwithdrawn consent, or a refusal."""
+    consent = valid_consent_for(plan)
+    if consent is None:
+        raise _gate(
+            "No valid consent for this plan (never signed, or withdrawn): nothing can be done "
+            "until the patient signs again.",
+            GateCode.NO_CONSENT,
+        )
+    return consent
 
 
 # --- plan and consent -------------------------------------------------------------------------
@@ -71,28 +140,46 @@ ADMINISTRABLE = (S.RELEASED, S.THAWED)
 
 @transaction.atomic
 def plan_create(
-    *, actor: User, patient: Patient, protocol: ProtocolTemplate, **overrides
+    *,
+    actor: User,
+    patient: Patient,
+    protocol: ProtocolTemplate,
+    method: str | None = None,
+    adjuncts: list[str] | None = None,
+    target_zones: list[str] | None = None,
+    planned_sessions: int | None = None,
+    interval_weeks: int | None = None,
+    follow_up_days: list[int] | None = None,
+    follow_up_window_days: list[int] | None = None,
+    planned_dose_cells: int | None = None,
+    price_min: Decimal | None = None,
+    price_max: Decimal | None = None,
+    currency: str | None = None,
 ) -> TreatmentPlan:
-    """A treatment plan copied from the protocol template; fields may be adjusted per patient."""
+    """A treatment plan copied from the protocol template; fields may be adjusted per patient.
+
+    A field left as None (or empty) keeps the protocol's value.
+    """
     require(actor, Perm.PLAN_WRITE)
     require_site_access(user=actor, site_id=patient.site_id)
-    fields = {
-        name: getattr(protocol, name)
-        for name in (
-            "method",
-            "adjuncts",
-            "target_zones",
-            "planned_sessions",
-            "interval_weeks",
-            "follow_up_days",
-            "follow_up_window_days",
-            "planned_dose_cells",
-            "price_min",
-            "price_max",
-            "currency",
-        )
+    require_eligible(patient)
+    chosen = {
+        "method": method,
+        "adjuncts": adjuncts,
+        "target_zones": target_zones,
+        "planned_sessions": planned_sessions,
+        "interval_weeks": interval_weeks,
+        "follow_up_days": follow_up_days,
+        "follow_up_window_days": follow_up_window_days,
+        "planned_dose_cells": planned_dose_cells,
+        "price_min": price_min,
+        "price_max": price_max,
+        "currency": currency,
     }
-    fields.update({k: v for k, v in overrides.items() if v not in (None, "")})
+    fields = {
+        name: getattr(protocol, name) if value in (None, "") else value
+        for name, value in chosen.items()
+    }
     unknown_zones = set(fields["target_zones"]) - set(ScalpZone.values)
     if unknown_zones or not fields["target_zones"]:
         raise ValidationError({"target_zones": "Choose one or more scalp zones from the list."})
@@ -217,15 +304,15 @@ def harvest_record(
     require(actor, Perm.HARVEST_RECORD)
     patient = plan.patient
     require_site_access(user=actor, site_id=patient.site_id)
-    if valid_consent_for(plan) is None:
-        raise ValidationError("No valid consent for this plan: the harvest cannot be recorded.")
+    require_eligible(patient)
+    require_valid_consent(plan)
     if plan.status in (TreatmentPlan.Status.CANCELLED, TreatmentPlan.Status.COMPLETED):
         raise ValidationError("The plan is closed.")
     missing = [label for key, label in Harvest.STERILE_CHECKLIST if not sterile_checklist.get(key)]
     if missing:
         raise ValidationError({"sterile_checklist": "Not confirmed: " + "; ".join(missing) + "."})
-    if performed_at > timezone.now() + timedelta(minutes=5):
-        raise ValidationError({"performed_at": "The harvest cannot be in the future."})
+    if performed_at > timezone.now() + CLOCK_SKEW:
+        raise _gate("The harvest cannot be in the future.", GateCode.TIME_ORDER, "performed_at")
     code = _next_donation_code(patient.site.facility_code, timezone.localtime(performed_at).year)
     harvest = Harvest(
         plan=plan,
@@ -336,29 +423,43 @@ def _lock(product: CellProduct) -> CellProduct:
 
 
 @transaction.atomic
-def product_record_results(*, actor: User, product: CellProduct, **results) -> CellProduct:
-    """Counts, viability, volume, QC and expiry from the lab; only before release."""
+def product_record_results(
+    *,
+    actor: User,
+    product: CellProduct,
+    processing_ended_at: datetime | Keep | None = KEEP,
+    total_nucleated_cells: int | Keep | None = KEEP,
+    viable_fraction: Decimal | Keep | None = KEEP,
+    viable_cells: int | Keep | None = KEEP,
+    volume_ml: Decimal | Keep | None = KEEP,
+    qc_sterility: str | Keep = KEEP,
+    qc_endotoxin: str | Keep = KEEP,
+    qc_mycoplasma: str | Keep = KEEP,
+    expires_at: datetime | Keep = KEEP,
+) -> CellProduct:
+    """Counts, viability, volume, QC and expiry from the lab; only before release.
+
+    A result not given keeps its recorded value (results often arrive one at a time).
+    """
     require(actor, Perm.PRODUCT_PROCESS)
     product = _lock(product)
     require_site_access(user=actor, site_id=product.patient.site_id)
     if product.status not in (S.IN_PROCESSING, S.QUARANTINE):
         raise ValidationError("Results can only change before release.")
-    allowed = {
-        "processing_ended_at",
-        "total_nucleated_cells",
-        "viable_fraction",
-        "viable_cells",
-        "volume_ml",
-        "qc_sterility",
-        "qc_endotoxin",
-        "qc_mycoplasma",
-        "expires_at",
+    given = {
+        "processing_ended_at": processing_ended_at,
+        "total_nucleated_cells": total_nucleated_cells,
+        "viable_fraction": viable_fraction,
+        "viable_cells": viable_cells,
+        "volume_ml": volume_ml,
+        "qc_sterility": qc_sterility,
+        "qc_endotoxin": qc_endotoxin,
+        "qc_mycoplasma": qc_mycoplasma,
+        "expires_at": expires_at,
     }
-    unknown = set(results) - allowed
-    if unknown:
-        raise ValidationError(f"Unknown result fields: {sorted(unknown)}")
-    for name, value in results.items():
-        setattr(product, name, value)
+    for name, value in given.items():
+        if value is not KEEP:
+            setattr(product, name, value)
     if (
         product.viable_cells is None
         and product.total_nucleated_cells
@@ -371,8 +472,7 @@ def product_record_results(*, actor: User, product: CellProduct, **results) -> C
         and product.viable_cells > product.total_nucleated_cells
     ):
         raise ValidationError({"viable_cells": "Viable cells cannot exceed total nucleated cells."})
-    if product.processing_ended_at and product.processing_ended_at < product.processing_started_at:
-        raise ValidationError({"processing_ended_at": "Processing cannot end before it started."})
+    _check_processing_times(product)
     product.full_clean()
     product.save()
     _record_custody(
@@ -459,6 +559,57 @@ def product_split(
     return aliquots
 
 
+def _check_processing_times(product: CellProduct) -> None:
+    """Processing starts at or after the harvest and ends after it starts, before expiry."""
+    if product.processing_started_at < product.harvest.performed_at:
+        raise _gate(
+            "Processing cannot start before the harvest.",
+            GateCode.TIME_ORDER,
+            "processing_ended_at",
+        )
+    ended = product.processing_ended_at
+    if ended is None:
+        return
+    if ended < product.processing_started_at:
+        raise _gate(
+            "Processing cannot end before it started.", GateCode.TIME_ORDER, "processing_ended_at"
+        )
+    if ended > timezone.now() + CLOCK_SKEW:
+        raise _gate(
+            "Processing cannot end in the future.", GateCode.TIME_ORDER, "processing_ended_at"
+        )
+    if ended > product.expires_at:
+        raise _gate(
+            "Processing ended after the product's expiry: the product cannot be used.",
+            GateCode.EXPIRED,
+            "processing_ended_at",
+        )
+
+
+def results_recorded_by(product: CellProduct) -> set[int]:
+    """Ids of the staff who recorded results for this product or the product it was drawn from."""
+    ids: set[int] = set()
+    current: CellProduct | None = product
+    while current is not None:
+        ids.update(
+            current.custody.filter(kind=CustodyEvent.Kind.RESULTS).values_list(
+                "actor_id", flat=True
+            )
+        )
+        current = current.parent
+    return ids
+
+
+def four_eyes_refusal(*, actor: User, product: CellProduct) -> str | None:
+    """Why ``actor`` may not release ``product`` under the four-eyes rule (None: they may)."""
+    if settings.ANAGEN_RELEASE_FOUR_EYES and actor.pk in results_recorded_by(product):
+        return (
+            "A second lab technician must release: you recorded this product's results. Ask "
+            "another lab technician to review and release it."
+        )
+    return None
+
+
 def release_gates(
     product: CellProduct, *, now: datetime | None = None
 ) -> list[tuple[str, bool, str]]:
@@ -469,6 +620,13 @@ def release_gates(
     qc = [product.qc_sterility, product.qc_endotoxin, product.qc_mycoplasma]
     return [
         ("processing finished", product.processing_ended_at is not None, "end time recorded"),
+        (
+            "processed before expiry",
+            product.processing_ended_at is not None
+            and product.processing_ended_at <= product.expires_at,
+            "processing ended before the expiry time",
+        ),
+        ("volume recorded", bool(product.volume_ml), f"{product.volume_ml or 0} mL"),
         (
             "viability",
             product.viable_fraction is not None and product.viable_fraction >= minimum,
@@ -502,6 +660,9 @@ def product_release(*, actor: User, product: CellProduct, password: str) -> Cell
     require_site_access(user=actor, site_id=product.patient.site_id)
     if product.status != S.QUARANTINE:
         raise ValidationError("Only a product in quarantine can be released.")
+    refusal = four_eyes_refusal(actor=actor, product=product)
+    if refusal:
+        raise _gate(refusal, GateCode.FOUR_EYES)
     failed = [f"{name} ({detail})" for name, ok, detail in release_gates(product) if not ok]
     if failed:
         raise ValidationError("Release refused: " + "; ".join(failed) + ".")
@@ -529,6 +690,8 @@ def product_store(
     require_site_access(user=actor, site_id=product.patient.site_id)
     if not all(x.strip() for x in (freezer, rack, box, position)):
         raise ValidationError("Give freezer, rack, box and position.")
+    if expires_at <= timezone.now():
+        raise _gate("The storage expiry must be in the future.", GateCode.EXPIRED, "expires_at")
     if (
         CellProduct.objects.filter(
             freezer=freezer, rack=rack, box=box, position=position, status=S.STORED
@@ -553,6 +716,14 @@ def product_thaw(*, actor: User, product: CellProduct, use_within_hours: int = 4
     require(actor, Perm.PRODUCT_STORE)
     product = _lock(product)
     require_site_access(user=actor, site_id=product.patient.site_id)
+    if not 1 <= use_within_hours <= MAX_THAW_WINDOW_HOURS:
+        raise ValidationError(
+            {
+                "use_within_hours": f"Give 1 to {MAX_THAW_WINDOW_HOURS} hours to use the thawed cells."
+            }
+        )
+    if product.expires_at <= timezone.now():
+        raise _gate("The product has expired: it cannot be thawed for use.", GateCode.EXPIRED)
     _transition(actor=actor, product=product, to=S.THAWED, reason="Thawed for administration")
     product.expires_at = min(product.expires_at, timezone.now() + timedelta(hours=use_within_hours))
     product.save()
@@ -619,7 +790,13 @@ class IdentityCheckFailed(ValidationError):
 def identity_check(
     *, plan: TreatmentPlan, scanned_product_code: str, scanned_mrn: str, now: datetime
 ) -> CellProduct:
-    """Resolve the scanned product and prove it may go into this patient now."""
+    """Resolve the scanned product and prove it may go into this patient now.
+
+    The patient must still be a candidate and the plan's consent still valid at this moment (a
+    withdrawal stops everything that follows it).
+    """
+    require_eligible(plan.patient)
+    require_valid_consent(plan)
     try:
         product_id = parse_product_id(scanned_product_code)
     except InvalidIdentifier as exc:
@@ -695,7 +872,9 @@ def session_administer(
     if not verifier.check_password(verifier_password or ""):
         raise IdentityCheckFailed({"verifier_password": "The verifier's password does not match."})
     if ended_at <= started_at:
-        raise ValidationError({"ended_at": "The session must end after it starts."})
+        raise _gate("The session must end after it starts.", GateCode.TIME_ORDER, "ended_at")
+    if ended_at > timezone.now() + CLOCK_SKEW:
+        raise _gate("The session cannot end in the future.", GateCode.TIME_ORDER, "ended_at")
     product = identity_check(
         plan=plan,
         scanned_product_code=scanned_product_code,
@@ -720,11 +899,18 @@ def session_administer(
         rows.append(row)
         total_volume += row.points * row.volume_per_point_ml
         total_cells += row.points * row.cells_per_point
-    if product.viable_cells is not None and total_cells > product.viable_cells:
-        raise ValidationError(
-            {
-                "zones": f"The map injects {total_cells:,} cells but the product holds {product.viable_cells:,}."
-            }
+    if product.volume_ml is None or total_volume > product.volume_ml:
+        raise _gate(
+            f"The map injects {total_volume} mL but the product holds {product.volume_ml or 0} mL.",
+            GateCode.OVER_VOLUME,
+            "zones",
+        )
+    if product.viable_cells is None or total_cells > product.viable_cells:
+        raise _gate(
+            f"The map injects {total_cells:,} cells but the product holds "
+            f"{product.viable_cells or 0:,} viable cells.",
+            GateCode.OVER_CELLS,
+            "zones",
         )
     number = plan.sessions.count() + 1
     try:
@@ -757,11 +943,15 @@ def session_administer(
     signature_sign(
         actor=verifier, record=session, meaning=Signature.Meaning.VERIFY, password=verifier_password
     )
+    residual = product.volume_ml - total_volume
     _transition(
         actor=actor,
         product=product,
         to=S.ADMINISTERED,
-        reason=f"Administered to {plan.patient.mrn} in session {number}",
+        reason=(
+            f"Administered to {plan.patient.mrn} in session {number}: {total_volume} mL used"
+            + (f", {residual} mL left unused and discarded" if residual > 0 else "")
+        ),
         location="Session room",
     )
     if plan.status in (TreatmentPlan.Status.CONSENTED, TreatmentPlan.Status.AWAITING_CONSENT):
@@ -778,6 +968,16 @@ def session_administer(
 def cells_per_point_warning(cells_per_point: int) -> str | None:
     if cells_per_point > MAX_CELLS_PER_POINT_WARNING:
         return f"{cells_per_point:,} cells per point is above the usual {MAX_CELLS_PER_POINT_WARNING:,}."
+    return None
+
+
+def dose_warning(*, plan: TreatmentPlan, total_cells: int) -> str | None:
+    """A warning (not a refusal) when a session injects more cells than the plan's dose."""
+    if total_cells > plan.planned_dose_cells:
+        return (
+            f"{total_cells:,} cells is above the planned dose of {plan.planned_dose_cells:,} "
+            "cells per session."
+        )
     return None
 
 
@@ -820,18 +1020,53 @@ def visits_schedule(*, plan: TreatmentPlan, first_session_on: date) -> list[Sche
 
 
 @transaction.atomic
-def adverse_event_report(*, actor: User, patient: Patient, **fields):
-    from .models import AdverseEvent
-
+def adverse_event_report(
+    *,
+    actor: User,
+    patient: Patient,
+    type: str,
+    site: str,
+    grade: int,
+    onset_on: date,
+    relatedness: str,
+    description: str = "",
+    resolved_on: date | None = None,
+    action_taken: str = "",
+    session: TreatmentSession | None = None,
+    harvest: Harvest | None = None,
+) -> AdverseEvent:
+    """Report an adverse event, linked to at most one session or harvest of this patient."""
     require(actor, Perm.ADVERSE_EVENT_REPORT)
     require_site_access(user=actor, site_id=patient.site_id)
-    event = AdverseEvent(patient=patient, reported_by=actor, **fields)
-    if event.session_id and event.session.patient_id != patient.pk:
+    if session is not None and harvest is not None:
+        raise ValidationError({"harvest": "Link the event to a session or a harvest, not both."})
+    event = AdverseEvent(
+        patient=patient,
+        reported_by=actor,
+        type=type,
+        site=site,
+        grade=grade,
+        onset_on=onset_on,
+        relatedness=relatedness,
+        description=description,
+        resolved_on=resolved_on,
+        action_taken=action_taken,
+        session=session,
+        harvest=harvest,
+    )
+    if session is not None and session.patient_id != patient.pk:
         raise ValidationError({"session": "That session belongs to another patient."})
-    if event.harvest_id and event.harvest.patient_id != patient.pk:
+    if harvest is not None and harvest.patient_id != patient.pk:
         raise ValidationError({"harvest": "That harvest belongs to another patient."})
-    if event.onset_on > timezone.localdate():
+    if onset_on > timezone.localdate():
         raise ValidationError({"onset_on": "The onset cannot be in the future."})
+    linked = session.started_at if session else harvest.performed_at if harvest else None
+    if linked is not None and onset_on < timezone.localtime(linked).date():
+        raise _gate(
+            "The onset cannot be before the session or harvest it is linked to.",
+            GateCode.TIME_ORDER,
+            "onset_on",
+        )
     if event.resolved_on and event.resolved_on < event.onset_on:
         raise ValidationError({"resolved_on": "Resolution cannot come before onset."})
     event.full_clean()

@@ -265,6 +265,7 @@ def _product_page(request, product: CellProduct, status: int = 200, **forms):
         "display_id": _display(product),
         "custody": product.custody.select_related("actor"),
         "gates": services.release_gates(product),
+        "four_eyes_refusal": services.four_eyes_refusal(actor=request.user, product=product),
         "signatures": signatures_for(product),
         "release_signature": release_signature,
         "editable_results": product.status
@@ -427,6 +428,9 @@ def session_new(request, pk):
                 request,
                 f"Session {session.session_number} recorded; the product is marked administered.",
             )
+            warning = services.dose_warning(plan=plan, total_cells=session.total_cells)
+            if warning:
+                messages.warning(request, warning)
             return redirect("treatment:session", pk=session.pk)
     released = CellProduct.objects.filter(
         patient=plan.patient, status__in=services.ADMINISTRABLE
@@ -459,6 +463,9 @@ def session_detail(request, pk):
             "plan": session.plan,
             "patient": session.patient,
             "zones": zones,
+            "dose_warning": services.dose_warning(
+                plan=session.plan, total_cells=session.total_cells
+            ),
             "product_display": _display(session.product),
             "visits": session.plan.scheduled_visits.select_related("appointment"),
             "verification": signatures_for(session)

@@ -44,9 +44,5 @@ class User(AbstractUser):
     def display_name(self) -> str:
         return self.get_full_name() or self.email
 
-    @property
-    def is_clinician(self) -> bool:
-        return self.role in (Role.PHYSICIAN, Role.NURSE)
-
     def __str__(self) -> str:
         return self.display_name

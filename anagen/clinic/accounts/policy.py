@@ -40,6 +40,7 @@ class Perm(StrEnum):
     INQUIRY_WORK = "inquiry_work"
     DAY_VIEW = "day_view"
     APPOINTMENT_BOOK = "appointment_book"
+    APPOINTMENT_HOLD = "appointment_hold"  # may be booked as the clinician of an appointment
     ASSESSMENT_VIEW = "assessment_view"
     ASSESSMENT_RECORD = "assessment_record"
     ELIGIBILITY_OVERRIDE = "eligibility_override"
@@ -80,6 +81,7 @@ _CLINICAL = (
         P.CONSENT_WITNESS,
         P.CONSENT_PDF_VIEW,
         P.SESSION_VERIFY,
+        P.APPOINTMENT_HOLD,
         P.AFTERCARE_PRINT,
         P.ADVERSE_EVENT_REPORT,
         P.FOLLOW_UPS_VIEW,
@@ -146,6 +148,11 @@ def allows(user: User | None, perm: Perm) -> bool:
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     return perm in PERMISSIONS.get(user.role, frozenset())
+
+
+def roles_with(perm: Perm) -> list[str]:
+    """The roles that hold ``perm`` (to filter staff lists: who can be booked, who can verify)."""
+    return sorted(role for role, perms in PERMISSIONS.items() if perm in perms)
 
 
 def refusal_logged(user: User | None, what: str) -> None:

@@ -7,8 +7,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from anagen.clinic.accounts.models import User
-from anagen.clinic.accounts.policy import sites_for
-from anagen.clinic.accounts.roles import Role
+from anagen.clinic.accounts.policy import Perm, roles_with, sites_for
 
 from .models import Appointment, Inquiry
 
@@ -48,7 +47,7 @@ def clinicians_for(*, user: User, site_id: int | None = None) -> QuerySet[User]:
     if site_id:
         sites = sites.filter(pk=site_id)
     return (
-        User.objects.filter(role__in=(Role.PHYSICIAN, Role.NURSE), is_active=True)
+        User.objects.filter(role__in=roles_with(Perm.APPOINTMENT_HOLD), is_active=True)
         .filter(sites__in=sites)
         .distinct()
         .order_by("role", "last_name")

@@ -13,16 +13,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from anagen.clinic.accounts.models import Site, User
-from anagen.clinic.accounts.policy import Perm, require, require_site_access
-from anagen.clinic.accounts.roles import Role
+from anagen.clinic.accounts.policy import Perm, allows, require, require_site_access
 from anagen.clinic.patients.models import Patient
 from anagen.clinic.patients.services import patient_create
 
 from .models import Appointment, Inquiry, InquiryNote, ReminderSent
 
 logger = logging.getLogger(__name__)
-
-BOOKABLE_ROLES = (Role.PHYSICIAN, Role.NURSE)
 
 
 def inquiry_submit(*, full_name: str, phone: str, preferred_site: Site, **fields) -> Inquiry:
@@ -130,7 +127,7 @@ def appointment_book(
     """
     require(actor, Perm.APPOINTMENT_BOOK)
     require_site_access(user=actor, site_id=patient.site_id)
-    if clinician.role not in BOOKABLE_ROLES or not clinician.is_active:
+    if not allows(clinician, Perm.APPOINTMENT_HOLD):
         raise ValidationError({"clinician": "Appointments are booked with a physician or nurse."})
     if not (clinician.all_sites or clinician.sites.filter(pk=patient.site_id).exists()):
         raise ValidationError({"clinician": "This clinician does not work at the patient's site."})

@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from anagen.clinic.accounts.models import User
-from anagen.clinic.accounts.policy import sites_for
+from anagen.clinic.accounts.policy import Perm, roles_with, sites_for
 
 from .models import CellProduct, ScheduledVisit, TreatmentPlan
 
@@ -100,7 +100,7 @@ def verifiers_for(*, user: User, site_id: int):
     from anagen.clinic.accounts.models import User as UserModel
 
     return (
-        UserModel.objects.filter(role__in=("physician", "nurse"), is_active=True)
+        UserModel.objects.filter(role__in=roles_with(Perm.SESSION_VERIFY), is_active=True)
         .filter(sites__in=sites_for(user=user).filter(pk=site_id))
         .exclude(pk=user.pk)
         .distinct()

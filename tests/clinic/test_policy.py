@@ -1,0 +1,98 @@
+"""Every write service asks the access policy before it touches anything.
+
+The services are enumerated from the modules, not listed here, so a new service is checked
+automatically: called by a signed-in member of staff whose role holds no permission, it must
+raise PermissionDenied (before reading its other arguments, which are dummies). Functions that
+take no actor are listed in ``NOT_STAFF_ACTIONS`` with the reason they need none.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+import pkgutil
+from unittest import mock
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+import anagen.clinic
+from anagen.clinic.accounts.models import User
+from anagen.clinic.accounts.policy import PERMISSIONS, Perm, allows, require
+
+pytestmark = pytest.mark.django_db
+
+#: "module.function": why it takes no member of staff (reads, jobs, the public form, gates that
+#: a checked service calls).
+NOT_STAFF_ACTIONS = {
+    "assessment.facts_from_assessment": "pure conversion of a stored assessment",
+    "imaging.trichoscopy_analyse": "background job on an image a clinician uploaded",
+    "imaging.reanalyse_outdated": "operator's command after an engine upgrade",
+    "intake.inquiry_submit": "the public consultation request form",
+    "intake.clinician_conflicts": "read: a clinician's clashing appointments",
+    "intake.reminders_send_due": "scheduled job",
+    "patients.mrn_next": "sequence used inside patient_create",
+    "treatment.require_eligible": "gate called by checked services",
+    "treatment.require_valid_consent": "gate called by checked services",
+    "treatment.valid_consent_for": "read",
+    "treatment.results_recorded_by": "read",
+    "treatment.four_eyes_refusal": "read: why a user may not release (asked by the page too)",
+    "treatment.release_gates": "read",
+    "treatment.identity_check": "gate called inside session_administer",
+    "treatment.cells_per_point_warning": "pure",
+    "treatment.dose_warning": "pure",
+    "treatment.visits_schedule": "called inside session_administer",
+}
+
+
+def services() -> list[tuple[str, object]]:
+    found = []
+    for module_info in pkgutil.iter_modules(anagen.clinic.__path__):
+        try:
+            module = importlib.import_module(f"anagen.clinic.{module_info.name}.services")
+        except ModuleNotFoundError:
+            continue
+        for name, function in inspect.getmembers(module, inspect.isfunction):
+            if function.__module__ == module.__name__ and not name.startswith("_"):
+                found.append((f"{module_info.name}.{name}", function))
+    return found
+
+
+def test_every_service_is_enumerated_and_classified():
+    names = {name for name, _ in services()}
+    assert len(names) > 30, names
+    stale = set(NOT_STAFF_ACTIONS) - names
+    assert not stale, f"listed but gone: {stale}"
+
+
+@pytest.mark.parametrize("name, service", services(), ids=[n for n, _ in services()])
+def test_a_role_without_permission_is_refused_by_every_service(name, service):
+    parameters = inspect.signature(service).parameters
+    if name in NOT_STAFF_ACTIONS:
+        return
+    assert "actor" in parameters, f"{name} writes without an actor: add one and ask the policy"
+    # Works at every site, so only the permission check can refuse.
+    nobody = User(pk=999_999, role="nobody", is_active=True, all_sites=True)
+    arguments = {
+        p: mock.MagicMock(name=p)
+        for p, spec in parameters.items()
+        if p != "actor" and spec.default is inspect.Parameter.empty
+    }
+    with pytest.raises(PermissionDenied):
+        service(actor=nobody, **arguments)
+
+
+def test_every_permission_is_held_by_someone_and_inactive_users_hold_none():
+    held = set().union(*PERMISSIONS.values())
+    assert held == set(Perm)
+    sleeping = User(role="physician", is_active=False)
+    assert not any(allows(sleeping, perm) for perm in Perm)
+
+
+def test_a_refusal_is_logged_without_patient_details(caplog):
+    nurse = User(pk=41, role="nurse", is_active=True)
+    with caplog.at_level(logging.WARNING, logger="anagen.access"), pytest.raises(PermissionDenied):
+        require(nurse, Perm.PLAN_WRITE)
+    (record,) = caplog.records
+    assert record.user_id == 41 and record.role == "nurse" and record.action == "plan_write"

@@ -9,7 +9,7 @@ from anagen.clinic.core.responses import stored_file_response
 from anagen.clinic.patients.selectors import patient_get
 
 from . import selectors, services
-from .forecast import progress_png, site_forecast
+from .forecast import has_further_sessions, progress_png, site_forecast
 from .forms import CorrectionForm, ImagingVisitForm, PhotoForm, TargetSiteForm, TrichoscopyForm
 
 
@@ -136,7 +136,8 @@ def progress(request, patient_pk):
     for site in patient.target_sites.all():
         series = selectors.outcome_series(target_site=site)
         prediction = site_forecast(target_site=site, series=series) if series else None
-        sites.append({"site": site, "series": series, "forecast": prediction})
+        further = prediction is not None and has_further_sessions(prediction)
+        sites.append({"site": site, "series": series, "forecast": prediction, "further": further})
     return render(
         request,
         "imaging/progress.html",

@@ -260,3 +260,25 @@ def test_stuck_sweep_is_on_the_beat_schedule():
     entry = settings.CELERY_BEAT_SCHEDULE["trichoscopy-stuck-analyses"]
     assert entry["task"] == retry_stuck_analyses.name
     assert entry["schedule"] <= settings.ANAGEN_ANALYSIS_STUCK_MINUTES * 60
+
+
+def test_the_upload_view_only_enqueues(
+    client, staff, world, monkeypatch, django_capture_on_commit_callbacks
+):
+    """With a real broker (production) the request sends the job and returns; no analysis."""
+    sent = []
+    monkeypatch.setattr(analyse_trichoscopy, "delay", sent.append)
+    monkeypatch.setattr(trichometry, "analyze", lambda *a, **k: pytest.fail("analysed in request"))
+    client.force_login(staff[Role.NURSE])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("imaging:visit", args=[world["visit"].pk]),
+            {
+                "tricho-target_site": world["site"].pk,
+                "tricho-device": world["device"].pk,
+                "tricho-image": upload("e.png", phantom_png(8)),
+            },
+        )
+    assert response.status_code == 302
+    record = TrichoscopyImage.objects.latest("pk")
+    assert record.status == "queued" and sent == [record.pk]

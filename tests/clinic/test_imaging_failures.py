@@ -282,3 +282,69 @@ def test_the_upload_view_only_enqueues(
     assert response.status_code == 302
     record = TrichoscopyImage.objects.latest("pk")
     assert record.status == "queued" and sent == [record.pk]
+
+
+# --- a clinician retries a failed analysis ------------------------------------------------
+
+
+@pytest.fixture
+def failed(staff, world, monkeypatch):
+    record = _stored(world, staff, phantom_png(9), name="r.png")
+    with monkeypatch.context() as patch:
+        patch.setattr(trichometry, "analyze", _engine_crash)
+        services.trichoscopy_analyse(record=record)
+    record.refresh_from_db()
+    assert record.status == "failed"
+    return record
+
+
+def test_failed_image_shows_clinic_words_and_a_retry_button(client, staff, failed):
+    client.force_login(staff[Role.NURSE])
+    retry = reverse("imaging:trichoscopy_retry", args=[failed.pk])
+    for page in ("imaging:trichoscopy", "imaging:visit"):
+        pk = failed.pk if page == "imaging:trichoscopy" else failed.visit_id
+        html = client.get(reverse(page, args=[pk])).content.decode()
+        assert "Analysis failed: the analysis could not process this image" in html
+        assert f'action="{retry}"' in html and "Retry analysis" in html
+    client.force_login(staff[Role.AUDITOR])  # may read, may not retry: no button
+    html = client.get(reverse("imaging:trichoscopy", args=[failed.pk])).content.decode()
+    assert "Analysis failed:" in html and "Retry analysis" not in html
+
+
+def test_retry_runs_the_analysis_again(client, staff, failed, django_capture_on_commit_callbacks):
+    client.force_login(staff[Role.NURSE])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("imaging:trichoscopy_retry", args=[failed.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("imaging:trichoscopy", args=[failed.pk])
+    failed.refresh_from_db()
+    assert failed.status == "analysed" and failed.error == "" and failed.analysis_attempts == 1
+
+
+def test_retry_is_only_for_failed_images(client, staff, world):
+    client.force_login(staff[Role.PHYSICIAN])
+    record = world["trichoscopy"]
+    response = client.post(reverse("imaging:trichoscopy_retry", args=[record.pk]), follow=True)
+    assert "Only an image whose analysis failed can be analysed again" in response.content.decode()
+    record.refresh_from_db()
+    assert record.status == "analysed" and record.analysis_attempts == 1
+
+
+def test_retry_needs_imaging_capture_and_site_access(client, staff, failed, other_site):
+    from django.core.exceptions import PermissionDenied
+
+    from .conftest import make_user
+
+    url = reverse("imaging:trichoscopy_retry", args=[failed.pk])
+    client.force_login(staff[Role.AUDITOR])
+    assert client.post(url).status_code == 403
+    client.force_login(staff[Role.NURSE])
+    assert client.get(url).status_code in (403, 405)
+    elsewhere = make_user(Role.NURSE, other_site)
+    client.force_login(elsewhere)
+    assert client.post(url).status_code == 404
+    for actor in (staff[Role.AUDITOR], staff[Role.COORDINATOR], elsewhere):
+        with pytest.raises(PermissionDenied):
+            services.trichoscopy_retry(actor=actor, record=failed)
+    failed.refresh_from_db()
+    assert failed.status == "failed"

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from anagen.clinic.core.forms import add_service_errors
 from anagen.clinic.core.responses import stored_file_response
@@ -119,6 +120,18 @@ def trichoscopy_detail(request, pk):
             "form": form,
         },
     )
+
+
+@require_POST
+def trichoscopy_retry(request, pk):
+    record = selectors.trichoscopy_get(user=request.user, pk=pk)
+    try:
+        services.trichoscopy_retry(actor=request.user, record=record)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Analysis queued again.")
+    return redirect("imaging:trichoscopy", pk=record.pk)
 
 
 def trichoscopy_file(request, pk, kind):

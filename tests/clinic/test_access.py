@@ -89,6 +89,7 @@ EXPECTED = {
     "imaging:target_site_new": ("PN", "PN"),
     "imaging:visit": ("PNA", "PN"),
     "imaging:trichoscopy": ("PNA", "PN"),
+    "imaging:trichoscopy_retry": ("", "PN"),
     "imaging:trichoscopy_file": ("PNA", ""),
     "imaging:photo_file": ("PNA", ""),
     "imaging:progress": ("PNA", ""),
@@ -182,6 +183,7 @@ def url_for(name: str, objects) -> str:
         "treatment": {"pk": objects["product"].pk},  # product pages and labels
         "imaging:visit": {"pk": objects["visit"].pk},
         "imaging:trichoscopy": {"pk": objects["trichoscopy"].pk},
+        "imaging:trichoscopy_retry": {"pk": objects["trichoscopy"].pk},
         "imaging:trichoscopy_file": {"pk": objects["trichoscopy"].pk, "kind": "overlay"},
         "imaging:photo_file": {"pk": objects["photo"].pk},
         "imaging:progress_plot": {

@@ -1,7 +1,7 @@
 from datetime import date, timedelta
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from anagen.clinic.accounts.roles import Role
@@ -97,7 +97,8 @@ def test_a_broken_file_fails_alone_in_a_batch_reanalysis(staff, world, capsys):
     with open(broken.image.path, "r+b") as handle:  # the file is damaged on disk after upload
         handle.truncate(100)
     TrichoscopyImage.objects.filter(pk=good.pk).update(algorithm_version="old")
-    call_command("reanalyse_trichoscopy")
+    with pytest.raises(CommandError, match=f"ids {broken.pk} "):  # exit status 1
+        call_command("reanalyse_trichoscopy")
     good.refresh_from_db()
     broken.refresh_from_db()
     assert good.status == "analysed" and good.algorithm_version != "old"

@@ -266,6 +266,7 @@ PAGES: dict[str, Page] = {
     "imaging:target_site_new": Page(read=P.IMAGING_CAPTURE, write=P.IMAGING_CAPTURE),
     "imaging:visit": Page(read=P.IMAGING_VIEW, write=P.IMAGING_CAPTURE),
     "imaging:trichoscopy": Page(read=P.IMAGING_VIEW, write=P.IMAGING_CAPTURE),
+    "imaging:trichoscopy_retry": Page(read=None, write=P.IMAGING_CAPTURE),
     "imaging:trichoscopy_file": Page(read=P.IMAGING_VIEW),
     "imaging:photo_file": Page(read=P.IMAGING_VIEW),
     "imaging:progress": Page(read=P.IMAGING_VIEW),

@@ -12,9 +12,10 @@ import matplotlib.pyplot as plt
 from anagen import follicles
 
 from .models import TargetSite
-from .selectors import Measurement, outcome_series, session_days
+from .selectors import Measurement, further_session_days, outcome_series, session_days
 
 FORECAST_MEMBERS = 300
+HORIZON_DAYS = 730
 
 
 def years_since_onset(target_site: TargetSite) -> float:
@@ -25,10 +26,15 @@ def years_since_onset(target_site: TargetSite) -> float:
 
 
 def site_forecast(*, target_site: TargetSite, series: list[Measurement] | None = None):
-    """Calibrate the follicle model to this site's measurements and forecast 24 months."""
+    """Calibrate the follicle model to this site's measurements and forecast 24 months.
+
+    Further sessions are the ones the open plan still expects (none: both scenarios coincide
+    and only "no further sessions" is shown).
+    """
     series = outcome_series(target_site=target_site) if series is None else series
     if not series:
         return None
+    patient = target_site.patient
     calibration = follicles.calibrate(
         [
             {
@@ -38,16 +44,37 @@ def site_forecast(*, target_site: TargetSite, series: list[Measurement] | None =
             }
             for m in series
         ],
-        session_days=tuple(d for d in session_days(patient=target_site.patient) if d >= 0),
+        session_days=tuple(session_days(patient=patient)),
         zone=target_site.zone,
         years_since_onset=years_since_onset(target_site),
     )
     return follicles.forecast(
-        calibration, horizon_days=730, members=FORECAST_MEMBERS, seed=target_site.pk
+        calibration,
+        horizon_days=HORIZON_DAYS,
+        further_sessions=[d for d in further_session_days(patient=patient) if d <= HORIZON_DAYS],
+        members=FORECAST_MEMBERS,
+        seed=target_site.pk,
+    )
+
+
+def has_further_sessions(prediction) -> bool:
+    """Whether the forecast's "with further sessions" scenario adds any session."""
+    scenarios = prediction.scenarios
+    return len(scenarios["with_further_sessions"]["session_days"]) > len(
+        scenarios["no_further_sessions"]["session_days"]
     )
 
 
 def progress_png(*, target_site: TargetSite, with_forecast: bool = True) -> bytes:
+    fig = progress_figure(target_site=target_site, with_forecast=with_forecast)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def progress_figure(*, target_site: TargetSite, with_forecast: bool = True):
+    """The progress figure (kept apart from PNG encoding so its curves can be inspected)."""
     series = outcome_series(target_site=target_site)
     prediction = site_forecast(target_site=target_site, series=series) if with_forecast else None
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.0), dpi=110)
@@ -75,10 +102,12 @@ def progress_png(*, target_site: TargetSite, with_forecast: bool = True) -> byte
     )
     if prediction is not None:
         data = prediction.to_dict()
-        for key, colour, name in (
-            ("with_further_sessions", "#9a5b00", "model: with further sessions"),
-            ("no_further_sessions", "#7a7a7a", "model: no further sessions"),
-        ):
+        scenarios = [("no_further_sessions", "#7a7a7a", "model: no further sessions")]
+        if has_further_sessions(prediction):
+            scenarios.insert(
+                0, ("with_further_sessions", "#9a5b00", "model: with further sessions")
+            )
+        for key, colour, name in scenarios:
             scenario = data["scenarios"][key]
             x = data["days"]
             for ax, metric in ((ax1, "density_per_cm2"), (ax2, "mean_diameter_um")):
@@ -88,8 +117,8 @@ def progress_png(*, target_site: TargetSite, with_forecast: bool = True) -> byte
     for day in session_days(patient=target_site.patient):
         for ax in (ax1, ax2):
             ax.axvline(day, color="#b42318", lw=0.8, alpha=0.5)
-    ax1.set(xlabel="days since first session", ylabel="hairs / cm²", title="Density")
-    ax2.set(xlabel="days since first session", ylabel="µm", title="Mean shaft diameter")
+    ax1.set(xlabel="days since baseline", ylabel="hairs / cm²", title="Density")
+    ax2.set(xlabel="days since baseline", ylabel="µm", title="Mean shaft diameter")
     handles, labels = ax1.get_legend_handles_labels()
     fig.legend(
         handles,
@@ -108,7 +137,4 @@ def progress_png(*, target_site: TargetSite, with_forecast: bool = True) -> byte
         )
     fig.text(0.5, 0.005, note, ha="center", fontsize=7, color="#5b6675")
     fig.tight_layout(rect=(0, 0.12, 1, 1))
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    plt.close(fig)
-    return buffer.getvalue()
+    return fig

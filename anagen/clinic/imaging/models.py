@@ -115,7 +115,10 @@ class TrichoscopyImage(models.Model):
     )
     uploaded_at = models.DateTimeField(auto_now_add=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
-    error = models.CharField(max_length=500, blank=True)
+    error = models.CharField(max_length=500, blank=True)  # in clinic words, shown to staff
+    # Each enqueue counts, so a job lost by a dead worker is retried a bounded number of times.
+    analysis_attempts = models.PositiveSmallIntegerField(default=0)
+    analysis_queued_at = models.DateTimeField(null=True, blank=True)
     # Automatic result (never edited by hand)
     algorithm_version = models.CharField(max_length=40, blank=True)
     um_per_px = models.DecimalField(max_digits=7, decimal_places=3, null=True, blank=True)

@@ -54,16 +54,24 @@ class Measurement:
 
 
 def baseline_date(patient: Patient) -> date | None:
-    """Day 0 of the outcome series: the first session, else the first trichoscopy."""
+    """Day 0 of the outcome series: the earlier of the first session and the first trichoscopy.
+
+    The baseline imaging visit normally comes before the first session, and the follicle model
+    counts every visit and session from day 0, so nothing may fall before it.
+    """
+    candidates = []
     first_session = patient.sessions.order_by("started_at").first()
     if first_session is not None:
-        return timezone.localtime(first_session.started_at).date()
+        candidates.append(timezone.localtime(first_session.started_at).date())
     first = (
         TrichoscopyImage.objects.filter(visit__patient=patient, status="analysed")
         .order_by("visit__taken_on")
+        .values_list("visit__taken_on", flat=True)
         .first()
     )
-    return first.visit.taken_on if first else None
+    if first is not None:
+        candidates.append(first)
+    return min(candidates) if candidates else None
 
 
 def outcome_series(*, target_site: TargetSite) -> list[Measurement]:
@@ -102,3 +110,30 @@ def session_days(*, patient: Patient) -> list[int]:
         (timezone.localtime(s.started_at).date() - day0).days
         for s in patient.sessions.order_by("started_at")
     ]
+
+
+#: Plans whose remaining sessions are still expected (completed or cancelled plans are not).
+_OPEN_PLAN_STATUSES = ("awaiting_consent", "consented", "in_treatment")
+
+
+def further_session_days(*, patient: Patient, today: date | None = None) -> list[int]:
+    """Days (from baseline) of the sessions the open plan still expects; [] when none.
+
+    Only sessions a plan actually provides for are forecast: no plan, or a plan whose
+    ``planned_sessions`` are all given, means no "with further sessions" scenario. The next one
+    falls one plan interval after the last session (or tomorrow, when that is already past),
+    then every interval.
+    """
+    day0 = baseline_date(patient)
+    plan = patient.plans.filter(status__in=_OPEN_PLAN_STATUSES).order_by("-created_at").first()
+    if day0 is None or plan is None:
+        return []
+    remaining = plan.planned_sessions - plan.sessions.count()
+    if remaining <= 0:
+        return []
+    interval = 7 * plan.interval_weeks
+    today_day = ((today or timezone.localdate()) - day0).days
+    past = session_days(patient=patient)
+    # Never on or before the latest data day: the model treats those as already happened.
+    next_day = max(today_day + 1, past[-1] + interval if past else 0)
+    return [next_day + k * interval for k in range(remaining)]

@@ -6,13 +6,17 @@ import io
 import logging
 import shutil
 import tempfile
+import traceback
 from contextlib import contextmanager
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from PIL import Image
 
@@ -78,6 +82,31 @@ def photo_upload(*, actor: User, visit: ImagingVisit, view: str, image) -> Globa
     return photo
 
 
+def _megapixels(pixels: int) -> str:
+    return f"{pixels / 1e6:.0f} megapixels"
+
+
+def _too_large_message(width: int, height: int) -> str:
+    limit = _megapixels(settings.ANAGEN_TRICHOSCOPY_MAX_PIXELS)
+    return (
+        f"the image is larger than {limit} ({width} × {height} pixels) — "
+        "retake or upload a smaller image."
+    )
+
+
+def _pixel_size(source) -> tuple[int, int] | None:
+    """Width and height from the image header (no decoding); None when unreadable."""
+    position = source.tell() if hasattr(source, "tell") else None
+    try:
+        with strict_image_decoding(), Image.open(source) as image:
+            return image.size
+    except Exception:  # unreadable headers are reported by the upload checks
+        return None
+    finally:
+        if position is not None:
+            source.seek(position)
+
+
 @transaction.atomic
 def trichoscopy_upload(
     *, actor: User, visit: ImagingVisit, target_site: TargetSite, device: Device, image
@@ -92,14 +121,51 @@ def trichoscopy_upload(
                 "device": f"{device} has no calibration (µm per pixel); calibrate it in the admin first."
             }
         )
+    size = _pixel_size(image)
+    if size is not None and size[0] * size[1] > settings.ANAGEN_TRICHOSCOPY_MAX_PIXELS:
+        message = _too_large_message(*size)
+        raise ValidationError({"image": message[0].upper() + message[1:]})
     record = TrichoscopyImage(
-        visit=visit, target_site=target_site, device=device, image=image, uploaded_by=actor
+        visit=visit,
+        target_site=target_site,
+        device=device,
+        image=image,
+        uploaded_by=actor,
+        analysis_attempts=1,
+        analysis_queued_at=timezone.now(),
     )
     record.full_clean()
     record.save()
-    from .tasks import analyse_trichoscopy
+    _send_analysis(record.pk)
+    return record
 
-    transaction.on_commit(lambda: analyse_trichoscopy.delay(record.pk))
+
+def _send_analysis(pk: int) -> None:
+    """Send the analysis job once the transaction commits (the web request only enqueues)."""
+    from .tasks import analyse_trichoscopy  # tasks import services: keep this one lazy
+
+    transaction.on_commit(lambda: analyse_trichoscopy.delay(pk))
+
+
+def _enqueue_analysis(record: TrichoscopyImage, *, now: datetime | None = None) -> None:
+    """Mark the image queued (one more attempt) and send the job once the transaction commits."""
+    record.status = TrichoscopyImage.Status.QUEUED
+    record.error = ""
+    record.analysis_attempts += 1
+    record.analysis_queued_at = now or timezone.now()
+    record.save(update_fields=["status", "error", "analysis_attempts", "analysis_queued_at"])
+    _send_analysis(record.pk)
+
+
+@transaction.atomic
+def trichoscopy_retry(*, actor: User, record: TrichoscopyImage) -> TrichoscopyImage:
+    """A clinician asks for a failed analysis to run again (a fresh set of attempts)."""
+    _require_imager(actor, record.visit.patient)
+    record = TrichoscopyImage.objects.select_for_update().get(pk=record.pk)
+    if record.status != TrichoscopyImage.Status.FAILED:
+        raise ValidationError("Only an image whose analysis failed can be analysed again.")
+    record.analysis_attempts = 0
+    _enqueue_analysis(record)
     return record
 
 
@@ -120,25 +186,88 @@ def _local_copy(field_file):
         yield tmp.name
 
 
+class _ImageTooLarge(Exception):
+    def __init__(self, width: int, height: int):
+        super().__init__(f"{width}x{height}")
+        self.size = (width, height)
+
+
+def _clinic_message(record: TrichoscopyImage, exc: Exception) -> str:
+    """What went wrong in clinic words: no exception names, no file paths."""
+    if isinstance(exc, _ImageTooLarge):
+        return _too_large_message(*exc.size)
+    text = str(exc).lower() if isinstance(exc, trichometry.ImageError) else ""
+    if "too large" in text:
+        return (
+            f"the image is larger than the analysis accepts ({_megapixels(settings.ANAGEN_TRICHOSCOPY_MAX_PIXELS)}) — "
+            "retake or upload a smaller image."
+        )
+    if "truncated" in text or "corrupt" in text:
+        return "the stored file is damaged or truncated — upload the image again."
+    if "not an image" in text or "cannot decode" in text or "no pixels" in text:
+        return "the stored file cannot be read as an image — upload it again as PNG, JPEG or TIFF."
+    if "calibration" in text:
+        return (
+            "the device has no valid calibration (µm per pixel) — calibrate it in the admin, "
+            "then retry."
+        )
+    if "no such file" in text or "regular file" in text or isinstance(exc, FileNotFoundError):
+        return "the stored file is missing — upload the image again."
+    return (
+        "the analysis could not process this image — retry; if it fails again, retake the "
+        f"image or report image #{record.pk} to support."
+    )
+
+
+def _log_failure(record: TrichoscopyImage, exc: Exception, path: str | None) -> None:
+    """Log for engineers with the image id; file names (which may carry a name) are masked."""
+    if isinstance(exc, (trichometry.ImageError, _ImageTooLarge)):
+        detail = str(exc)  # expected: one line, no traceback needed
+        level = logging.WARNING
+    else:
+        detail = "".join(traceback.format_exception(exc))
+        level = logging.ERROR
+    for secret in sorted(
+        {path or "", record.image.name or "", Path(record.image.name or "").name}, key=len
+    )[::-1]:
+        if secret:
+            detail = detail.replace(secret, "<image file>")
+    logger.log(
+        level, "trichoscopy analysis failed image=%s %s: %s", record.pk, type(exc).__name__, detail
+    )
+
+
+def _analysis_failed(
+    record: TrichoscopyImage, message: str, *, save_fields: tuple[str, ...] = ()
+) -> TrichoscopyImage:
+    record.status = TrichoscopyImage.Status.FAILED
+    record.error = message[:500]
+    record.save(update_fields=["status", "error", *save_fields])
+    return record
+
+
 def trichoscopy_analyse(*, record: TrichoscopyImage) -> TrichoscopyImage:
-    """Run the trichometry engine on one stored image; failures are recorded, never raised."""
+    """Run the trichometry engine on one stored image; any failure is recorded, never raised.
+
+    The stored file is kept whatever happens, so a failed image can be analysed again.
+    """
+    path = None
     try:
         if record.device.um_per_px is None:
             raise trichometry.ImageError(f"{record.device}: missing calibration")
         with _local_copy(record.image) as path, strict_image_decoding():
+            size = _pixel_size(path)
+            if size is not None and size[0] * size[1] > settings.ANAGEN_TRICHOSCOPY_MAX_PIXELS:
+                raise _ImageTooLarge(*size)
             rgb = trichometry.load_image(path)
         result = trichometry.analyze(rgb, um_per_px=float(record.device.um_per_px))
-    except (trichometry.ImageError, ValueError, OSError) as exc:
-        record.status = TrichoscopyImage.Status.FAILED
-        # The engine names the file by its path; show staff the stored name only.
-        record.error = str(exc).split(": ", 1)[-1][:500]
-        record.save(update_fields=["status", "error"])
-        logger.warning("trichoscopy analysis failed image=%s", record.pk)
-        return record
-    overlay = trichometry.render_overlay(rgb, result)
-    buffer = io.BytesIO()
-    Image.fromarray(overlay).save(buffer, "PNG", optimize=True)
-    data = result.to_dict()
+        overlay = trichometry.render_overlay(rgb, result)
+        buffer = io.BytesIO()
+        Image.fromarray(overlay).save(buffer, "PNG", optimize=True)
+        data = result.to_dict()
+    except Exception as exc:  # whatever the engine raises, nothing may stay queued
+        _log_failure(record, exc, path)
+        return _analysis_failed(record, _clinic_message(record, exc))
     with transaction.atomic():
         record.overlay.save(f"overlay-{record.pk}.png", ContentFile(buffer.getvalue()), save=False)
         record.status = TrichoscopyImage.Status.ANALYSED
@@ -196,7 +325,13 @@ def trichoscopy_correct(
     return record
 
 
-def reanalyse_outdated(*, every: bool = False, progress=None) -> dict[str, int]:
+@dataclass
+class ReanalysisReport:
+    analysed: int = 0
+    failed_ids: list[int] = field(default_factory=list)
+
+
+def reanalyse_outdated(*, every: bool = False, progress=None) -> ReanalysisReport:
     """Re-run the engine on images analysed by another algorithm version (or all of them).
 
     Each image is independent: a failure is recorded on that image and the batch goes on.
@@ -204,10 +339,50 @@ def reanalyse_outdated(*, every: bool = False, progress=None) -> dict[str, int]:
     images = TrichoscopyImage.objects.select_related("device").order_by("pk")
     if not every:
         images = images.exclude(algorithm_version=trichometry.ALGORITHM_VERSION, status="analysed")
-    counts = {"analysed": 0, "failed": 0}
+    report = ReanalysisReport()
     for record in images.iterator():
         record = trichoscopy_analyse(record=record)
-        counts[record.status] = counts.get(record.status, 0) + 1
+        if record.status == TrichoscopyImage.Status.ANALYSED:
+            report.analysed += 1
+        else:
+            report.failed_ids.append(record.pk)
         if progress is not None:
             progress(1)
-    return counts
+    return report
+
+
+def analyses_retry_stuck(*, now: datetime | None = None) -> dict[str, list[int]]:
+    """Re-queue images queued for longer than ANAGEN_ANALYSIS_STUCK_MINUTES (a lost job or a
+    dead worker); after ANAGEN_ANALYSIS_MAX_ATTEMPTS enqueues the image fails with a message."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=settings.ANAGEN_ANALYSIS_STUCK_MINUTES)
+    limit = settings.ANAGEN_ANALYSIS_MAX_ATTEMPTS
+    stuck = TrichoscopyImage.objects.filter(status=TrichoscopyImage.Status.QUEUED).filter(
+        Q(analysis_queued_at__lt=cutoff)
+        | Q(analysis_queued_at__isnull=True, uploaded_at__lt=cutoff)
+    )
+    outcome: dict[str, list[int]] = {"requeued": [], "failed": []}
+    for pk in stuck.order_by("pk").values_list("pk", flat=True):
+        with transaction.atomic():
+            # Locked and re-checked: the job may have finished since the query above.
+            record = (
+                TrichoscopyImage.objects.select_for_update()
+                .filter(pk=pk, status=TrichoscopyImage.Status.QUEUED)
+                .first()
+            )
+            if record is None:
+                continue
+            if record.analysis_attempts >= limit:
+                _analysis_failed(
+                    record,
+                    f"analysis did not finish after {record.analysis_attempts} attempts — "
+                    "retry the analysis; if it keeps failing, report "
+                    f"image #{record.pk} to support.",
+                )
+                logger.warning("trichoscopy analysis gave up image=%s", record.pk)
+                outcome["failed"].append(record.pk)
+            else:
+                _enqueue_analysis(record, now=now)
+                logger.info("trichoscopy analysis re-queued image=%s", record.pk)
+                outcome["requeued"].append(record.pk)
+    return outcome

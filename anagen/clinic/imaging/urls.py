@@ -16,6 +16,7 @@ urlpatterns = [
     ),
     path("visits/<int:pk>/", views.visit_detail, name="visit"),
     path("trichoscopy/<int:pk>/", views.trichoscopy_detail, name="trichoscopy"),
+    path("trichoscopy/<int:pk>/retry/", views.trichoscopy_retry, name="trichoscopy_retry"),
     path("trichoscopy/<int:pk>/<str:kind>.png", views.trichoscopy_file, name="trichoscopy_file"),
     path("photos/<int:pk>/", views.photo_file, name="photo_file"),
 ]

@@ -3,13 +3,14 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from anagen.clinic.core.forms import add_service_errors
 from anagen.clinic.core.responses import stored_file_response
 from anagen.clinic.patients.selectors import patient_get
 
 from . import selectors, services
-from .forecast import progress_png, site_forecast
+from .forecast import has_further_sessions, progress_png, site_forecast
 from .forms import CorrectionForm, ImagingVisitForm, PhotoForm, TargetSiteForm, TrichoscopyForm
 
 
@@ -121,6 +122,18 @@ def trichoscopy_detail(request, pk):
     )
 
 
+@require_POST
+def trichoscopy_retry(request, pk):
+    record = selectors.trichoscopy_get(user=request.user, pk=pk)
+    try:
+        services.trichoscopy_retry(actor=request.user, record=record)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Analysis queued again.")
+    return redirect("imaging:trichoscopy", pk=record.pk)
+
+
 def trichoscopy_file(request, pk, kind):
     record = selectors.trichoscopy_get(user=request.user, pk=pk)
     return stored_file_response(record.overlay if kind == "overlay" else record.image)
@@ -136,7 +149,8 @@ def progress(request, patient_pk):
     for site in patient.target_sites.all():
         series = selectors.outcome_series(target_site=site)
         prediction = site_forecast(target_site=site, series=series) if series else None
-        sites.append({"site": site, "series": series, "forecast": prediction})
+        further = prediction is not None and has_further_sessions(prediction)
+        sites.append({"site": site, "series": series, "forecast": prediction, "further": further})
     return render(
         request,
         "imaging/progress.html",

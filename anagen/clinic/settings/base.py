@@ -122,6 +122,13 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 400
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 ANAGEN_MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 ANAGEN_MAX_IMAGE_PIXELS = 40_000_000
+# The trichometry engine fails on larger trichoscopy images (OpenCV's remap is limited to
+# 32767 sampled profiles; 6000 × 4000 of dense hair already exceeds it), and a dermatoscope
+# field needs far fewer: refused at upload, failed with a message if one is already stored.
+ANAGEN_TRICHOSCOPY_MAX_PIXELS = 16_000_000
+# A trichoscopy image still queued after this long is re-queued, up to the attempt limit.
+ANAGEN_ANALYSIS_STUCK_MINUTES = int(os.environ.get("ANAGEN_ANALYSIS_STUCK_MINUTES", "15"))
+ANAGEN_ANALYSIS_MAX_ATTEMPTS = int(os.environ.get("ANAGEN_ANALYSIS_MAX_ATTEMPTS", "3"))
 
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "core:home"
@@ -175,6 +182,10 @@ CELERY_BEAT_SCHEDULE = {
     "appointment-reminders": {
         "task": "anagen.clinic.intake.tasks.send_appointment_reminders",
         "schedule": 15 * 60,
+    },
+    "trichoscopy-stuck-analyses": {
+        "task": "anagen.clinic.imaging.tasks.retry_stuck_analyses",
+        "schedule": 5 * 60,
     },
 }
 

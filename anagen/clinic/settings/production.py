@@ -2,6 +2,8 @@
 
 import os
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
 
 DEBUG = False
@@ -16,3 +18,13 @@ CACHES = {
         "LOCATION": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/1"),
     }
 }
+
+# Jobs (trichoscopy analysis: seconds of CPU and hundreds of MB per image) never run inside a
+# web request here: without a real broker the site refuses to start instead of going eager.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+if not CELERY_BROKER_URL or CELERY_BROKER_URL.startswith("memory://"):
+    raise ImproperlyConfigured(
+        "Set CELERY_BROKER_URL to the Redis broker (e.g. redis://host:6379/0): production runs "
+        "analysis and reminders on Celery workers, never inside web requests."
+    )
+CELERY_TASK_ALWAYS_EAGER = False

@@ -1,4 +1,4 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from anagen import trichometry
@@ -7,7 +7,10 @@ from anagen.clinic.imaging.services import reanalyse_outdated
 
 
 class Command(BaseCommand):
-    help = "Re-analyse trichoscopy images made with an older algorithm version (or --all)."
+    help = (
+        "Re-analyse trichoscopy images made with an older algorithm version (or --all). "
+        "Failures are recorded on each image and the batch goes on; exits non-zero if any failed."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--all", action="store_true", help="re-analyse every image")
@@ -17,8 +20,15 @@ class Command(BaseCommand):
         if not options["all"]:
             todo = todo.exclude(algorithm_version=trichometry.ALGORITHM_VERSION, status="analysed")
         with tqdm(total=todo.count(), desc="re-analysing", unit="image") as bar:
-            counts = reanalyse_outdated(every=options["all"], progress=bar.update)
+            report = reanalyse_outdated(every=options["all"], progress=bar.update)
+        failed = report.failed_ids
         self.stdout.write(
-            f"{counts.get('analysed', 0)} analysed with {trichometry.ALGORITHM_VERSION}, "
-            f"{counts.get('failed', 0)} failed (see each image's error)."
+            f"{report.analysed} analysed with {trichometry.ALGORITHM_VERSION}, "
+            f"{len(failed)} failed."
         )
+        if failed:
+            # CommandError: manage.py exits with status 1, so a scheduled run is noticed.
+            raise CommandError(
+                f"{len(failed)} image(s) failed: ids {', '.join(map(str, failed))} "
+                "(each image's page says why)."
+            )

@@ -94,11 +94,13 @@ def test_signup_is_closed(client):
     [
         (Role.PHYSICIAN, True),
         (Role.LAB_TECHNICIAN, True),
+        (Role.ADMINISTRATOR, True),
+        (Role.AUDITOR, True),
         (Role.NURSE, False),
         (Role.COORDINATOR, False),
     ],
 )
-def test_mfa_required_for_physicians_and_lab_technicians(client, staff, role, must_enrol):
+def test_mfa_required_for_sensitive_roles(client, staff, role, must_enrol):
     client.force_login(staff[role])
     response = client.get(reverse("core:home"))
     if must_enrol:

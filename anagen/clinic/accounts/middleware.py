@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 
+from .mfa import has_totp, must_enrol
 from .policy import GUARDED_NAMESPACES, PAGES, PUBLIC, refusal_logged
 
 
@@ -34,7 +34,14 @@ class RoleAccessMiddleware:
 
 
 class RequireMfaMiddleware:
-    """Send physicians and lab technicians to TOTP enrolment when the clinic requires MFA."""
+    """Send staff who must use TOTP (``mfa.must_enrol``) to enrolment until they have it.
+
+    Covers the clinic pages and the admin; allauth's own pages (enrolment, logout) and the
+    admin's logout stay reachable.
+    """
+
+    NAMESPACES = GUARDED_NAMESPACES | {"admin"}
+    EXEMPT = frozenset({"admin:logout"})
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -43,17 +50,13 @@ class RequireMfaMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
-        if not settings.ANAGEN_REQUIRE_MFA or not request.user.is_authenticated:
-            return None
-        if request.user.role not in settings.ANAGEN_MFA_ROLES:
-            return None
         match = request.resolver_match
-        if match is None or match.namespace not in GUARDED_NAMESPACES:
-            return None  # allauth's own pages (enrolment, logout) stay reachable
-        from allauth.mfa.models import Authenticator
-
-        if not Authenticator.objects.filter(
-            user=request.user, type=Authenticator.Type.TOTP
-        ).exists():
+        if (
+            match is None
+            or match.namespace not in self.NAMESPACES
+            or match.view_name in self.EXEMPT
+        ):
+            return None
+        if must_enrol(request.user) and not has_totp(request.user):
             return redirect("mfa_activate_totp")
         return None

@@ -1,14 +1,15 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from anagen.clinic.core.admin import ReadOnlyHistoryAdmin
 
 from .models import Assessment, EligibilityDecision
 
 
 @admin.register(Assessment)
-class AssessmentAdmin(SimpleHistoryAdmin):
+class AssessmentAdmin(ReadOnlyHistoryAdmin):
     list_display = ("patient", "assessed_at", "assessed_by")
 
 
 @admin.register(EligibilityDecision)
-class EligibilityDecisionAdmin(SimpleHistoryAdmin):
+class EligibilityDecisionAdmin(ReadOnlyHistoryAdmin):
     list_display = ("assessment", "outcome", "override_outcome", "ruleset_version")

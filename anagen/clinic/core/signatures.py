@@ -6,10 +6,10 @@ import hashlib
 import json
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
 from django.db import models
 
 from anagen.clinic.accounts.models import User
+from anagen.clinic.accounts.passwords import password_confirm
 
 from .models import Signature
 
@@ -28,10 +28,8 @@ def signature_sign(
     *, actor: User, record: models.Model, meaning: str, password: str | None
 ) -> Signature:
     """Sign ``record`` as ``actor``; the password is asked again at each signing (Part 11)."""
-    if password is None or not actor.check_password(password):
-        raise ValidationError(
-            {"password": "The password does not match: the signature was not applied."}
-        )
+    # Counts towards the signer's login lockout; callers decorate with counts_password_failures.
+    password_confirm(actor, password, purpose="the signature")
     latest = record.history.order_by("-history_id").first() if hasattr(record, "history") else None
     return Signature.objects.create(
         signer=actor,

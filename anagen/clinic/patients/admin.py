@@ -1,11 +1,12 @@
 from django.contrib import admin
-from simple_history.admin import SimpleHistoryAdmin
+
+from anagen.clinic.core.admin import ReadOnlyHistoryAdmin
 
 from .models import Patient
 
 
 @admin.register(Patient)
-class PatientAdmin(SimpleHistoryAdmin):
+class PatientAdmin(ReadOnlyHistoryAdmin):
     list_display = ("mrn", "family_name", "given_name", "date_of_birth", "site")
     search_fields = ("mrn", "family_name", "given_name")
     list_filter = ("site",)

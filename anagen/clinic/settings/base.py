@@ -23,7 +23,8 @@ DEBUG = False
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "").split(",") if h]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin whose login goes through allauth and its MFA (accounts.admin_site).
+    "anagen.clinic.accounts.admin_apps.ClinicAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -141,9 +142,11 @@ ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = False
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Anagen"
-#: Roles that must enrol TOTP before using the clinic when ANAGEN_REQUIRE_MFA is on.
+#: Roles that must enrol TOTP before using the clinic when ANAGEN_REQUIRE_MFA is on (and anyone
+#: who can reach the admin: accounts.mfa.must_enrol). Off here so the local demo needs no phone;
+#: production.py turns it on unless ANAGEN_REQUIRE_MFA=false.
 ANAGEN_REQUIRE_MFA = env_bool("ANAGEN_REQUIRE_MFA", False)
-ANAGEN_MFA_ROLES = ("physician", "lab_technician")
+ANAGEN_MFA_ROLES = ("physician", "lab_technician", "administrator", "auditor")
 
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours

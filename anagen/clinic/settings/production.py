@@ -5,6 +5,10 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
+from .base import env_bool
+
+# TOTP for the roles in ANAGEN_MFA_ROLES and for admin users: on unless explicitly turned off.
+ANAGEN_REQUIRE_MFA = env_bool("ANAGEN_REQUIRE_MFA", True)
 
 DEBUG = False
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]

@@ -3,6 +3,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from anagen.clinic.core.admin import ReadOnlyAdmin, ReadOnlyHistoryAdmin
+
 from .models import (
     AdverseEvent,
     CellProduct,
@@ -29,32 +31,15 @@ class ConsentTextAdmin(SimpleHistoryAdmin):
     list_filter = ("active",)
 
     def get_readonly_fields(self, request, obj=None):
-        # A version that a patient has signed is never edited: add a new version instead.
-        if obj is not None and Consent.objects.filter(consent_text=obj).exists():
-            return ("version", "title", "body")
+        # The rule itself is ConsentText.check_not_rewritten; this only shows it in the form.
+        if obj is not None and obj.is_signed:
+            return ConsentText.FROZEN_WHEN_SIGNED
         return ()
 
     def has_delete_permission(self, request, obj=None):
-        if obj is not None and Consent.objects.filter(consent_text=obj).exists():
-            return False
+        if obj is not None and obj.is_signed:
+            return False  # also refused by the database (Consent.consent_text is PROTECT)
         return super().has_delete_permission(request, obj)
-
-
-class ReadOnlyAdminMixin:
-    """Clinical records change only through the staff pages (services), never the admin."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyHistoryAdmin(ReadOnlyAdminMixin, SimpleHistoryAdmin):
-    pass
 
 
 @admin.register(TreatmentPlan)
@@ -80,7 +65,7 @@ class CellProductAdmin(ReadOnlyHistoryAdmin):
 
 
 @admin.register(CustodyEvent)
-class CustodyEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class CustodyEventAdmin(ReadOnlyAdmin):
     list_display = ("product", "kind", "at", "actor", "from_status", "to_status")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
@@ -78,6 +79,9 @@ class ProtocolTemplate(models.Model):
 class ConsentText(models.Model):
     """One version of the consent wording. Versions are never edited once used."""
 
+    #: What a patient signed: frozen once any consent refers to this version (``active`` is not).
+    FROZEN_WHEN_SIGNED = ("version", "title", "body")
+
     version = models.CharField(max_length=20, unique=True)
     title = models.CharField(max_length=200)
     body = models.TextField(help_text="Plain text; paragraphs separated by blank lines.")
@@ -87,6 +91,37 @@ class ConsentText(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} v{self.version}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.check_not_rewritten()
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        super().clean()
+        self.check_not_rewritten()
+
+    @property
+    def is_signed(self) -> bool:
+        return self.pk is not None and Consent.objects.filter(consent_text_id=self.pk).exists()
+
+    def check_not_rewritten(self) -> None:
+        """Raise ValidationError if this saves new wording over a version patients signed.
+
+        Checked on every save (the admin, a history revert, a script), not only in a form: the
+        signed PDFs and the consent records point at this row as what the patient agreed to.
+        """
+        if self.pk is None:
+            return
+        stored = type(self).objects.filter(pk=self.pk).values(*self.FROZEN_WHEN_SIGNED).first()
+        if stored is None:
+            return
+        changed = [f for f in self.FROZEN_WHEN_SIGNED if stored[f] != getattr(self, f)]
+        if changed and self.is_signed:
+            # Not keyed by field: the admin shows these fields read-only, outside its form.
+            raise ValidationError(
+                f"Patients have signed version {stored['version']}: its {', '.join(changed)} "
+                "cannot change; add a new version instead."
+            )
 
 
 class TreatmentPlan(models.Model):

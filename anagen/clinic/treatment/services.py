@@ -30,6 +30,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from anagen.clinic.accounts.models import User
+from anagen.clinic.accounts.passwords import (
+    PasswordNotConfirmed,
+    counts_password_failures,
+    password_confirm,
+)
 from anagen.clinic.accounts.policy import Perm, allows, require, require_site_access, sites_for
 from anagen.clinic.assessment.selectors import current_decision
 from anagen.clinic.core.models import Signature
@@ -653,6 +658,7 @@ def release_gates(
     ]
 
 
+@counts_password_failures
 @transaction.atomic
 def product_release(*, actor: User, product: CellProduct, password: str) -> CellProduct:
     require(actor, Perm.PRODUCT_RELEASE)
@@ -839,6 +845,7 @@ def identity_check(
     return product
 
 
+@counts_password_failures
 @transaction.atomic
 def session_administer(
     *,
@@ -869,8 +876,12 @@ def session_administer(
         raise IdentityCheckFailed({"verifier": "A second person must verify: choose someone else."})
     if not allows(verifier, Perm.SESSION_VERIFY):
         raise IdentityCheckFailed({"verifier": "The verifier must be a physician or nurse."})
-    if not verifier.check_password(verifier_password or ""):
-        raise IdentityCheckFailed({"verifier_password": "The verifier's password does not match."})
+    try:  # counts towards the verifier's login lockout (accounts.passwords)
+        password_confirm(
+            verifier, verifier_password, purpose="the verification", field="verifier_password"
+        )
+    except PasswordNotConfirmed as refused:
+        raise IdentityCheckFailed(refused.message_dict) from refused
     if ended_at <= started_at:
         raise _gate("The session must end after it starts.", GateCode.TIME_ORDER, "ended_at")
     if ended_at > timezone.now() + CLOCK_SKEW:

@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 
 from anagen.clinic.core.forms import add_service_errors
@@ -50,6 +51,8 @@ def assessment_detail(request, pk):
 
 def decision_override(request, pk):
     assessment = selectors.assessment_get(user=request.user, pk=pk)
+    if not hasattr(assessment, "decision"):
+        raise Http404("This assessment has no eligibility decision to override.")
     form = OverrideForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

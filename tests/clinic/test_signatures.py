@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import zoneinfo
+from datetime import timedelta
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from anagen.clinic.accounts.roles import Role
 from anagen.clinic.core.audit import patient_audit_trail
@@ -190,3 +193,19 @@ def test_signature_keys_setting_is_parsed():
     for bad in ("k2026", "k2026:", ":secret"):
         with pytest.raises(ValueError, match="key-id:secret"):
             signature_keys(bad)
+
+
+def test_a_signature_survives_reloading_the_record(staff, patient):
+    """Signed in memory, verified from the database: Decimal places and time zones may differ."""
+    from anagen.clinic.treatment.models import TreatmentSession
+
+    from .treatment_helpers import administer, consented_plan, released_product
+
+    physician, nurse, lab = staff[Role.PHYSICIAN], staff[Role.NURSE], staff[Role.LAB_TECHNICIAN]
+    plan = consented_plan(physician, nurse, patient)
+    paris = zoneinfo.ZoneInfo("Europe/Paris")
+    started, ended = (timezone.now().astimezone(paris) - timedelta(minutes=m) for m in (70, 1))
+    product = released_product(physician, lab, plan)
+    session = administer(physician, nurse, plan, product, started_at=started, ended_at=ended)
+    stored = TreatmentSession.objects.get(pk=session.pk)
+    assert current_signature(stored, Signature.Meaning.VERIFY) is not None

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -38,12 +39,28 @@ def _record_payload(record: models.Model) -> dict:
     return {name: getattr(record, name) for name in names}
 
 
+def _stable(value):
+    """One text per stored value, so a record verifies the same in memory and from the database.
+
+    Aware datetimes in UTC (an in-memory local time would otherwise differ from the value read
+    back), Decimals without trailing zeros (``Decimal("2")`` is stored and read as ``2.000``).
+    """
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return value
+
+
 def _canonical(payload: dict) -> bytes:
     return json.dumps(payload, sort_keys=True, default=str, separators=(",", ":")).encode()
 
 
 def record_digest(record: models.Model) -> str:
-    """Legacy, unkeyed SHA-256 over the record's signed fields (signatures with no key id)."""
+    """Legacy, unkeyed SHA-256 over the record's signed fields (signatures with no key id).
+
+    Kept byte for byte as it was, so that legacy signatures still verify as before.
+    """
     return hashlib.sha256(_canonical(_record_payload(record))).hexdigest()
 
 
@@ -53,7 +70,6 @@ def _signing_key(key_id: str) -> bytes | None:
 
 
 def _manifest(signature: Signature, record: models.Model) -> dict:
-    signed_at = signature.signed_at.astimezone(UTC) if signature.signed_at else None
     return {
         "key_id": signature.key_id,
         "content_type": f"{record._meta.app_label}.{record._meta.model_name}",
@@ -61,9 +77,9 @@ def _manifest(signature: Signature, record: models.Model) -> dict:
         "signer_id": signature.signer_id,
         "signer_name": signature.signer_name,
         "meaning": signature.meaning,
-        "signed_at": signed_at.isoformat() if isinstance(signed_at, datetime) else None,
+        "signed_at": _stable(signature.signed_at),
         "record_version": signature.record_version,
-        "record": _record_payload(record),
+        "record": {name: _stable(value) for name, value in _record_payload(record).items()},
     }
 
 

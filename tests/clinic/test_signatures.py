@@ -209,3 +209,13 @@ def test_a_signature_survives_reloading_the_record(staff, patient):
     session = administer(physician, nurse, plan, product, started_at=started, ended_at=ended)
     stored = TreatmentSession.objects.get(pk=session.pk)
     assert current_signature(stored, Signature.Meaning.VERIFY) is not None
+
+
+def test_system_check_refuses_a_missing_current_key():
+    from anagen.clinic.core.checks import signature_keys_check
+
+    assert signature_keys_check(None) == []
+    with override_settings(ANAGEN_SIGNATURE_KEYS=K2025, ANAGEN_SIGNATURE_KEY_ID="k2026"):
+        assert [e.id for e in signature_keys_check(None)] == ["anagen.E001"]
+    with override_settings(ANAGEN_SIGNATURE_KEYS={"": "x", "k": "y"}, ANAGEN_SIGNATURE_KEY_ID="k"):
+        assert [e.id for e in signature_keys_check(None)] == ["anagen.E002"]

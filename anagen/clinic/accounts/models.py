@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 from .roles import Role
 
@@ -20,6 +21,7 @@ class Site(models.Model):
     name = models.CharField(max_length=120)
     address = models.TextField(blank=True)
     timezone = models.CharField(max_length=64, default="Europe/London")
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -38,6 +40,13 @@ class User(AbstractUser):
         default=False, help_text="Sees every site (network administrators and auditors)."
     )
 
+    # Who changed a role, a site, an admin permission or an account's status, and when; the
+    # password hash and the login stamp are kept out (a password change still shows as a change).
+    history = HistoricalRecords(
+        excluded_fields=["password", "last_login"],
+        m2m_fields=["sites", "groups", "user_permissions"],
+    )
+
     REQUIRED_FIELDS = ["email"]
 
     @property
@@ -46,3 +55,10 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def save(self, *args, **kwargs):
+        # A login only stamps last_login (``update_last_login``): not an account change.
+        login_only = set(kwargs.get("update_fields") or ()) == {"last_login"}
+        if login_only and not hasattr(self, "skip_history_when_saving"):
+            return self.save_without_historical_record(*args, **kwargs)
+        return super().save(*args, **kwargs)

@@ -112,10 +112,17 @@ def _custody_and_signatures(patient: Patient) -> list[AuditEntry]:
                     action=f"e-signature: {signature.get_meaning_display()}",
                     record=f"{content_type.name.capitalize()} #{signature.object_id}",
                     changes=(),
-                    reason=f"record version {signature.record_version}, digest {signature.record_digest[:12]}…",
+                    reason=f"record version {signature.record_version}, {_signed_with(signature)}",
                 )
             )
     return entries
+
+
+def _signed_with(signature) -> str:
+    # Legacy signatures are plain SHA-256, recomputable by anyone: the auditor should see that.
+    if signature.is_legacy:
+        return f"LEGACY unkeyed digest {signature.record_digest[:12]}…"
+    return f"key {signature.key_id}, HMAC {signature.record_digest[:12]}…"
 
 
 def _show(value) -> str:

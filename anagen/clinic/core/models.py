@@ -1,9 +1,11 @@
 """Electronic signatures, bound to the exact version of the record they sign.
 
 A signature stores the signer's printed name, the time and the meaning of the signature
-(21 CFR Part 11 §11.50) together with a SHA-256 digest of the signed record's fields. When the
-record changes afterwards the digest no longer matches: the signature is shown as stale and the
-step that needed it must be signed again. Signatures are never edited or deleted.
+(21 CFR Part 11 §11.50) together with an HMAC-SHA256, under a server key, of that manifest and
+the signed record's fields (``core.signatures``). When the record changes afterwards the HMAC no
+longer matches: the signature is shown as stale and the step that needed it must be signed again.
+Without the key nobody can compute a matching value, so a row edited or inserted by hand does not
+verify. Signatures are never edited or deleted: the database refuses it (``core.append_only``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 
 
 class Signature(models.Model):
@@ -28,11 +31,22 @@ class Signature(models.Model):
     )
     signer_name = models.CharField(max_length=200)
     meaning = models.CharField(max_length=16, choices=Meaning.choices)
-    signed_at = models.DateTimeField(auto_now_add=True)
+    # Set before saving (not auto_now_add) because the HMAC covers it.
+    signed_at = models.DateTimeField(default=timezone.now, editable=False)
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
     object_id = models.PositiveBigIntegerField()
     record = GenericForeignKey("content_type", "object_id")
-    record_digest = models.CharField(max_length=64)
+    record_digest = models.CharField(
+        max_length=64,
+        help_text="HMAC-SHA256 (hex) of the signature and the signed fields; "
+        "plain SHA-256 of the fields for legacy signatures",
+    )
+    key_id = models.CharField(
+        max_length=32,
+        blank=True,
+        default="",
+        help_text="Id of the server key in ANAGEN_SIGNATURE_KEYS; empty: legacy unkeyed digest",
+    )
     record_version = models.PositiveBigIntegerField(
         null=True, help_text="history_id of the record version that was signed"
     )
@@ -53,3 +67,8 @@ class Signature(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Signatures are append-only and cannot be deleted.")
+
+    @property
+    def is_legacy(self) -> bool:
+        """Signed before signatures were keyed: a plain SHA-256 that anyone could recompute."""
+        return self.key_id == ""

@@ -19,6 +19,37 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+
+
+def signature_keys(value: str) -> dict[str, str]:
+    """Parse ``"k2026:secret,k2025:oldsecret"`` into ``{"k2026": "secret", ...}``."""
+    keys: dict[str, str] = {}
+    for item in value.split(","):
+        key_id, sep, secret = item.strip().partition(":")
+        if not item.strip():
+            continue
+        if not sep or not key_id.strip() or not secret.strip():
+            raise ValueError("ANAGEN_SIGNATURE_KEYS: each entry is key-id:secret")
+        keys[key_id.strip()] = secret.strip()
+    return keys
+
+
+def derived_signature_key(secret_key: str) -> str:
+    # Local and test only: a signature key of its own, derived from SECRET_KEY.
+    import hashlib
+
+    return hashlib.sha256(f"anagen-signature-key:{secret_key}".encode()).hexdigest()
+
+
+#: E-signature HMAC keys (key id → secret) and the id used for new signatures. Keep retired keys
+#: in the dict: a signature verifies with the key it was made with (docs/security.md, rotation).
+ANAGEN_SIGNATURE_KEYS = signature_keys(os.environ.get("ANAGEN_SIGNATURE_KEYS", ""))
+ANAGEN_SIGNATURE_KEY_ID = os.environ.get("ANAGEN_SIGNATURE_KEY_ID") or next(
+    iter(ANAGEN_SIGNATURE_KEYS), ""
+)
+#: Signatures made before keying (plain SHA-256) still count, flagged as legacy; set false once
+#: every record that matters has been signed again.
+ANAGEN_SIGNATURE_ACCEPT_LEGACY = env_bool("ANAGEN_SIGNATURE_ACCEPT_LEGACY", True)
 DEBUG = False
 ALLOWED_HOSTS = [h for h in os.environ.get("DJANGO_ALLOWED_HOSTS", "").split(",") if h]
 

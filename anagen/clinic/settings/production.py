@@ -5,13 +5,20 @@ import os
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env_bool
+from .base import env_bool, signature_keys
 
 # TOTP for the roles in ANAGEN_MFA_ROLES and for admin users: on unless explicitly turned off.
 ANAGEN_REQUIRE_MFA = env_bool("ANAGEN_REQUIRE_MFA", True)
 
 DEBUG = False
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]
+# E-signature keys are required and separate from SECRET_KEY (docs/security.md).
+ANAGEN_SIGNATURE_KEYS = signature_keys(os.environ["ANAGEN_SIGNATURE_KEYS"])
+ANAGEN_SIGNATURE_KEY_ID = os.environ.get("ANAGEN_SIGNATURE_KEY_ID") or next(
+    iter(ANAGEN_SIGNATURE_KEYS), ""
+)
+if ANAGEN_SIGNATURE_KEY_ID not in ANAGEN_SIGNATURE_KEYS:
+    raise ImproperlyConfigured("ANAGEN_SIGNATURE_KEY_ID must name a key of ANAGEN_SIGNATURE_KEYS")
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = True

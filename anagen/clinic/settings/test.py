@@ -5,6 +5,7 @@ import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F403
+from .base import derived_signature_key
 
 DEBUG = False
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
@@ -14,6 +15,8 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="anagen-test-media-"))
 CELERY_TASK_ALWAYS_EAGER = not os.environ.get("CELERY_BROKER_URL")
 AXES_ENABLED = True
+ANAGEN_SIGNATURE_KEYS = {"test": derived_signature_key(SECRET_KEY)}
+ANAGEN_SIGNATURE_KEY_ID = "test"
 
 # A file (not in-memory) SQLite test database, so that a real Celery worker started by the
 # Redis tests can open the same database as the test process.

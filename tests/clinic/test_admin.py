@@ -25,7 +25,7 @@ from anagen.clinic.treatment import services
 from anagen.clinic.treatment.defaults import ensure_defaults
 
 from .conftest import make_user
-from .treatment_helpers import administer, consented_plan, released_product
+from .treatment_helpers import administer, consented_plan, make_candidate, released_product
 
 pytestmark = pytest.mark.django_db
 
@@ -194,6 +194,7 @@ def test_signed_consent_text_cannot_be_rewritten_through_the_admin(
     text.body = "Final wording"
     text.save()
     protocol, _ = ensure_defaults()
+    make_candidate(physician, patient)
     plan = services.plan_create(actor=physician, patient=patient, protocol=protocol)
     services.consent_sign(
         actor=nurse, plan=plan, consent_text=text, signer_name=patient.full_name, agrees=True

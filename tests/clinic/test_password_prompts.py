@@ -22,7 +22,13 @@ from anagen.clinic.treatment import services
 
 from .conftest import PASSWORD
 from .test_treatment_views import session_post
-from .treatment_helpers import administer, consented_plan, harvest, released_product
+from .treatment_helpers import (
+    administer,
+    consented_plan,
+    harvest,
+    released_product,
+    second_lab_technician,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +92,7 @@ def test_wrong_verifier_passwords_lock_the_verifier_prompt(team, plan):
 def test_wrong_release_passwords_lock_the_release_signature(team, plan):
     physician, _, lab = team
     product = quarantined(physician, lab, plan)
+    lab = second_lab_technician(lab)  # four-eyes: the releaser did not record the results
     for _ in range(LIMIT):
         with pytest.raises(ValidationError, match="password does not match"):
             services.product_release(actor=lab, product=product, password="guess")
@@ -131,6 +138,7 @@ def test_verifier_guessed_on_the_session_page_is_locked_out_of_login(client, tea
 def test_release_password_guessed_on_the_product_page_is_locked_out_of_login(client, team, plan):
     physician, _, lab = team
     product = quarantined(physician, lab, plan)
+    lab = second_lab_technician(lab)  # four-eyes: the releaser did not record the results
     client.force_login(lab)
     url = reverse("treatment:product_release", args=[product.pk])
     for _ in range(LIMIT):

@@ -29,6 +29,7 @@ NOT_STAFF_ACTIONS = {
     "assessment.facts_from_assessment": "pure conversion of a stored assessment",
     "imaging.trichoscopy_analyse": "background job on an image a clinician uploaded",
     "imaging.reanalyse_outdated": "operator's command after an engine upgrade",
+    "imaging.analyses_retry_stuck": "scheduled job: retries or fails stuck analyses",
     "intake.inquiry_submit": "the public consultation request form",
     "intake.clinician_conflicts": "read: a clinician's clashing appointments",
     "intake.reminders_send_due": "scheduled job",

@@ -18,7 +18,12 @@ def _import_production(**env) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-c", PROBE],
         cwd=ROOT,  # this checkout's anagen package, whatever is installed
-        env={**clean, "DJANGO_SECRET_KEY": "x" * 50, **env},
+        env={
+            **clean,
+            "DJANGO_SECRET_KEY": "x" * 50,
+            "ANAGEN_SIGNATURE_KEYS": "k1:" + "y" * 40,
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=60,

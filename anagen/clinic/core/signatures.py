@@ -22,10 +22,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-<<<<<<< HEAD
-=======
-from django.core.exceptions import ImproperlyConfigured, ValidationError
->>>>>>> wt-audit
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils import timezone
 
@@ -112,18 +109,11 @@ def signature_sign(
     *, actor: User, record: models.Model, meaning: str, password: str | None
 ) -> Signature:
     """Sign ``record`` as ``actor``; the password is asked again at each signing (Part 11)."""
-<<<<<<< HEAD
     # Counts towards the signer's login lockout; callers decorate with counts_password_failures.
     password_confirm(actor, password, purpose="the signature")
-=======
-    if password is None or not actor.check_password(password):
-        raise ValidationError(
-            {"password": "The password does not match: the signature was not applied."}
-        )
     key_id = settings.ANAGEN_SIGNATURE_KEY_ID
     if _signing_key(key_id) is None:
         raise ImproperlyConfigured("ANAGEN_SIGNATURE_KEY_ID does not name a signature key.")
->>>>>>> wt-audit
     latest = record.history.order_by("-history_id").first() if hasattr(record, "history") else None
     signature = Signature(
         signer=actor,

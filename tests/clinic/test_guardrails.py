@@ -400,3 +400,16 @@ def test_a_booking_in_the_past_needs_a_back_entry_reason(team, patient, coordina
 def test_candidate_helper_really_is_a_candidate(team, patient):
     physician, _, _ = team
     assert make_candidate(physician, patient).decision.outcome == "candidate"
+
+
+def test_the_pages_say_up_front_why_treatment_is_refused(client, team, patient):
+    physician, nurse, lab = team
+    client.force_login(physician)
+    page = client.get(reverse("treatment:plan_new", args=[patient.pk])).content.decode()
+    assert "no eligibility decision yet" in page
+    plan = consented_plan(physician, nurse, patient)
+    released_product(physician, lab, plan)
+    assess(physician, patient, norwood="VI")  # now: refer for transplant
+    for name in ("treatment:harvest_new", "treatment:session_new"):
+        page = client.get(reverse(name, args=[plan.pk])).content.decode()
+        assert "Refer for hair transplant" in page, name

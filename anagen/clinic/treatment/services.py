@@ -108,36 +108,49 @@ def _gate(message: str, code: str, field: str | None = None) -> ValidationError:
     return ValidationError({field: error}) if field else error
 
 
-def require_eligible(patient: Patient) -> None:
-    """Refuse unless the patient's current eligibility decision is *candidate*.
+def eligibility_refusal(patient: Patient) -> str | None:
+    """Why the patient may not be treated now (None: their current decision is *candidate*).
 
     A physician's override with a written reason counts (``final_outcome``); the engine's own
     outcome stays on record beside it.
     """
     decision = current_decision(patient=patient)
     if decision is None:
-        raise _gate(
-            "The patient has no eligibility decision yet: a physician must assess them first.",
-            GateCode.NOT_ELIGIBLE,
-        )
+        return "The patient has no eligibility decision yet: a physician must assess them first."
     if decision.final_outcome != "candidate":
-        raise _gate(
+        return (
             f"The current eligibility decision is \u201c{decision.final_outcome_label}\u201d: "
-            "treatment needs \u201cCandidate\u201d, or a physician's override with a reason.",
-            GateCode.NOT_ELIGIBLE,
+            "treatment needs \u201cCandidate\u201d, or a physician's override with a reason."
         )
+    return None
+
+
+def require_eligible(patient: Patient) -> None:
+    """Refuse unless the patient's current eligibility decision is *candidate*."""
+    refusal = eligibility_refusal(patient)
+    if refusal:
+        raise _gate(refusal, GateCode.NOT_ELIGIBLE)
+
+
+NO_CONSENT_MESSAGE = (
+    "No valid consent for this plan (never signed, or withdrawn): nothing can be done until "
+    "the patient signs again."
+)
 
 
 def require_valid_consent(plan: TreatmentPlan) -> Consent:
     """The plan's signed, unwithdrawn consent, or a refusal."""
     consent = valid_consent_for(plan)
     if consent is None:
-        raise _gate(
-            "No valid consent for this plan (never signed, or withdrawn): nothing can be done "
-            "until the patient signs again.",
-            GateCode.NO_CONSENT,
-        )
+        raise _gate(NO_CONSENT_MESSAGE, GateCode.NO_CONSENT)
     return consent
+
+
+def treatment_refusal(plan: TreatmentPlan) -> str | None:
+    """Why nothing may be given under ``plan`` now (eligibility, then consent); None if it may."""
+    if refusal := eligibility_refusal(plan.patient):
+        return refusal
+    return None if valid_consent_for(plan) else NO_CONSENT_MESSAGE
 
 
 # --- plan and consent -------------------------------------------------------------------------

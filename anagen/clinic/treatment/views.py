@@ -79,6 +79,7 @@ def plan_new(request, patient_pk):
             "protocol": chosen,
             "protocols": protocols,
             "has_protocols": protocols.exists(),
+            "eligibility_refusal": services.eligibility_refusal(patient),
         },
     )
 
@@ -218,6 +219,7 @@ def harvest_new(request, pk):
             "form": form,
             "consent": services.valid_consent_for(plan),
             "volume_hint": volume_hint(getattr(form, "cleaned_data", {}).get("volume_ml")),
+            "eligibility_refusal": services.eligibility_refusal(plan.patient),
         },
     )
 
@@ -443,6 +445,7 @@ def session_new(request, pk):
             "patient": plan.patient,
             "form": form,
             "identity_error": identity_error,
+            "treatment_refusal": services.treatment_refusal(plan),
             "released": [(p, _display(p)) for p in released],
             "warn_cells": services.MAX_CELLS_PER_POINT_WARNING,
         },

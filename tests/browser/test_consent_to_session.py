@@ -26,6 +26,7 @@ from anagen.clinic.treatment.models import (
 from tests.browser.conftest import shot
 from tests.browser.test_inquiry_to_eligibility import sign_in, sign_out
 from tests.clinic.conftest import PASSWORD, make_user
+from tests.clinic.treatment_helpers import make_candidate, second_lab_technician
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -51,6 +52,9 @@ def test_plan_consent_harvest_release_session(live_server, browser_page):
         phone="+44 7700 900555",
     )
     ensure_defaults()
+    # Assessed as a candidate (the assessment pages have their own walk).
+    make_candidate(physician, patient)
+    releaser = second_lab_technician(lab)
 
     # 1. The physician writes the plan from the protocol and the patient signs the consent.
     sign_in(page, base, physician.email)
@@ -89,7 +93,7 @@ def test_plan_consent_harvest_release_session(live_server, browser_page):
     assert product.status == "in_processing"
     sign_out(page)
 
-    # 3. The lab records results, sees every gate pass and releases with a password.
+    # 3. The lab records results; a second technician sees every gate pass and releases.
     sign_in(page, base, lab.email)
     page.get_by_role("link", name="Lab", exact=True).click()
     shot(page, "1x-05-lab-bench")
@@ -101,6 +105,10 @@ def test_plan_consent_harvest_release_session(live_server, browser_page):
     page.get_by_label("QC: endotoxin").select_option("pass")
     page.get_by_role("button", name="Save results").click()
     page.locator(".msg.success", has_text="Processing results recorded").wait_for()
+    expect(page.get_by_text("A second lab technician must release")).to_be_visible()
+    sign_out(page)
+    sign_in(page, base, releaser.email)
+    page.goto(f"{base}/treatment/products/{product.pk}/")
     page.get_by_label("Your password").fill(PASSWORD)
     shot(page, "1x-06-release-gates")
     page.get_by_role("button", name="Release and sign").click()

@@ -4,7 +4,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from anagen.clinic.core.forms import add_service_errors
+from anagen.clinic.core.forms import add_service_errors, submit_once
 from anagen.clinic.core.responses import stored_file_response
 from anagen.clinic.patients.selectors import patient_get
 
@@ -13,6 +13,7 @@ from .forecast import progress_png, site_forecast
 from .forms import CorrectionForm, ImagingVisitForm, PhotoForm, TargetSiteForm, TrichoscopyForm
 
 
+@submit_once
 def visit_new(request, patient_pk):
     patient = patient_get(user=request.user, pk=patient_pk)
     form = ImagingVisitForm(
@@ -32,6 +33,7 @@ def visit_new(request, patient_pk):
     return render(request, "imaging/visit_new.html", {"patient": patient, "form": form})
 
 
+@submit_once
 def target_site_new(request, patient_pk):
     patient = patient_get(user=request.user, pk=patient_pk)
     form = TargetSiteForm(request.POST or None)
@@ -46,6 +48,7 @@ def target_site_new(request, patient_pk):
     return render(request, "imaging/target_site_new.html", {"patient": patient, "form": form})
 
 
+@submit_once
 def visit_detail(request, pk):
     visit = selectors.visit_get(user=request.user, pk=pk)
     photo_form = PhotoForm(prefix="photo")
@@ -89,6 +92,7 @@ def visit_detail(request, pk):
     )
 
 
+@submit_once
 def trichoscopy_detail(request, pk):
     record = selectors.trichoscopy_get(user=request.user, pk=pk)
     form = CorrectionForm(

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from anagen.clinic.accounts.policy import sites_for
-from anagen.clinic.core.forms import add_service_errors
+from anagen.clinic.core.forms import add_service_errors, submit_once
 from anagen.clinic.patients.selectors import patient_get
 
 from . import selectors, services
@@ -17,6 +17,7 @@ from .models import Appointment, Inquiry
 
 
 @ratelimit(key="ip", rate="5/h", method="POST", block=False)
+@submit_once
 def public_request(request):
     """The public 'request a call back' page: no login, rate-limited, never creates patients."""
     form = PublicInquiryForm(request.POST or None)
@@ -54,6 +55,7 @@ def inquiry_list(request):
     )
 
 
+@submit_once
 def inquiry_detail(request, pk):
     inquiry = selectors.inquiry_get(user=request.user, pk=pk)
     form = InquiryNoteForm(request.POST or None)
@@ -73,6 +75,7 @@ def inquiry_detail(request, pk):
     return render(request, "intake/inquiry.html", {"inquiry": inquiry, "form": form})
 
 
+@submit_once
 def inquiry_convert(request, pk):
     inquiry = selectors.inquiry_get(user=request.user, pk=pk)
     sites = sites_for(user=request.user)
@@ -147,6 +150,7 @@ def day_view(request):
     )
 
 
+@submit_once
 def appointment_new(request, patient_pk):
     patient = patient_get(user=request.user, pk=patient_pk)
     form = AppointmentForm(

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from anagen.clinic.accounts.policy import sites_for
-from anagen.clinic.core.forms import add_service_errors
+from anagen.clinic.core.forms import add_service_errors, submit_once
 from anagen.clinic.core.responses import stored_file_response
 
 from . import selectors, services
@@ -20,6 +20,7 @@ def patient_list(request):
     return render(request, "patients/list.html", {"form": form, "page": page, "query": query})
 
 
+@submit_once
 def patient_create(request):
     sites = sites_for(user=request.user)
     form = PatientForm(request.POST or None, request.FILES or None, sites=sites)

@@ -78,6 +78,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "anagen.clinic.core.context_processors.navigation",
             ],
+            # {% submission_token %} in every template without a {% load %} (core.forms.submit_once).
+            "builtins": ["anagen.clinic.core.templatetags.submission"],
         },
     },
 ]

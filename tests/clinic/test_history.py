@@ -13,6 +13,7 @@ WITHOUT_HISTORY = {
     "intake.ReminderSent": "append-only log of sent reminders",
     "treatment.CustodyEvent": "append-only: save() of an existing row and delete() raise",
     "core.Signature": "append-only: save() of an existing row and delete() raise",
+    "core.SubmittedForm": "replay guard of create forms (token and redirect), not clinical data",
 }
 APPEND_ONLY = ("treatment.CustodyEvent", "core.Signature")
 

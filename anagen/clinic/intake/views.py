@@ -9,7 +9,9 @@ from django_ratelimit.decorators import ratelimit
 
 from anagen.clinic.accounts.policy import sites_for
 from anagen.clinic.core.forms import add_service_errors, submit_once
-from anagen.clinic.patients.selectors import patient_get
+from anagen.clinic.patients.forms import CONFIRM_FIELD
+from anagen.clinic.patients.selectors import duplicates_for_display, patient_get
+from anagen.clinic.patients.services import PossibleDuplicate
 
 from . import selectors, services
 from .forms import AppointmentForm, ConvertInquiryForm, DayForm, InquiryNoteForm, PublicInquiryForm
@@ -29,12 +31,15 @@ def public_request(request):
             )
         elif form.is_valid():
             if not form.is_spam():
-                data = {
-                    k: v
-                    for k, v in form.cleaned_data.items()
-                    if k not in ("website", "consent_to_contact")
-                }
-                services.inquiry_submit(**data)
+                data = form.cleaned_data
+                services.inquiry_submit(
+                    full_name=data["full_name"],
+                    phone=data["phone"],
+                    preferred_site=data["preferred_site"],
+                    email=data["email"],
+                    preferred_time=data["preferred_time"],
+                    message=data["message"],
+                )
             return redirect("intake:request_thanks")
     return render(request, "intake/public_request.html", {"form": form})
 
@@ -93,6 +98,7 @@ def inquiry_convert(request, pk):
         sites=sites,
         clinicians=selectors.clinicians_for(user=request.user),
     )
+    duplicates = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         patient_fields = {
@@ -107,7 +113,12 @@ def inquiry_convert(request, pk):
                 consult_starts_at=data["consult_starts_at"],
                 clinician=data["clinician"],
                 site=data["site"],
+                confirm_not_duplicate=data.get(CONFIRM_FIELD, False),
             )
+        except PossibleDuplicate as error:
+            duplicates = duplicates_for_display(user=request.user, matches=error.matches)
+            form.ask_to_confirm()
+            add_service_errors(form, error)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -117,7 +128,11 @@ def inquiry_convert(request, pk):
                 f"{timezone.localtime(appointment.starts_at):%d %b %Y %H:%M}.",
             )
             return redirect("patients:chart", pk=patient.pk)
-    return render(request, "intake/convert.html", {"inquiry": inquiry, "form": form})
+    return render(
+        request,
+        "intake/convert.html",
+        {"inquiry": inquiry, "form": form, "duplicates": duplicates},
+    )
 
 
 def day_view(request):

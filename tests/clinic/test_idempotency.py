@@ -215,3 +215,69 @@ def test_each_rendering_gets_a_fresh_token(client, coordinator):
     url = reverse("patients:create")
     assert token_of(client.get(url)) != token_of(client.get(url))
     assert uuid.UUID(token_of(client.get(url)))
+
+
+#: Every page whose POST creates a record or applies a step once (session_new has its own
+#: token checked by the service and is deliberately not listed).
+GUARDED = [
+    "patients:create",
+    "intake:request",
+    "intake:inquiry",
+    "intake:convert",
+    "intake:appointment_new",
+    "assessment:new",
+    "assessment:override",
+    "treatment:plan_new",
+    "treatment:consent_sign",
+    "treatment:consent_withdraw",
+    "treatment:harvest_new",
+    "treatment:adverse_event_new",
+    "treatment:product_results",
+    "treatment:product_release",
+    "treatment:product_store",
+    "treatment:product_thaw",
+    "treatment:product_split",
+    "treatment:product_discard",
+    "imaging:visit_new",
+    "imaging:target_site_new",
+    "imaging:visit",
+    "imaging:trichoscopy",
+]
+
+
+@pytest.mark.parametrize("name", GUARDED)
+def test_every_create_view_saves_once(name):
+    from django.urls import get_resolver
+
+    callbacks = {
+        f"{ns}:{n}": pattern.callback
+        for ns, (prefix, resolver) in get_resolver().namespace_dict.items()
+        for n, pattern in ((p.name, p) for p in resolver.url_patterns if getattr(p, "name", None))
+    }
+    assert getattr(callbacks[name], "submits_once", False), f"{name} is not @submit_once"
+
+
+def test_create_pages_carry_a_token(client, staff, patient, site):
+    physician = staff[Role.PHYSICIAN]
+    nurse = staff[Role.NURSE]
+    plan = consented_plan(physician, nurse, patient)
+    pages = {
+        staff[Role.COORDINATOR]: [
+            reverse("patients:create"),
+            reverse("intake:appointment_new", args=[patient.pk]),
+        ],
+        physician: [
+            reverse("assessment:new", args=[patient.pk]),
+            reverse("treatment:plan_new", args=[patient.pk]),
+            reverse("treatment:harvest_new", args=[plan.pk]),
+        ],
+        nurse: [
+            reverse("treatment:adverse_event_new", args=[patient.pk]),
+            reverse("imaging:visit_new", args=[patient.pk]),
+            reverse("imaging:target_site_new", args=[patient.pk]),
+        ],
+    }
+    for user, urls in pages.items():
+        client.force_login(user)
+        for url in urls:
+            assert token_of(client.get(url)), url

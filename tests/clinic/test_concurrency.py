@@ -129,6 +129,8 @@ def test_sqlite_runs_in_wal_mode_with_immediate_transactions():
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA journal_mode")
         assert cursor.fetchone()[0] == "wal"
+        cursor.execute("PRAGMA synchronous")
+        assert cursor.fetchone()[0] == 1  # NORMAL: safe in WAL mode, no fsync per commit
     assert connection.transaction_mode == "IMMEDIATE"
 
 

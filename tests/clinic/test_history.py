@@ -15,6 +15,7 @@ WITHOUT_HISTORY = {
     "UPDATE and DELETE (test_append_only.py)",
     "core.Signature": "append-only: save()/delete() raise and the database refuses "
     "UPDATE and DELETE (test_append_only.py)",
+    "core.SubmittedForm": "replay guard of create forms (token and redirect), not clinical data",
 }
 APPEND_ONLY = ("treatment.CustodyEvent", "core.Signature")
 

@@ -274,3 +274,56 @@ def test_day_view_rejects_impossible_date(client, coordinator):
     response = client.get(reverse("intake:day"), {"day": "2026-02-30"})
     assert response.status_code == 200
     assert "Enter a valid date" in response.content.decode()
+
+
+# --- explicit signature, duplicates on conversion ------------------------------------------
+
+
+def test_inquiry_submit_takes_only_what_the_public_may_say(site, patient):
+    with pytest.raises(TypeError):
+        inquiry_submit(
+            full_name="A B", phone="+44 7700 900555", preferred_site=site, status="booked"
+        )
+    with pytest.raises(TypeError):
+        inquiry_submit(
+            full_name="A B", phone="+44 7700 900555", preferred_site=site, patient=patient
+        )
+    assert not Inquiry.objects.exists()
+
+
+def convert_form(site, physician, when, **extra):
+    data = {
+        "given_name": "Ada",
+        "family_name": "Quill",
+        "date_of_birth": "1988-04-02",
+        "sex": "female",
+        "phone": "+44 7700 900666",
+        "email": "",
+        "site": site.pk,
+        "consult_starts_at": timezone.localtime(when).strftime("%Y-%m-%dT%H:%M"),
+        "clinician": physician.pk,
+    }
+    data.update(extra)
+    return data
+
+
+def test_conversion_page_shows_possible_duplicates_and_converts_once_confirmed(
+    client, coordinator, physician, patient, site, tomorrow_10
+):
+    inquiry = inquiry_submit(full_name="Ada Quill", phone="+44 7700 900666", preferred_site=site)
+    client.force_login(coordinator)
+    url = reverse("intake:convert", args=[inquiry.pk])
+    refused = client.post(url, convert_form(site, physician, tomorrow_10))
+    body = refused.content.decode()
+    assert refused.status_code == 200
+    assert patient.mrn in body and "This is a different person" in body
+    assert Patient.objects.count() == 1 and not Appointment.objects.exists()
+    inquiry.refresh_from_db()
+    assert inquiry.patient is None
+
+    confirmed = client.post(
+        url, convert_form(site, physician, tomorrow_10, confirm_not_duplicate="on")
+    )
+    assert confirmed.status_code == 302
+    inquiry.refresh_from_db()
+    assert inquiry.patient is not None and inquiry.patient != patient

@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from anagen.clinic.core.forms import add_service_errors
+from anagen.clinic.core.forms import add_service_errors, submit_once
 from anagen.clinic.patients.selectors import patient_get
 from anagen.eligibility import vocab
 from anagen.eligibility.labs import classify_lab, lab_test
@@ -12,6 +12,7 @@ from . import selectors, services
 from .forms import AssessmentForm, OverrideForm, reference_text
 
 
+@submit_once
 def assessment_new(request, patient_pk):
     patient = patient_get(user=request.user, pk=patient_pk)
     form = AssessmentForm(request.POST or None, sex=patient.sex)
@@ -49,6 +50,7 @@ def assessment_detail(request, pk):
     )
 
 
+@submit_once
 def decision_override(request, pk):
     assessment = selectors.assessment_get(user=request.user, pk=pk)
     if not hasattr(assessment, "decision"):

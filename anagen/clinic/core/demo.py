@@ -450,6 +450,7 @@ def _generate(*, n_patients: int, seed: int) -> DemoSummary:
                 ),
                 clinician=rng.choice(physicians[site.code]),
                 site=site,
+                confirm_not_duplicate=True,  # random synthetic names and numbers may repeat
             )
         elif rng.random() < 0.3:
             inquiry.status = Inquiry.Status.CLOSED
@@ -469,6 +470,7 @@ def _generate(*, n_patients: int, seed: int) -> DemoSummary:
             sex=sex,
             phone=f"+44 7700 9{rng.randrange(10**5):05d}",
             email=f"patient{rng.randrange(10**6):06d}@example.test",
+            confirm_not_duplicate=True,  # random synthetic names and numbers may repeat
         )
         stage = rng.choices(["assessed", "today", "upcoming"], weights=[70, 8, 22])[0]
         offset = {"assessed": -rng.randint(1, 320), "today": 0, "upcoming": rng.randint(1, 21)}[

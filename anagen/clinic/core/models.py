@@ -72,3 +72,22 @@ class Signature(models.Model):
     def is_legacy(self) -> bool:
         """Signed before signatures were keyed: a plain SHA-256 that anyone could recompute."""
         return self.key_id == ""
+
+
+class SubmittedForm(models.Model):
+    """One row per create form submitted: a replayed token (back + resubmit, double click)
+    finds its row and is sent to the first result instead of saving a second time.
+
+    The row is inserted in the same transaction as the write it guards, so either both exist
+    or neither does (``core.forms.submit_once``).
+    """
+
+    token = models.UUIDField(unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    result_url = models.CharField(max_length=500)
+
+    def __str__(self) -> str:
+        return f"Form {self.token} → {self.result_url}"

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from anagen.clinic.core.forms import add_service_errors
+from anagen.clinic.core.forms import add_service_errors, submit_once
 from anagen.clinic.core.responses import stored_file_response
 from anagen.clinic.patients.selectors import patient_get
 
@@ -14,6 +14,7 @@ from .forecast import has_further_sessions, progress_png, site_forecast
 from .forms import CorrectionForm, ImagingVisitForm, PhotoForm, TargetSiteForm, TrichoscopyForm
 
 
+@submit_once
 def visit_new(request, patient_pk):
     patient = patient_get(user=request.user, pk=patient_pk)
     form = ImagingVisitForm(
@@ -33,6 +34,7 @@ def visit_new(request, patient_pk):
     return render(request, "imaging/visit_new.html", {"patient": patient, "form": form})
 
 
+@submit_once
 def target_site_new(request, patient_pk):
     patient = patient_get(user=request.user, pk=patient_pk)
     form = TargetSiteForm(request.POST or None)
@@ -47,6 +49,7 @@ def target_site_new(request, patient_pk):
     return render(request, "imaging/target_site_new.html", {"patient": patient, "form": form})
 
 
+@submit_once
 def visit_detail(request, pk):
     visit = selectors.visit_get(user=request.user, pk=pk)
     photo_form = PhotoForm(prefix="photo")
@@ -90,6 +93,7 @@ def visit_detail(request, pk):
     )
 
 
+@submit_once
 def trichoscopy_detail(request, pk):
     record = selectors.trichoscopy_get(user=request.user, pk=pk)
     form = CorrectionForm(

@@ -3,6 +3,7 @@ from django.core.validators import RegexValidator
 
 from anagen.clinic.accounts.models import Site
 from anagen.clinic.core.forms import DateInput, DateTimeInput
+from anagen.clinic.patients.forms import DuplicateConfirmation
 from anagen.clinic.patients.models import Sex
 
 from .models import Appointment, Inquiry
@@ -48,7 +49,7 @@ class InquiryNoteForm(forms.Form):
     )
 
 
-class ConvertInquiryForm(forms.Form):
+class ConvertInquiryForm(DuplicateConfirmation, forms.Form):
     given_name = forms.CharField(max_length=80)
     family_name = forms.CharField(max_length=80)
     date_of_birth = forms.DateField(widget=DateInput())
@@ -61,6 +62,7 @@ class ConvertInquiryForm(forms.Form):
 
     def __init__(self, *args, sites, clinicians, **kwargs):
         super().__init__(*args, **kwargs)
+        self._keep_confirmation(self.data if self.is_bound else None)
         self.fields["site"].queryset = sites
         self.fields["clinician"].queryset = clinicians
 

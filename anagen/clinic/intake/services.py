@@ -22,9 +22,27 @@ from .models import Appointment, Inquiry, InquiryNote, ReminderSent
 logger = logging.getLogger(__name__)
 
 
-def inquiry_submit(*, full_name: str, phone: str, preferred_site: Site, **fields) -> Inquiry:
-    """Record a request from the public page. It never creates a patient by itself."""
-    inquiry = Inquiry(full_name=full_name, phone=phone, preferred_site=preferred_site, **fields)
+def inquiry_submit(
+    *,
+    full_name: str,
+    phone: str,
+    preferred_site: Site,
+    email: str = "",
+    preferred_time: str = "",
+    message: str = "",
+) -> Inquiry:
+    """Record a request from the public page. It never creates a patient by itself.
+
+    Only what the public may say is a parameter: status and patient are set by staff later.
+    """
+    inquiry = Inquiry(
+        full_name=full_name,
+        phone=phone,
+        preferred_site=preferred_site,
+        email=email,
+        preferred_time=preferred_time,
+        message=message,
+    )
     inquiry.full_clean()
     inquiry.save()
     logger.debug("inquiry received id=%s site=%s", inquiry.pk, preferred_site.code)
@@ -71,12 +89,23 @@ def inquiry_convert(
     consult_starts_at: datetime,
     clinician: User,
     site: Site,
+    confirm_not_duplicate: bool = False,
 ) -> tuple[Patient, Appointment]:
-    """Turn an inquiry into a patient and a booked consultation, all or nothing."""
+    """Turn an inquiry into a patient and a booked consultation, all or nothing.
+
+    The inquiry row is locked first, so two coordinators converting it at once make one
+    patient: the second waits, then sees it converted. (SQLite has no row locks; its
+    IMMEDIATE transactions serialise the two writers instead, see settings.)
+    """
     _check_inquiry_site(actor=actor, inquiry=inquiry)
+    inquiry = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
     if inquiry.patient_id is not None:
-        raise ValidationError("This inquiry has already been converted to a patient.")
-    patient = patient_create(actor=actor, site=site, **patient_fields)
+        raise ValidationError(
+            "This inquiry has already been converted to a patient.", code="already_converted"
+        )
+    patient = patient_create(
+        actor=actor, site=site, confirm_not_duplicate=confirm_not_duplicate, **patient_fields
+    )
     appointment = appointment_book(
         actor=actor,
         patient=patient,

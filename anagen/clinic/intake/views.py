@@ -8,8 +8,10 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from anagen.clinic.accounts.policy import sites_for
-from anagen.clinic.core.forms import add_service_errors
-from anagen.clinic.patients.selectors import patient_get
+from anagen.clinic.core.forms import add_service_errors, submit_once
+from anagen.clinic.patients.forms import CONFIRM_FIELD
+from anagen.clinic.patients.selectors import duplicates_for_display, patient_get
+from anagen.clinic.patients.services import PossibleDuplicate
 
 from . import selectors, services
 from .forms import AppointmentForm, ConvertInquiryForm, DayForm, InquiryNoteForm, PublicInquiryForm
@@ -17,6 +19,7 @@ from .models import Appointment, Inquiry
 
 
 @ratelimit(key="ip", rate="5/h", method="POST", block=False)
+@submit_once
 def public_request(request):
     """The public 'request a call back' page: no login, rate-limited, never creates patients."""
     form = PublicInquiryForm(request.POST or None)
@@ -28,12 +31,15 @@ def public_request(request):
             )
         elif form.is_valid():
             if not form.is_spam():
-                data = {
-                    k: v
-                    for k, v in form.cleaned_data.items()
-                    if k not in ("website", "consent_to_contact")
-                }
-                services.inquiry_submit(**data)
+                data = form.cleaned_data
+                services.inquiry_submit(
+                    full_name=data["full_name"],
+                    phone=data["phone"],
+                    preferred_site=data["preferred_site"],
+                    email=data["email"],
+                    preferred_time=data["preferred_time"],
+                    message=data["message"],
+                )
             return redirect("intake:request_thanks")
     return render(request, "intake/public_request.html", {"form": form})
 
@@ -54,6 +60,7 @@ def inquiry_list(request):
     )
 
 
+@submit_once
 def inquiry_detail(request, pk):
     inquiry = selectors.inquiry_get(user=request.user, pk=pk)
     form = InquiryNoteForm(request.POST or None)
@@ -73,6 +80,7 @@ def inquiry_detail(request, pk):
     return render(request, "intake/inquiry.html", {"inquiry": inquiry, "form": form})
 
 
+@submit_once
 def inquiry_convert(request, pk):
     inquiry = selectors.inquiry_get(user=request.user, pk=pk)
     sites = sites_for(user=request.user)
@@ -90,6 +98,7 @@ def inquiry_convert(request, pk):
         sites=sites,
         clinicians=selectors.clinicians_for(user=request.user),
     )
+    duplicates = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         patient_fields = {
@@ -104,7 +113,12 @@ def inquiry_convert(request, pk):
                 consult_starts_at=data["consult_starts_at"],
                 clinician=data["clinician"],
                 site=data["site"],
+                confirm_not_duplicate=data.get(CONFIRM_FIELD, False),
             )
+        except PossibleDuplicate as error:
+            duplicates = duplicates_for_display(user=request.user, matches=error.matches)
+            form.ask_to_confirm()
+            add_service_errors(form, error)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -114,7 +128,11 @@ def inquiry_convert(request, pk):
                 f"{timezone.localtime(appointment.starts_at):%d %b %Y %H:%M}.",
             )
             return redirect("patients:chart", pk=patient.pk)
-    return render(request, "intake/convert.html", {"inquiry": inquiry, "form": form})
+    return render(
+        request,
+        "intake/convert.html",
+        {"inquiry": inquiry, "form": form, "duplicates": duplicates},
+    )
 
 
 def day_view(request):
@@ -147,6 +165,7 @@ def day_view(request):
     )
 
 
+@submit_once
 def appointment_new(request, patient_pk):
     patient = patient_get(user=request.user, pk=patient_pk)
     form = AppointmentForm(

@@ -5,8 +5,33 @@ from anagen.clinic.core.uploads import SafeImageField
 
 from .models import Patient
 
+CONFIRM_FIELD = "confirm_not_duplicate"
 
-class PatientForm(forms.ModelForm):
+
+class DuplicateConfirmation:
+    """Mixin: the "This is a different person" checkbox, shown once possible duplicates are.
+
+    The field exists only when the page has shown matches (``ask_to_confirm``) or the posted
+    form carries it back, so a first submission can never confirm blindly.
+    """
+
+    def _keep_confirmation(self, data) -> None:
+        if data is not None and CONFIRM_FIELD in data:
+            self.fields[CONFIRM_FIELD] = self._confirm_field()
+
+    @staticmethod
+    def _confirm_field() -> forms.BooleanField:
+        return forms.BooleanField(
+            label="This is a different person",
+            required=False,
+            help_text="Tick only after checking the possible matches listed above.",
+        )
+
+    def ask_to_confirm(self) -> None:
+        self.fields[CONFIRM_FIELD] = self._confirm_field()
+
+
+class PatientForm(DuplicateConfirmation, forms.ModelForm):
     photo = SafeImageField(
         required=False, help_text="JPEG or PNG; shown in the chart header to confirm identity."
     )
@@ -26,8 +51,10 @@ class PatientForm(forms.ModelForm):
         ]
         widgets = {"date_of_birth": DateInput(), "address": forms.Textarea(attrs={"rows": 2})}
 
-    def __init__(self, *args, sites, **kwargs):
+    def __init__(self, *args, sites, confirmable: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if confirmable:  # registering only; an edit is never a new person
+            self._keep_confirmation(self.data if self.is_bound else None)
         self.fields["site"].queryset = sites
         if sites.count() == 1:
             self.fields["site"].initial = sites.first()

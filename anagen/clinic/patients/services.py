@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.files import File
 from django.db import transaction
 
 from anagen.clinic.accounts.models import Site, User
 from anagen.clinic.accounts.policy import Perm, require, require_site_access
 
 from .models import MrnSequence, Patient
+from .selectors import possible_duplicates
 
 MRN_PREFIX = "AN"
 
@@ -35,27 +38,130 @@ def _check_birth_date(born: date) -> None:
         raise ValidationError({"date_of_birth": "The date of birth is more than 120 years ago."})
 
 
+class PossibleDuplicate(ValidationError):
+    """The person being registered may already be a patient somewhere in the network.
+
+    ``matches`` holds the patients found (any site). The message names none of them: the page
+    shows each match only as far as the member of staff may see its site.
+    """
+
+    code = "possible_duplicate"
+
+    def __init__(self, matches: list[Patient]):
+        self.matches = matches
+        count = len(matches)
+        super().__init__(
+            f"This person may already be registered ({count} possible match"
+            f"{'es' if count != 1 else ''}). Check the match{'es' if count != 1 else ''} and "
+            "confirm that this is a different person, or open the existing chart.",
+            code=self.code,
+        )
+
+
+class _Unchanged:
+    """Default of ``patient_update``'s fields: the field is left as it is."""
+
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED: Any = _Unchanged()
+
+
 @transaction.atomic
-def patient_create(*, actor: User, site: Site, **fields) -> Patient:
+def patient_create(
+    *,
+    actor: User,
+    site: Site,
+    given_name: str,
+    family_name: str,
+    date_of_birth: date,
+    sex: str,
+    phone: str = "",
+    email: str = "",
+    address: str = "",
+    photo: File | None = None,
+    confirm_not_duplicate: bool = False,
+) -> Patient:
+    """Register a patient at ``site``; the MRN and the author are set here, never by callers.
+
+    Refuses with ``PossibleDuplicate`` when the same person seems registered already (anywhere
+    in the network) unless the member of staff has confirmed it is a different person.
+    """
     require(actor, Perm.PATIENT_REGISTER)
     _check_site(actor=actor, site=site)
-    _check_birth_date(fields["date_of_birth"])
-    patient = Patient(site=site, created_by=actor, mrn=mrn_next(), **fields)
+    _check_birth_date(date_of_birth)
+    if not confirm_not_duplicate:
+        matches = list(
+            possible_duplicates(
+                given_name=given_name,
+                family_name=family_name,
+                date_of_birth=date_of_birth,
+                phone=phone,
+                email=email,
+            )
+        )
+        if matches:
+            raise PossibleDuplicate(matches)
+    patient = Patient(
+        site=site,
+        created_by=actor,
+        mrn=mrn_next(),
+        given_name=given_name,
+        family_name=family_name,
+        date_of_birth=date_of_birth,
+        sex=sex,
+        phone=phone,
+        email=email,
+        address=address,
+    )
+    if photo:
+        patient.photo = photo
     patient.full_clean()
     patient.save()
     return patient
 
 
 @transaction.atomic
-def patient_update(*, actor: User, patient: Patient, **fields) -> Patient:
+def patient_update(
+    *,
+    actor: User,
+    patient: Patient,
+    site: Site = UNCHANGED,
+    given_name: str = UNCHANGED,
+    family_name: str = UNCHANGED,
+    date_of_birth: date = UNCHANGED,
+    sex: str = UNCHANGED,
+    phone: str = UNCHANGED,
+    email: str = UNCHANGED,
+    address: str = UNCHANGED,
+    photo: File | None = UNCHANGED,
+) -> Patient:
+    """Change a patient's editable details; fields not passed stay as they are.
+
+    The MRN, the author and the creation time are not parameters: nothing can rewrite them
+    (the identity checks at administration compare the MRN).
+    """
     require(actor, Perm.PATIENT_EDIT)
     _check_site(actor=actor, site=patient.site)
-    if "site" in fields:
-        _check_site(actor=actor, site=fields["site"])
-    if "date_of_birth" in fields:
-        _check_birth_date(fields["date_of_birth"])
-    for name, value in fields.items():
-        setattr(patient, name, value)
+    if site is not UNCHANGED:
+        _check_site(actor=actor, site=site)
+    if date_of_birth is not UNCHANGED:
+        _check_birth_date(date_of_birth)
+    changes = {
+        "site": site,
+        "given_name": given_name,
+        "family_name": family_name,
+        "date_of_birth": date_of_birth,
+        "sex": sex,
+        "phone": phone,
+        "email": email,
+        "address": address,
+        "photo": photo,
+    }
+    for name, value in changes.items():
+        if value is not UNCHANGED:
+            setattr(patient, name, value)
     patient.full_clean()
     patient.save()
     return patient

@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from anagen.clinic.accounts.policy import sites_for
-from anagen.clinic.core.forms import add_service_errors
+from anagen.clinic.core.forms import add_service_errors, submit_once
 from anagen.clinic.core.responses import stored_file_response
 
 from . import selectors, services
@@ -20,18 +20,28 @@ def patient_list(request):
     return render(request, "patients/list.html", {"form": form, "page": page, "query": query})
 
 
+@submit_once
 def patient_create(request):
     sites = sites_for(user=request.user)
-    form = PatientForm(request.POST or None, request.FILES or None, sites=sites)
+    form = PatientForm(request.POST or None, request.FILES or None, sites=sites, confirmable=True)
+    duplicates = []
     if request.method == "POST" and form.is_valid():
         try:
             patient = services.patient_create(actor=request.user, **form.cleaned_data)
+        except services.PossibleDuplicate as error:
+            duplicates = selectors.duplicates_for_display(user=request.user, matches=error.matches)
+            form.ask_to_confirm()
+            add_service_errors(form, error)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             messages.success(request, f"Patient {patient.full_name} registered as {patient.mrn}.")
             return redirect("patients:chart", pk=patient.pk)
-    return render(request, "patients/form.html", {"form": form, "title": "New patient"})
+    return render(
+        request,
+        "patients/form.html",
+        {"form": form, "title": "New patient", "duplicates": duplicates},
+    )
 
 
 def patient_edit(request, pk):

@@ -110,6 +110,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "anagen.clinic.core.context_processors.navigation",
             ],
+            # {% submission_token %} in every template without a {% load %} (core.forms.submit_once).
+            "builtins": ["anagen.clinic.core.templatetags.submission"],
         },
     },
 ]
@@ -120,6 +122,15 @@ DATABASES = {
         conn_max_age=60,
     )
 }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Several staff write at once: WAL lets readers carry on during a write, IMMEDIATE takes the
+    # write lock when a transaction starts (a deferred one that upgrades later fails at once
+    # with "database is locked"), and the timeout makes a waiting writer queue, not error.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 

@@ -17,7 +17,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from anagen.clinic.core.forms import add_service_errors
+from anagen.clinic.core.forms import add_service_errors, submit_once
 from anagen.clinic.core.models import Signature
 from anagen.clinic.core.responses import stored_file_response
 from anagen.clinic.core.signatures import current_signature, signatures_for
@@ -52,6 +52,7 @@ from .models import (
 # --- plan ----------------------------------------------------------------------------------
 
 
+@submit_once
 def plan_new(request, patient_pk):
     patient = patient_get(user=request.user, pk=patient_pk)
     protocols = ProtocolTemplate.objects.filter(active=True).order_by("name")
@@ -114,6 +115,7 @@ def plan_detail(request, pk):
 # --- consent -------------------------------------------------------------------------------
 
 
+@submit_once
 def consent_sign(request, pk):
     plan = selectors.plan_get(user=request.user, pk=pk)
     text = selectors.consent_text_current()
@@ -163,6 +165,7 @@ def consent_pdf(request, pk):
     )
 
 
+@submit_once
 def consent_withdraw(request, pk):
     consent = selectors.consent_get(user=request.user, pk=pk)
     form = ConsentWithdrawForm(request.POST or None)
@@ -186,6 +189,7 @@ def consent_withdraw(request, pk):
 # --- harvest -------------------------------------------------------------------------------
 
 
+@submit_once
 def harvest_new(request, pk):
     plan = selectors.plan_get(user=request.user, pk=pk)
     form = HarvestForm(
@@ -305,6 +309,7 @@ def _product_action(request, pk, form_class, form_name, call, success):
 
 
 @require_POST
+@submit_once
 def product_results(request, pk):
     def call(product, form):
         services.product_record_results(
@@ -317,6 +322,7 @@ def product_results(request, pk):
 
 
 @require_POST
+@submit_once
 def product_release(request, pk):
     def call(product, form):
         services.product_release(
@@ -329,6 +335,7 @@ def product_release(request, pk):
 
 
 @require_POST
+@submit_once
 def product_store(request, pk):
     def call(product, form):
         services.product_store(actor=request.user, product=product, **form.cleaned_data)
@@ -339,6 +346,7 @@ def product_store(request, pk):
 
 
 @require_POST
+@submit_once
 def product_thaw(request, pk):
     def call(product, form):
         services.product_thaw(
@@ -353,6 +361,7 @@ def product_thaw(request, pk):
 
 
 @require_POST
+@submit_once
 def product_split(request, pk):
     def call(product, form):
         services.product_split(actor=request.user, product=product, **form.cleaned_data)
@@ -363,6 +372,7 @@ def product_split(request, pk):
 
 
 @require_POST
+@submit_once
 def product_discard(request, pk):
     def call(product, form):
         services.product_discard(
@@ -510,6 +520,7 @@ def aftercare_pdf(request, pk):
 # --- adverse events and follow-ups ---------------------------------------------------------
 
 
+@submit_once
 def adverse_event_new(request, patient_pk):
     patient = patient_get(user=request.user, pk=patient_pk)
     plan_pk = request.GET.get("plan") or request.POST.get("plan") or ""

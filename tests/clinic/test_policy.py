@@ -37,6 +37,8 @@ NOT_STAFF_ACTIONS = {
     "treatment.require_eligible": "gate called by checked services",
     "treatment.require_valid_consent": "gate called by checked services",
     "treatment.valid_consent_for": "read",
+    "treatment.eligibility_refusal": "read: why the patient may not be treated (pages ask too)",
+    "treatment.treatment_refusal": "read: why nothing may be given under a plan now",
     "treatment.results_recorded_by": "read",
     "treatment.four_eyes_refusal": "read: why a user may not release (asked by the page too)",
     "treatment.release_gates": "read",
@@ -97,3 +99,11 @@ def test_a_refusal_is_logged_without_patient_details(caplog):
         require(nurse, Perm.PLAN_WRITE)
     (record,) = caplog.records
     assert record.user_id == 41 and record.role == "nurse" and record.action == "plan_write"
+
+
+@pytest.mark.parametrize("name, service", services(), ids=[n for n, _ in services()])
+def test_services_name_every_field_they_take(name, service):
+    """No ``**fields``: a caller cannot set what the service does not list (e.g. an MRN)."""
+    kinds = {p.kind for p in inspect.signature(service).parameters.values()}
+    assert inspect.Parameter.VAR_KEYWORD not in kinds, f"{name} takes **kwargs"
+    assert inspect.Parameter.VAR_POSITIONAL not in kinds, f"{name} takes *args"

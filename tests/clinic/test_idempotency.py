@@ -24,7 +24,7 @@ from anagen.clinic.treatment.defaults import ensure_defaults
 from anagen.clinic.treatment.models import AdverseEvent, Consent, TreatmentPlan
 
 from .conftest import make_user
-from .treatment_helpers import consented_plan
+from .treatment_helpers import consented_plan, make_candidate
 
 pytestmark = pytest.mark.django_db
 
@@ -93,6 +93,7 @@ def team(staff):
 def test_plan_posted_twice_creates_one(client, team, patient):
     physician, _ = team
     protocol, _ = ensure_defaults()
+    make_candidate(physician, patient)
     client.force_login(physician)
     url = reverse("treatment:plan_new", args=[patient.pk])
     data = {
@@ -115,6 +116,7 @@ def test_plan_posted_twice_creates_one(client, team, patient):
 def test_consent_signed_twice_is_recorded_once(client, team, patient):
     physician, nurse = team
     protocol, text = ensure_defaults()
+    make_candidate(physician, patient)
     plan = services.plan_create(actor=physician, patient=patient, protocol=protocol)
     client.force_login(nurse)
     url = reverse("treatment:consent_sign", args=[plan.pk])

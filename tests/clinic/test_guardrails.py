@@ -413,3 +413,71 @@ def test_the_pages_say_up_front_why_treatment_is_refused(client, team, patient):
     for name in ("treatment:harvest_new", "treatment:session_new"):
         page = client.get(reverse(name, args=[plan.pk])).content.decode()
         assert "Refer for hair transplant" in page, name
+
+
+def test_a_withdrawal_ends_every_signature_on_the_plan(team, patient):
+    """Found by trying it: with two signatures, withdrawing the newest left the older valid."""
+    physician, nurse, lab = team
+    plan = consented_plan(physician, nurse, patient)
+    protocol, text = ensure_defaults()
+    again = services.consent_sign(
+        actor=nurse, plan=plan, consent_text=text, signer_name=patient.full_name, agrees=True
+    )
+    services.consent_withdraw(actor=nurse, consent=again, reason="Patient withdrew by phone")
+    assert services.valid_consent_for(plan) is None
+    refused(GateCode.NO_CONSENT, harvest, physician, plan)
+    assert plan.consents.filter(withdrawn_at__isnull=True).count() == 0
+    # Withdrawing again keeps the first withdrawal's time and reason.
+    first = plan.consents.get(pk=again.pk)
+    with pytest.raises(ValidationError, match="already withdrawn"):
+        services.consent_withdraw(actor=nurse, consent=first, reason="Different reason later")
+    first.refresh_from_db()
+    assert first.withdrawal_reason == "Patient withdrew by phone"
+    # Only a new signature after the withdrawal restores consent.
+    services.consent_sign(
+        actor=nurse, plan=plan, consent_text=text, signer_name=patient.full_name, agrees=True
+    )
+    assert services.valid_consent_for(plan) is not None
+
+
+def test_no_harvest_before_the_consent_and_no_session_before_the_release(team, patient):
+    """Found by trying it: back-dated times made a session precede its product's harvest."""
+    physician, nurse, lab = team
+    plan = consented_plan(physician, nurse, patient)  # signed a day ago
+    refused(
+        GateCode.TIME_ORDER,
+        harvest,
+        physician,
+        plan,
+        performed_at=timezone.now() - timedelta(days=3),
+    )
+    product = released_product(physician, lab, plan)  # released now
+    refused(
+        GateCode.TIME_ORDER,
+        administer,
+        physician,
+        nurse,
+        plan,
+        product,
+        started_at=timezone.now() - timedelta(hours=3),
+        ended_at=timezone.now() - timedelta(hours=2),
+    )
+    assert not TreatmentSession.objects.exists()
+
+
+def test_a_refusal_is_shown_once(client, team, patient):
+    physician, _, _ = team
+    protocol, _ = ensure_defaults()
+    client.force_login(physician)
+    url = reverse("treatment:plan_new", args=[patient.pk])
+    body = client.post(url, {"protocol": protocol.pk, "target_zones": ["vertex"]}).content.decode()
+    assert body.count("no eligibility decision yet") == 1
+    assert not TreatmentPlan.objects.exists()
+
+
+def test_a_protocol_id_that_is_not_a_number_falls_back_to_the_first(client, team, patient):
+    physician, _, _ = team
+    ensure_defaults()
+    client.force_login(physician)
+    response = client.get(reverse("treatment:plan_new", args=[patient.pk]), {"protocol": "abc"})
+    assert response.status_code == 200

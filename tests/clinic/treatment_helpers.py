@@ -13,7 +13,7 @@ from anagen.clinic.accounts.roles import Role
 from anagen.clinic.assessment.services import assessment_record
 from anagen.clinic.treatment import services
 from anagen.clinic.treatment.defaults import ensure_defaults
-from anagen.clinic.treatment.models import Harvest
+from anagen.clinic.treatment.models import Consent, Harvest
 
 from .conftest import PASSWORD, make_user
 
@@ -42,9 +42,11 @@ def consented_plan(physician, nurse, patient):
     if services.current_decision(patient=patient) is None:
         make_candidate(physician, patient)
     plan = services.plan_create(actor=physician, patient=patient, protocol=protocol)
-    services.consent_sign(
+    consent = services.consent_sign(
         actor=nurse, plan=plan, consent_text=text, signer_name=patient.full_name, agrees=True
     )
+    # The tests' timelines start the day before (a harvest two hours ago must follow the consent).
+    Consent.objects.filter(pk=consent.pk).update(signed_at=timezone.now() - timedelta(days=1))
     return plan
 
 
@@ -92,7 +94,7 @@ def administer(physician, nurse, plan, product, **overrides):
                 "cells_per_point": 100_000,
             }
         ],
-        "started_at": timezone.now() - timedelta(minutes=70),
+        "started_at": timezone.now() - timedelta(minutes=1),
         "ended_at": timezone.now(),
         "submission_token": uuid.uuid4().hex,
     }

@@ -60,9 +60,9 @@ def validate_image_upload(uploaded) -> None:
         ) from None
     except UnidentifiedImageError:
         raise ValidationError("The file is not a readable image.") from None
-    except (OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError):
         raise ValidationError(
-            f"The image is damaged or truncated ({exc.__class__.__name__})."
+            "The image is damaged or truncated: upload it again from the camera."
         ) from None
     finally:
         uploaded.seek(position)

@@ -117,8 +117,7 @@ def inquiry_convert(request, pk):
             )
         except PossibleDuplicate as error:
             duplicates = duplicates_for_display(user=request.user, matches=error.matches)
-            form.ask_to_confirm()
-            add_service_errors(form, error)
+            form.ask_to_confirm()  # the matches are shown above the form, once
         except ValidationError as error:
             add_service_errors(form, error)
         else:

@@ -30,8 +30,7 @@ def patient_create(request):
             patient = services.patient_create(actor=request.user, **form.cleaned_data)
         except services.PossibleDuplicate as error:
             duplicates = selectors.duplicates_for_display(user=request.user, matches=error.matches)
-            form.ask_to_confirm()
-            add_service_errors(form, error)
+            form.ask_to_confirm()  # the matches are shown above the form, once
         except ValidationError as error:
             add_service_errors(form, error)
         else:

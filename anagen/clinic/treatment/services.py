@@ -212,7 +212,13 @@ def plan_create(
 
 
 def valid_consent_for(plan: TreatmentPlan) -> Consent | None:
-    return plan.consents.filter(withdrawn_at__isnull=True).order_by("-signed_at").first()
+    """The consent in force for ``plan``: its latest signature, unless withdrawn.
+
+    A withdrawal ends the patient's consent to the plan whatever was signed before it; only a
+    signature after the withdrawal restores it.
+    """
+    latest = plan.consents.order_by("-signed_at", "-pk").first()
+    return latest if latest is not None and latest.withdrawn_at is None else None
 
 
 @transaction.atomic
@@ -283,13 +289,28 @@ def consent_sign(
 
 @transaction.atomic
 def consent_withdraw(*, actor: User, consent: Consent, reason: str) -> Consent:
+    """The patient withdraws consent to the plan: every signature on it stops counting.
+
+    The first withdrawal's time and reason stay as recorded; withdrawing again is refused.
+    """
     require(actor, Perm.CONSENT_WITNESS)
     require_site_access(user=actor, site_id=consent.plan.patient.site_id)
     if not reason.strip():
         raise ValidationError({"reason": "Record why consent was withdrawn."})
-    consent.withdrawn_at = timezone.now()
-    consent.withdrawal_reason = reason.strip()
-    consent.save(update_fields=["withdrawn_at", "withdrawal_reason"])
+    in_force = list(
+        Consent.objects.select_for_update().filter(plan=consent.plan, withdrawn_at__isnull=True)
+    )
+    if not in_force:
+        raise ValidationError(
+            "Consent to this plan is already withdrawn; the recorded withdrawal stays as it is.",
+            code="already_withdrawn",
+        )
+    now = timezone.now()
+    for signed in in_force:
+        signed.withdrawn_at = now
+        signed.withdrawal_reason = reason.strip()
+        signed.save(update_fields=["withdrawn_at", "withdrawal_reason"])
+    consent.refresh_from_db()
     return consent
 
 
@@ -323,9 +344,16 @@ def harvest_record(
     patient = plan.patient
     require_site_access(user=actor, site_id=patient.site_id)
     require_eligible(patient)
-    require_valid_consent(plan)
+    consent = require_valid_consent(plan)
     if plan.status in (TreatmentPlan.Status.CANCELLED, TreatmentPlan.Status.COMPLETED):
         raise ValidationError("The plan is closed.")
+    if performed_at < consent.signed_at - CLOCK_SKEW:
+        raise _gate(
+            "The harvest cannot be before the consent in force was signed "
+            f"({timezone.localtime(consent.signed_at):%d %b %Y %H:%M}).",
+            GateCode.TIME_ORDER,
+            "performed_at",
+        )
     missing = [label for key, label in Harvest.STERILE_CHECKLIST if not sterile_checklist.get(key)]
     if missing:
         raise ValidationError({"sterile_checklist": "Not confirmed: " + "; ".join(missing) + "."})
@@ -905,6 +933,14 @@ def session_administer(
         scanned_mrn=scanned_mrn,
         now=timezone.now(),
     )
+    released = current_signature(product, Signature.Meaning.RELEASE)
+    if started_at < released.signed_at - CLOCK_SKEW:
+        raise _gate(
+            "The session cannot start before the product was released "
+            f"({timezone.localtime(released.signed_at):%d %b %Y %H:%M}).",
+            GateCode.TIME_ORDER,
+            "started_at",
+        )
     if not zones:
         raise ValidationError({"zones": "Record at least one injected zone."})
     seen, rows = set(), []

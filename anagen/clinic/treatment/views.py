@@ -56,7 +56,8 @@ from .models import (
 def plan_new(request, patient_pk):
     patient = patient_get(user=request.user, pk=patient_pk)
     protocols = ProtocolTemplate.objects.filter(active=True).order_by("name")
-    chosen = protocols.filter(pk=request.GET.get("protocol") or 0).first() or protocols.first()
+    asked = request.GET.get("protocol", "")
+    chosen = (asked.isdigit() and protocols.filter(pk=int(asked)).first()) or protocols.first()
     form = PlanForm(request.POST or None, initial=PlanForm.initial_from(chosen))
     if request.method == "POST" and form.is_valid():
         try:
@@ -99,6 +100,7 @@ def plan_detail(request, pk):
             "plan": plan,
             "patient": plan.patient,
             "consent": services.valid_consent_for(plan),
+            "treatment_refusal": services.treatment_refusal(plan),
             "consents": plan.consents.select_related("consent_text", "witnessed_by"),
             "harvests": plan.harvests.select_related("operator").order_by("performed_at"),
             "products": products,
@@ -223,7 +225,7 @@ def harvest_new(request, pk):
             "form": form,
             "consent": services.valid_consent_for(plan),
             "volume_hint": volume_hint(getattr(form, "cleaned_data", {}).get("volume_ml")),
-            "eligibility_refusal": services.eligibility_refusal(plan.patient),
+            "treatment_refusal": services.treatment_refusal(plan),
         },
     )
 
@@ -457,6 +459,9 @@ def session_new(request, pk):
             "identity_error": identity_error,
             "treatment_refusal": services.treatment_refusal(plan),
             "released": [(p, _display(p)) for p in released],
+            "in_storage": CellProduct.objects.filter(
+                patient=plan.patient, status=CellProduct.Status.STORED
+            ).count(),
             "warn_cells": services.MAX_CELLS_PER_POINT_WARNING,
         },
     )

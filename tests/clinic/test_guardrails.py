@@ -417,9 +417,9 @@ def test_the_pages_say_up_front_why_treatment_is_refused(client, team, patient):
 
 def test_a_withdrawal_ends_every_signature_on_the_plan(team, patient):
     """Found by trying it: with two signatures, withdrawing the newest left the older valid."""
-    physician, nurse, lab = team
+    physician, nurse, _ = team
     plan = consented_plan(physician, nurse, patient)
-    protocol, text = ensure_defaults()
+    _, text = ensure_defaults()
     again = services.consent_sign(
         actor=nurse, plan=plan, consent_text=text, signer_name=patient.full_name, agrees=True
     )

@@ -166,3 +166,47 @@ def test_flush_empties_the_tables_and_keeps_the_triggers():
         product.custody.all().update(reason="tampered")
     with pytest.raises(IntegrityError, match="signatures are append-only"), transaction.atomic():
         signatures_for(product).delete()
+
+
+# --- history rows ---------------------------------------------------------------------------
+
+
+def _triggers() -> set[str]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT tbl_name FROM sqlite_master WHERE type = 'trigger'")
+        else:
+            cursor.execute("SELECT event_object_table FROM information_schema.triggers")
+        return {name for (name,) in cursor.fetchall()}
+
+
+@pytest.mark.django_db
+def test_every_history_table_has_its_triggers():
+    from anagen.clinic.core.append_only import history_tables
+
+    tables = history_tables()
+    assert len(tables) >= 20 and "treatment_historicalconsent" in tables
+    missing = set(tables) - _triggers()
+    assert not missing, f"history tables without append-only triggers: {sorted(missing)}"
+
+
+@pytest.mark.django_db
+def test_an_earlier_value_cannot_be_erased_from_history(product):
+    """Found by trying it: un-withdrawing a consent and deleting its history went unnoticed."""
+    from anagen.clinic.treatment.models import Consent
+
+    consent = Consent.objects.get(plan=product.harvest.plan)
+    for sql in (
+        'UPDATE "treatment_historicalconsent" SET withdrawn_at = NULL',
+        'DELETE FROM "treatment_historicalconsent"',
+        "UPDATE \"treatment_historicalcellproduct\" SET status = 'released'",
+    ):
+        with (
+            pytest.raises(IntegrityError, match="history rows are append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        consent.history.all().delete()
+    assert consent.history.count() >= 1

@@ -83,3 +83,40 @@ def migration_operation(table: str, message: str):
             schema_editor.execute(sql, params=None)
 
     return migrations.RunPython(forwards, backwards, elidable=False)
+
+
+#: The refusal raised for a change to a history row (simple_history's "historical…" tables).
+HISTORY_MESSAGE = "history rows are append-only: the audit trail keeps every earlier value"
+
+
+def history_tables() -> list[str]:
+    """Every table of django-simple-history rows (record versions and their many-to-many sets)."""
+    from django.apps import apps
+
+    tables = []
+    for model in apps.get_models():
+        names = {field.name for field in model._meta.concrete_fields}
+        if {"history_id", "m2m_history_id"} & names:
+            tables.append(model._meta.db_table)
+    return sorted(tables)
+
+
+def install_history_triggers(*, using: str = "default", **_) -> None:
+    """(Re)install the append-only triggers on every history table (``post_migrate``).
+
+    Run after every migration rather than from one migration: every new historical model, and
+    on SQLite every table rebuild by a later ``ALTER``, would otherwise lose or miss them.
+    Idempotent: each trigger is dropped and created again.
+    """
+    from django.db import connections
+
+    connection = connections[using]
+    existing = set(connection.introspection.table_names())
+    with connection.cursor() as cursor:
+        for table in history_tables():
+            if table not in existing:
+                continue  # a partial migrate: the table comes later
+            for sql in uninstall_sql(connection.vendor, table) + install_sql(
+                connection.vendor, table, HISTORY_MESSAGE
+            ):
+                cursor.execute(sql)

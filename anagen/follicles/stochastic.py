@@ -243,36 +243,30 @@ class FollicleSimulator:
         return out
 
     # ------------------------------------------------------------------ event processing
-    def _to_telogen(self, idx, te):
-        self.phase[idx] = TELOGEN
-        self.t_stop[idx] = te
-        self.t_next[idx] = te + self._lognormal(
-            np.full(idx.size, self.params.cycle.telogen_mean_days), self._sig["T"]
-        )
-        self.t_ind[idx] = self._draw_induced(idx, te, self._hT[idx])
+    def _log_transition(self, te, idx, frm: int, to: int) -> None:
         self.phase_log.add(
-            te,
-            self.member[idx],
-            np.full(idx.size, ANAGEN, np.int8),
-            np.full(idx.size, TELOGEN, np.int8),
+            te, self.member[idx], np.full(idx.size, frm, np.int8), np.full(idx.size, to, np.int8)
         )
+
+    def _enter_rest(self, idx, te, frm: int, to: int, mean, sigma: float, hazard) -> None:
+        """Move follicles into telogen or latency: draw the phase's end and an induced exit."""
+        self.phase[idx] = to
+        self.t_next[idx] = te + self._lognormal(mean, sigma)
+        self.t_ind[idx] = self._draw_induced(idx, te, hazard[idx])
+        self._log_transition(te, idx, frm, to)
+
+    def _to_telogen(self, idx, te):
+        self.t_stop[idx] = te
+        mean = np.full(idx.size, self.params.cycle.telogen_mean_days)
+        self._enter_rest(idx, te, ANAGEN, TELOGEN, mean, self._sig["T"], self._hT)
 
     def _shed(self, idx, te):
         self.shed_log.add(te, self.member[idx], self.diam[idx])
         self.diam[idx] = np.nan
 
     def _to_latency(self, idx, te):
-        self.phase[idx] = LATENCY
-        self.t_next[idx] = te + self._lognormal(
-            latency_mean_at_stage(self.params, self.k[idx]), self._sig["L"]
-        )
-        self.t_ind[idx] = self._draw_induced(idx, te, self._hL[idx])
-        self.phase_log.add(
-            te,
-            self.member[idx],
-            np.full(idx.size, TELOGEN, np.int8),
-            np.full(idx.size, LATENCY, np.int8),
-        )
+        mean = latency_mean_at_stage(self.params, self.k[idx])
+        self._enter_rest(idx, te, TELOGEN, LATENCY, mean, self._sig["L"], self._hL)
 
     def _new_anagen(self, idx, te, from_phase):
         if idx.size == 0:
@@ -288,15 +282,12 @@ class FollicleSimulator:
             k = np.maximum(k - down, 0)
         self.k[idx] = k
         dead = k >= self.params.alopecia.critical_stage
-        frm = np.full(idx.size, from_phase, np.int8)
         if dead.any():
             di = idx[dead]
             self.phase[di] = DEAD
             self.t_next[di] = np.inf
             self.t_ind[di] = np.inf
-            self.phase_log.add(
-                te[dead], self.member[di], frm[dead], np.full(di.size, DEAD, np.int8)
-            )
+            self._log_transition(te[dead], di, from_phase, DEAD)
         alive = ~dead
         ai, ta = idx[alive], te[alive]
         self.phase[ai] = ANAGEN
@@ -306,7 +297,7 @@ class FollicleSimulator:
             anagen_mean_at_stage(self.params, self.k[ai]), self._sig["A"]
         )
         self.t_ind[ai] = np.inf
-        self.phase_log.add(ta, self.member[ai], frm[alive], np.full(ai.size, ANAGEN, np.int8))
+        self._log_transition(ta, ai, from_phase, ANAGEN)
         self.appear_log.add(ta, self.member[ai], self.diam[ai])
 
     def _process(self, act: np.ndarray) -> None:

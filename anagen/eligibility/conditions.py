@@ -8,8 +8,9 @@ into JSON, so a ruleset can be listed, printed and stored as data.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from anagen.eligibility import vocab
 from anagen.eligibility.facts import AssessmentFacts
@@ -242,41 +243,43 @@ class Missing:
 
 
 @dataclass(frozen=True, slots=True)
-class AllOf:
-    """All sub-conditions hold."""
+class _Combination:
+    """Sub-conditions joined by one logical operator (the base of :class:`AllOf`, :class:`AnyOf`)."""
 
     conditions: tuple[Condition, ...]
+    _op: ClassVar[str]
+    _word: ClassVar[str]
+    _join: ClassVar[Callable[[Iterable[bool]], bool]]
 
     def test(self, ctx: Context) -> bool:
-        return all(c.test(ctx) for c in self.conditions)
+        return self._join(c.test(ctx) for c in self.conditions)
 
     def describe(self, ruleset: Ruleset) -> str:
-        return " and ".join(f"({c.describe(ruleset)})" for c in self.conditions)
+        return f" {self._word} ".join(f"({c.describe(ruleset)})" for c in self.conditions)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"op": "all", "conditions": [c.to_dict() for c in self.conditions]}
+        return {"op": self._op, "conditions": [c.to_dict() for c in self.conditions]}
 
     def fields(self) -> frozenset[str]:
         return frozenset().union(*(c.fields() for c in self.conditions))
 
 
 @dataclass(frozen=True, slots=True)
-class AnyOf:
+class AllOf(_Combination):
+    """All sub-conditions hold."""
+
+    _op = "all"
+    _word = "and"
+    _join = all
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf(_Combination):
     """At least one sub-condition holds."""
 
-    conditions: tuple[Condition, ...]
-
-    def test(self, ctx: Context) -> bool:
-        return any(c.test(ctx) for c in self.conditions)
-
-    def describe(self, ruleset: Ruleset) -> str:
-        return " or ".join(f"({c.describe(ruleset)})" for c in self.conditions)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"op": "any", "conditions": [c.to_dict() for c in self.conditions]}
-
-    def fields(self) -> frozenset[str]:
-        return frozenset().union(*(c.fields() for c in self.conditions))
+    _op = "any"
+    _word = "or"
+    _join = any
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,7 +305,7 @@ def threshold_names(cond: Condition) -> list[str]:
     """Names of the ruleset thresholds that ``cond`` compares against, nested ones too."""
     if isinstance(cond, Compare):
         return [cond.threshold]
-    if isinstance(cond, AllOf | AnyOf):
+    if isinstance(cond, _Combination):
         return [n for c in cond.conditions for n in threshold_names(c)]
     if isinstance(cond, Not):
         return threshold_names(cond.condition)

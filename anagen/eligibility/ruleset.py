@@ -12,7 +12,7 @@ version with every decision.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Any
 
@@ -46,6 +46,11 @@ DEFAULT_THRESHOLDS: Mapping[str, float] = MappingProxyType(
         "min_age_years": 18,  # elective investigational therapy: adults only
     }
 )
+
+
+def _shallow_dict(obj: Any) -> dict[str, Any]:
+    # Field order is the JSON key order; asdict() would also turn conditions into bare dicts.
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,15 +91,7 @@ class Rule:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form of the rule."""
-        return {
-            "id": self.id,
-            "outcome": self.outcome,
-            "description": self.description,
-            "when": self.when.to_dict(),
-            "text": self.text,
-            "favourable": self.favourable,
-            "decisive": self.decisive,
-        }
+        return _shallow_dict(self) | {"when": self.when.to_dict()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,13 +119,7 @@ class Reason:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly form."""
-        return {
-            "rule_id": self.rule_id,
-            "outcome": self.outcome,
-            "text": self.text,
-            "favourable": self.favourable,
-            "decisive": self.decisive,
-        }
+        return _shallow_dict(self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,32 +23,7 @@ import numpy as np
 from .hairs import ground_truth, hair_polyline, hairs_for, visible_hairs
 from .optics import Transform, move_image, photograph
 from .skin import Ostium, draw_ostia, ostia_for, skin
-from .spec import (
-    HAIR_COLOURS,
-    SKIN_TONES,
-    VELLUS_MAX_UM,
-    GroundTruth,
-    HairSpec,
-    PhantomPair,
-    PhantomSpec,
-    TruthHair,
-)
-
-# The types and hair_polyline are re-exported: callers import them from here.
-__all__ = [
-    "HAIR_COLOURS",
-    "SKIN_TONES",
-    "VELLUS_MAX_UM",
-    "GroundTruth",
-    "HairSpec",
-    "PhantomPair",
-    "PhantomSpec",
-    "TruthHair",
-    "hair_polyline",
-    "render_pair",
-    "render_phantom",
-    "write_image",
-]
+from .spec import HAIR_COLOURS, GroundTruth, HairSpec, PhantomPair, PhantomSpec
 
 _PAD = 48  # canvas margin so a moved shot has real pixels at its edges
 _STILL: Transform = (0.0, 0.0, 0.0)

@@ -6,6 +6,23 @@ together with :attr:`Decision.ruleset_version`; physician overrides are stored t
 """
 
 from anagen.eligibility import vocab
+from anagen.eligibility.conditions import (
+    AllOf,
+    AnyOf,
+    Compare,
+    Condition,
+    HasAny,
+    In,
+    LabIs,
+    Missing,
+    Not,
+)
+from anagen.eligibility.default_ruleset import (
+    DEFAULT_RULESET,
+    RULESET_VERSION,
+    build_default_ruleset,
+)
+from anagen.eligibility.evaluation import describe_ruleset, evaluate
 from anagen.eligibility.facts import SCALE_FIELDS, AssessmentFacts
 from anagen.eligibility.labs import (
     LAB_TESTS,
@@ -16,27 +33,13 @@ from anagen.eligibility.labs import (
     lab_test,
     validate_lab,
 )
-from anagen.eligibility.rules import (
-    DEFAULT_RULESET,
+from anagen.eligibility.ruleset import (
     DEFAULT_THRESHOLDS,
     PRECEDENCE,
-    RULESET_VERSION,
-    AllOf,
-    AnyOf,
-    Compare,
-    Condition,
     Decision,
-    HasAny,
-    In,
-    LabIs,
-    Missing,
-    Not,
     Reason,
     Rule,
     Ruleset,
-    build_default_ruleset,
-    describe_ruleset,
-    evaluate,
 )
 from anagen.eligibility.vocab import LABELS, OUTCOMES, Basp, parse_basp
 

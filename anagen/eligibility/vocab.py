@@ -7,7 +7,9 @@ Every code has a human label in :data:`LABELS`. BASP codes are free text validat
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 __all__ = [
     "BASP_ADVANCED_TOKENS",
@@ -19,6 +21,7 @@ __all__ = [
     "LUDWIG",
     "NORWOOD",
     "OUTCOMES",
+    "OUTCOME_LABELS",
     "PATTERNS",
     "PRIOR_TREATMENTS",
     "SAVIN",
@@ -60,14 +63,22 @@ TRICHOSCOPY_FINDINGS = (
 )
 PATTERNS = ("thinning", "shedding", "mixed")
 SEXES = ("female", "male", "other")
-OUTCOMES = (
-    "candidate",
-    "treat_cause_first",
-    "refer_for_transplant",
-    "specialist_referral",
-    "not_suitable",
-    "insufficient_information",
+OUTCOME_LABELS: Mapping[str, str] = MappingProxyType(
+    {
+        "candidate": "Candidate",
+        "treat_cause_first": "Treat cause first",
+        "refer_for_transplant": "Refer for hair transplant",
+        "specialist_referral": "Specialist referral",
+        "not_suitable": "Not suitable",
+        "insufficient_information": "Insufficient information",
+    }
 )
+"""Eligibility outcomes and the labels the clinic shows for them.
+
+The one list of outcomes: the rules, the decision's ``outcome_label`` and the Django
+model's choices all read it (Django records the labels in its migrations).
+"""
+OUTCOMES: tuple[str, ...] = tuple(OUTCOME_LABELS)
 
 LABELS: dict[str, str] = {
     # triggers
@@ -113,12 +124,7 @@ LABELS: dict[str, str] = {
     "male": "Male",
     "other": "Other / not stated",
     # outcomes
-    "candidate": "Candidate for SVF therapy",
-    "treat_cause_first": "Treat the underlying cause first",
-    "refer_for_transplant": "Refer for hair transplant",
-    "specialist_referral": "Refer to a hair / dermatology specialist",
-    "not_suitable": "Not suitable",
-    "insufficient_information": "Insufficient information",
+    **OUTCOME_LABELS,
 }
 
 # Scale values have labels too; keys are prefixed so they cannot clash with the codes above.

@@ -15,8 +15,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .events import ANAGEN
 from .params import MODEL_LABEL, ZONES, ModelParameters
-from .stochastic import ANAGEN, DAYS_PER_YEAR, FollicleSimulator
+from .series import DAYS_PER_YEAR
+from .stochastic import FollicleSimulator
 
 #: Default follow-up schedule (DESIGN.md: days 14, 30, 60, 90, 180, 365 after baseline).
 DEFAULT_VISIT_DAYS: tuple[int, ...] = (0, 14, 30, 60, 90, 180, 365)

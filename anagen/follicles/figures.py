@@ -14,7 +14,7 @@ from .checks import NORMAL_RANGES, fluctuation_scaling, steady_state_check, zone
 from .forecast import Visit, calibrate, forecast
 from .meanfield import mean_field
 from .params import MODEL_LABEL, ZONES, ModelParameters
-from .stochastic import DAYS_PER_YEAR
+from .series import DAYS_PER_YEAR
 
 
 def _plt():
@@ -24,6 +24,14 @@ def _plt():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def _save(fig, path: Path) -> Path:
+    """Lay out, write at the docs' resolution and free the figure (Agg keeps it otherwise)."""
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    _plt().close(fig)
+    return path
 
 
 def fig_steady_state(out: Path, seed: int = 0) -> Path:
@@ -64,11 +72,7 @@ def fig_steady_state(out: Path, seed: int = 0) -> Path:
     ax.set_title("Daily shedding")
     ax.legend(fontsize=7)
     fig.suptitle("Follicular automaton, normal scalp (model)", fontsize=10)
-    fig.tight_layout()
-    path = out / "follicles_steady_state.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, out / "follicles_steady_state.png")
 
 
 def fig_convergence(out: Path, seed: int = 0) -> Path:
@@ -104,11 +108,7 @@ def fig_convergence(out: Path, seed: int = 0) -> Path:
     ax.set_ylabel("anagen fraction fluctuation")
     ax.set_title("Convergence to the deterministic model")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = out / "follicles_convergence.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, out / "follicles_convergence.png")
 
 
 def fig_aga_zones(out: Path, seed: int = 0) -> Path:
@@ -133,11 +133,7 @@ def fig_aga_zones(out: Path, seed: int = 0) -> Path:
     fig.suptitle(
         "AGA progression by zone (model; thick: mean-field, thin: one 1 cm2 site)", fontsize=10
     )
-    fig.tight_layout()
-    path = out / "follicles_aga_zones.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, out / "follicles_aga_zones.png")
 
 
 def example_patient(seed: int = 0):
@@ -200,11 +196,7 @@ def fig_forecast(out: Path, seed: int = 0) -> Path:
     )
     ax.legend(fontsize=8, loc="lower left")
     fig.text(0.01, 0.01, "MODEL FORECAST - not a promise of results", fontsize=7, color="grey")
-    fig.tight_layout()
-    path = out / "follicles_forecast.png"
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, out / "follicles_forecast.png")
 
 
 def make_figures(out_dir: str | Path, seed: int = 0, progress: bool = True) -> list[Path]:

@@ -34,7 +34,7 @@ from .params import (
     latency_mean_at_stage,
     zone_factor,
 )
-from .stochastic import TimeSeries
+from .series import TimeSeries
 
 
 def _chain_length(mean: float, sd: float) -> int:

@@ -8,8 +8,8 @@ ensemble members live in the same flat arrays, so 1,000 forecast members of 200 
 about as much as one population of 200,000 follicles.
 
 Each event is logged (time, member, what changed) and time series at any resolution (daily,
-monthly, visit days) are rebuilt afterwards with ``np.bincount`` + ``cumsum``; the output grid
-therefore does not slow the simulation down.
+monthly, visit days) are rebuilt afterwards by :func:`~anagen.follicles.events.series_from_events`;
+the output grid therefore does not slow the simulation down.
 
 Treatment (a hypothesis, see :class:`~anagen.follicles.params.TreatmentHypothesis`) is exact
 for a piecewise exponentially decaying effect: between two sessions the induced-transition
@@ -20,12 +20,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 import numpy as np
 
+from .events import (
+    ANAGEN,
+    DEAD,
+    LATENCY,
+    PHASE_NAMES,
+    TELOGEN,
+    EventLog,
+    series_from_events,
+)
 from .params import (
-    MODEL_LABEL,
     ModelParameters,
     anagen_mean_at_stage,
     diameter_factor_at_stage,
@@ -33,163 +40,27 @@ from .params import (
     lognormal_mu_sigma,
     zone_factor,
 )
+from .series import DAYS_PER_YEAR, TimeSeries, output_grid
 
-ANAGEN, TELOGEN, LATENCY, DEAD = 0, 1, 2, 3
-PHASE_NAMES = ("anagen", "telogen", "latency", "dead")
-DAYS_PER_YEAR = 365.25
+# Phase codes, DAYS_PER_YEAR, TimeSeries and output_grid live beside this module and are
+# re-exported here, where callers have always imported them from.
+__all__ = [
+    "ANAGEN",
+    "DAYS_PER_YEAR",
+    "DEAD",
+    "LATENCY",
+    "PHASE_NAMES",
+    "TELOGEN",
+    "FollicleSimulator",
+    "TimeSeries",
+    "output_grid",
+    "simulate",
+]
 
 
 def _check_nonneg(name: str, value: float) -> None:
     if not np.isfinite(value) or value < 0:
         raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-
-
-@dataclass
-class TimeSeries:
-    """Population time series of a stochastic or mean-field run.
-
-    All arrays have shape ``(members, len(t_days))`` (``members`` = 1 for a single population)
-    except ``t_days``. Counts are numbers of follicles (stochastic) or expected numbers
-    (mean-field).
-
-    Attributes
-    ----------
-    t_days : ndarray
-        Output times, days.
-    anagen, telogen, latency, dead : ndarray
-        Follicles in each phase.
-    terminal : ndarray
-        Hairs present (anagen + telogen) thicker than the vellus threshold.
-    diameter_sum_um : ndarray
-        Sum of the diameters of the hairs present.
-    shed_per_day : ndarray
-        Hairs shed per day over the interval ending at each output time (NaN for the first
-        output if it coincides with the start).
-    area_cm2 : float
-        Skin area the follicles stand on (follicles / follicles_per_cm2).
-    vellus_threshold_um : float
-        Threshold used for ``terminal``.
-    """
-
-    t_days: np.ndarray
-    anagen: np.ndarray
-    telogen: np.ndarray
-    latency: np.ndarray
-    dead: np.ndarray
-    terminal: np.ndarray
-    diameter_sum_um: np.ndarray
-    shed_per_day: np.ndarray
-    area_cm2: float
-    vellus_threshold_um: float
-    label: str = MODEL_LABEL
-
-    @property
-    def visible(self) -> np.ndarray:
-        """Hairs present on the skin (anagen + telogen; telogen hairs stay until shed)."""
-        return self.anagen + self.telogen
-
-    @property
-    def anagen_fraction(self) -> np.ndarray:
-        """Share of the hairs present that are in anagen (what a phototrichogram measures)."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return self.anagen / self.visible
-
-    @property
-    def telogen_fraction(self) -> np.ndarray:
-        """Share of the hairs present that are in telogen."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return self.telogen / self.visible
-
-    def phase_fractions(self) -> dict[str, np.ndarray]:
-        """Fractions of *living* follicles in anagen, telogen and latency (as in [H2000])."""
-        alive = self.anagen + self.telogen + self.latency
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return {
-                "anagen": self.anagen / alive,
-                "telogen": self.telogen / alive,
-                "latency": self.latency / alive,
-            }
-
-    @property
-    def visible_density(self) -> np.ndarray:
-        """Hairs present per cm2."""
-        return self.visible / self.area_cm2
-
-    @property
-    def terminal_density(self) -> np.ndarray:
-        """Terminal hairs (> vellus threshold) per cm2."""
-        return self.terminal / self.area_cm2
-
-    @property
-    def mean_diameter_um(self) -> np.ndarray:
-        """Mean shaft diameter of the hairs present, um."""
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return self.diameter_sum_um / self.visible
-
-    def shed_per_day_per_100k(self) -> np.ndarray:
-        """Hairs shed per day scaled to a 100,000-follicle scalp."""
-        n = (self.anagen + self.telogen + self.latency + self.dead)[:, :1]
-        return self.shed_per_day * 1e5 / n
-
-    def rows(self, member: int = 0) -> list[dict]:
-        """Return one dictionary per output time for ``member`` (JSON friendly)."""
-        out = []
-        af = self.anagen_fraction[member]
-        vd = self.visible_density[member]
-        td = self.terminal_density[member]
-        md = self.mean_diameter_um[member]
-        sh = self.shed_per_day[member]
-        for j, t in enumerate(self.t_days):
-            out.append(
-                {
-                    "day": float(t),
-                    "year": float(t / DAYS_PER_YEAR),
-                    "anagen_fraction": _f(af[j]),
-                    "visible_density_per_cm2": _f(vd[j]),
-                    "terminal_density_per_cm2": _f(td[j]),
-                    "mean_diameter_um": _f(md[j]),
-                    "shed_per_day": _f(sh[j]),
-                    "anagen": _f(self.anagen[member, j]),
-                    "telogen": _f(self.telogen[member, j]),
-                    "latency": _f(self.latency[member, j]),
-                    "dead": _f(self.dead[member, j]),
-                }
-            )
-        return out
-
-
-def _f(x) -> float | None:
-    x = float(x)
-    return None if not np.isfinite(x) else round(x, 6)
-
-
-@dataclass
-class _Log:
-    """Append-only event log (lists of arrays, concatenated lazily)."""
-
-    t: list = field(default_factory=list)
-    member: list = field(default_factory=list)
-    a: list = field(default_factory=list)  # phase transitions: from; hairs: diameter
-    b: list = field(default_factory=list)  # phase transitions: to
-
-    def add(self, t, member, a, b=None):
-        if len(t):
-            self.t.append(t)
-            self.member.append(member)
-            self.a.append(a)
-            if b is not None:
-                self.b.append(b)
-
-    def arrays(self):
-        if not self.t:
-            e = np.empty(0)
-            return e, np.empty(0, np.int64), e, e
-        return (
-            np.concatenate(self.t),
-            np.concatenate(self.member),
-            np.concatenate(self.a),
-            np.concatenate(self.b) if self.b else None,
-        )
 
 
 class FollicleSimulator:
@@ -300,9 +171,9 @@ class FollicleSimulator:
         self._anchor_val = 0.0
         self._next_session = int(np.searchsorted(sess, self.t, side="left"))
         self._init_stationary()
-        self.phase_log = _Log()
-        self.appear_log = _Log()
-        self.shed_log = _Log()
+        self.phase_log = EventLog()
+        self.appear_log = EventLog()
+        self.shed_log = EventLog()
         self._initial = (self.phase.copy(), self.diam.copy())
 
     # ------------------------------------------------------------------ initial state
@@ -372,36 +243,30 @@ class FollicleSimulator:
         return out
 
     # ------------------------------------------------------------------ event processing
-    def _to_telogen(self, idx, te):
-        self.phase[idx] = TELOGEN
-        self.t_stop[idx] = te
-        self.t_next[idx] = te + self._lognormal(
-            np.full(idx.size, self.params.cycle.telogen_mean_days), self._sig["T"]
-        )
-        self.t_ind[idx] = self._draw_induced(idx, te, self._hT[idx])
+    def _log_transition(self, te, idx, frm: int, to: int) -> None:
         self.phase_log.add(
-            te,
-            self.member[idx],
-            np.full(idx.size, ANAGEN, np.int8),
-            np.full(idx.size, TELOGEN, np.int8),
+            te, self.member[idx], np.full(idx.size, frm, np.int8), np.full(idx.size, to, np.int8)
         )
+
+    def _enter_rest(self, idx, te, frm: int, to: int, mean, sigma: float, hazard) -> None:
+        """Move follicles into telogen or latency: draw the phase's end and an induced exit."""
+        self.phase[idx] = to
+        self.t_next[idx] = te + self._lognormal(mean, sigma)
+        self.t_ind[idx] = self._draw_induced(idx, te, hazard[idx])
+        self._log_transition(te, idx, frm, to)
+
+    def _to_telogen(self, idx, te):
+        self.t_stop[idx] = te
+        mean = np.full(idx.size, self.params.cycle.telogen_mean_days)
+        self._enter_rest(idx, te, ANAGEN, TELOGEN, mean, self._sig["T"], self._hT)
 
     def _shed(self, idx, te):
         self.shed_log.add(te, self.member[idx], self.diam[idx])
         self.diam[idx] = np.nan
 
     def _to_latency(self, idx, te):
-        self.phase[idx] = LATENCY
-        self.t_next[idx] = te + self._lognormal(
-            latency_mean_at_stage(self.params, self.k[idx]), self._sig["L"]
-        )
-        self.t_ind[idx] = self._draw_induced(idx, te, self._hL[idx])
-        self.phase_log.add(
-            te,
-            self.member[idx],
-            np.full(idx.size, TELOGEN, np.int8),
-            np.full(idx.size, LATENCY, np.int8),
-        )
+        mean = latency_mean_at_stage(self.params, self.k[idx])
+        self._enter_rest(idx, te, TELOGEN, LATENCY, mean, self._sig["L"], self._hL)
 
     def _new_anagen(self, idx, te, from_phase):
         if idx.size == 0:
@@ -417,15 +282,12 @@ class FollicleSimulator:
             k = np.maximum(k - down, 0)
         self.k[idx] = k
         dead = k >= self.params.alopecia.critical_stage
-        frm = np.full(idx.size, from_phase, np.int8)
         if dead.any():
             di = idx[dead]
             self.phase[di] = DEAD
             self.t_next[di] = np.inf
             self.t_ind[di] = np.inf
-            self.phase_log.add(
-                te[dead], self.member[di], frm[dead], np.full(di.size, DEAD, np.int8)
-            )
+            self._log_transition(te[dead], di, from_phase, DEAD)
         alive = ~dead
         ai, ta = idx[alive], te[alive]
         self.phase[ai] = ANAGEN
@@ -435,7 +297,7 @@ class FollicleSimulator:
             anagen_mean_at_stage(self.params, self.k[ai]), self._sig["A"]
         )
         self.t_ind[ai] = np.inf
-        self.phase_log.add(ta, self.member[ai], frm[alive], np.full(ai.size, ANAGEN, np.int8))
+        self._log_transition(ta, ai, from_phase, ANAGEN)
         self.appear_log.add(ta, self.member[ai], self.diam[ai])
 
     def _process(self, act: np.ndarray) -> None:
@@ -509,8 +371,7 @@ class FollicleSimulator:
         for name in ("phase", "t_next", "t_ind", "k", "diam", "t_anagen", "t_stop"):
             setattr(new, name, getattr(self, name).copy())
         for name in ("phase_log", "appear_log", "shed_log"):
-            old = getattr(self, name)
-            setattr(new, name, _Log(list(old.t), list(old.member), list(old.a), list(old.b)))
+            setattr(new, name, getattr(self, name).copy())
         new.sessions = np.sort(np.concatenate([self.sessions, extra]))
         if isinstance(seed, np.random.Generator):
             seed = int(seed.integers(2**63))
@@ -568,86 +429,20 @@ class FollicleSimulator:
         thr = (
             self.params.vellus_threshold_um if vellus_threshold_um is None else vellus_threshold_um
         )
-        m, nt = self.members, t.size
         ph0, d0 = self._initial
-
-        dts = np.diff(t)
-        uniform = t.size > 1 and np.allclose(dts, dts[0], rtol=0, atol=1e-9 * max(1.0, dts[0]))
-
-        def bins(times, member):
-            """Flat (member, output) bin of each event; events after the last output dropped."""
-            if uniform:
-                j = np.ceil((times - t[0]) / dts[0] - 1e-9)
-                np.clip(j, 0, nt, out=j)
-                j = j.astype(np.int64)
-            else:
-                j = np.searchsorted(t, times, side="left")
-            return member.astype(np.int64) * (nt + 1) + j
-
-        def flows(flat, weights):
-            out = np.bincount(flat, weights=weights, minlength=m * (nt + 1))
-            return out.reshape(m, nt + 1)[:, :nt]
-
-        # phase counts
-        counts = {}
-        pt, pm, pf, pto = self.phase_log.arrays()
-        pflat = bins(pt, pm)
-        for ph in (ANAGEN, TELOGEN, LATENCY, DEAD):
-            init = np.bincount(self.member[ph0 == ph], minlength=m).astype(float)
-            w = (pto == ph).astype(float) - (pf == ph).astype(float)
-            counts[ph] = init[:, None] + np.cumsum(flows(pflat, w), axis=1)
-        # hairs: terminal count and diameter sum
-        present0 = (ph0 == ANAGEN) | (ph0 == TELOGEN)
-        d_init = np.bincount(self.member[present0], weights=d0[present0], minlength=m)
-        term_init = np.bincount(self.member[present0 & (d0 > thr)], minlength=m).astype(float)
-        at, am, ad, _ = self.appear_log.arrays()
-        st, sm, sd, _ = self.shed_log.arrays()
-        aflat, sflat = bins(at, am), bins(st, sm)
-        dsum = d_init[:, None] + np.cumsum(flows(aflat, ad) - flows(sflat, sd), axis=1)
-        term = term_init[:, None] + np.cumsum(
-            flows(aflat, (ad > thr).astype(float)) - flows(sflat, (sd > thr).astype(float)),
-            axis=1,
+        return series_from_events(
+            t,
+            t_start=self.t_start,
+            member=self.member,
+            members=self.members,
+            initial_phase=ph0,
+            initial_diameter=d0,
+            phase_log=self.phase_log,
+            appear_log=self.appear_log,
+            shed_log=self.shed_log,
+            area_cm2=self.area_cm2,
+            vellus_threshold_um=thr,
         )
-        # shedding rate per interval
-        shed = flows(sflat, None)
-        prev = np.concatenate([[self.t_start], t[:-1]])
-        dt = t - prev
-        with np.errstate(invalid="ignore", divide="ignore"):
-            shed_rate = np.where(dt > 0, shed / np.where(dt > 0, dt, 1), np.nan)
-        area = self.area_cm2
-        return TimeSeries(
-            t_days=t,
-            anagen=counts[ANAGEN],
-            telogen=counts[TELOGEN],
-            latency=counts[LATENCY],
-            dead=counts[DEAD],
-            terminal=term,
-            diameter_sum_um=dsum,
-            shed_per_day=shed_rate,
-            area_cm2=area[:, None] if m > 1 else float(area[0]),
-            vellus_threshold_um=float(thr),
-        )
-
-
-def output_grid(years: float, step: str | float = "monthly", t0: float = 0.0) -> np.ndarray:
-    """Output days ``t0 .. t0 + years`` at a ``"daily"``, ``"monthly"`` or numeric step."""
-    if step == "daily":
-        dt = 1.0
-    elif step == "monthly":
-        dt = DAYS_PER_YEAR / 12.0
-    elif step == "yearly":
-        dt = DAYS_PER_YEAR
-    else:
-        try:
-            dt = float(step)
-        except (TypeError, ValueError):
-            raise ValueError(f"unknown step {step!r}; use daily, monthly, yearly or days") from None
-        if not dt > 0:
-            raise ValueError("step must be > 0 days")
-    end = t0 + years * DAYS_PER_YEAR
-    n = int(np.floor((end - t0) / dt + 1e-9))
-    grid = t0 + dt * np.arange(n + 1)
-    return grid
 
 
 def simulate(

@@ -5,9 +5,15 @@ MOD 37-2 is a *pure* system (modulus 37, radix 2) that appends one check charact
 Because 37 is prime and every weight is a power of 2 (never 0 mod 37), it detects every
 single-character substitution and every transposition of two adjacent characters,
 including a transposition of the last data character with the check character.
+
+The arithmetic is :mod:`stdnum.iso7064.mod_37_2`; this module adds the ISBT-128 rules
+around it: an explicit alphabet, clear errors for characters outside the set, and no
+one-character "codes".
 """
 
 from __future__ import annotations
+
+from stdnum.iso7064 import mod_37_2
 
 __all__ = [
     "ALPHABET",
@@ -20,8 +26,7 @@ __all__ = [
 ALPHABET: str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*"
 """The 37 characters of the check system, in value order."""
 
-MODULUS: int = 37
-_RADIX: int = 2
+MODULUS: int = len(ALPHABET)
 _VALUES: dict[str, int] = {c: i for i, c in enumerate(ALPHABET)}
 
 
@@ -74,10 +79,10 @@ def check_character(data: str) -> str:
     >>> check_character("ABCDE27000069")
     'C'
     """
-    p = 0
     for char in data:
-        p = ((p + char_value(char)) * _RADIX) % MODULUS
-    return ALPHABET[(MODULUS + 1 - p) % MODULUS]
+        char_value(char)  # our error message, not str.index's "substring not found"
+    # The alphabet is passed explicitly so '*' = 36 is ours, not a library default.
+    return mod_37_2.calc_check_digit(data, alphabet=ALPHABET)
 
 
 def is_valid(text: str) -> bool:
@@ -94,10 +99,7 @@ def is_valid(text: str) -> bool:
         ``True`` if the check character matches. Texts shorter than two characters or
         containing characters outside the set are not valid.
     """
+    # stdnum accepts a lone check character (e.g. "1"); an identifier needs data too.
     if len(text) < 2 or any(c not in _VALUES for c in text):
         return False
-    # Pure system: sum of value * radix**position (check char at position 0) == 1 mod 37.
-    total = 0
-    for char in text:
-        total = (total * _RADIX + _VALUES[char]) % MODULUS
-    return total == 1
+    return mod_37_2.is_valid(text, alphabet=ALPHABET)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.spatial import cKDTree
 
-from anagen.phantoms.render import GroundTruth
+from anagen.phantoms.spec import GroundTruth
 
 
 @dataclass(frozen=True)

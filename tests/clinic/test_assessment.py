@@ -5,6 +5,7 @@ from django.urls import reverse
 from anagen.clinic.accounts.roles import Role
 from anagen.clinic.assessment.models import Assessment, EligibilityDecision
 from anagen.clinic.assessment.services import assessment_record, decision_override
+from anagen.eligibility import AssessmentFacts, evaluate, vocab
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +32,17 @@ def test_decision_is_stored_with_reasons_and_version(physician, patient, fields,
     assert decision.outcome == outcome
     assert decision.reasons and all("rule_id" in r and "text" in r for r in decision.reasons)
     assert decision.ruleset_version
+
+
+@pytest.mark.django_db(False)
+def test_one_outcome_vocabulary_for_engine_and_clinic():
+    # The model's choices and the engine's stored label both come from vocab.OUTCOME_LABELS.
+    assert list(vocab.OUTCOME_LABELS.items()) == EligibilityDecision.OUTCOMES
+    assert EligibilityDecision(outcome="refer_for_transplant").final_outcome_label == (
+        "Refer for hair transplant"
+    )
+    decision = evaluate(AssessmentFacts(sex="male", age_years=40, norwood="VI"))
+    assert decision.to_dict()["outcome_label"] == "Refer for hair transplant"
 
 
 def test_only_physicians_assess(staff, patient):

@@ -100,14 +100,8 @@ class Assessment(models.Model):
 class EligibilityDecision(models.Model):
     """The engine's decision for an assessment, with its reasons and any physician override."""
 
-    OUTCOMES = [
-        ("candidate", "Candidate"),
-        ("treat_cause_first", "Treat cause first"),
-        ("refer_for_transplant", "Refer for hair transplant"),
-        ("specialist_referral", "Specialist referral"),
-        ("not_suitable", "Not suitable"),
-        ("insufficient_information", "Insufficient information"),
-    ]
+    # The eligibility library owns the outcome codes and their clinic labels.
+    OUTCOMES = vocab.choices(vocab.OUTCOMES)
 
     assessment = models.OneToOneField(Assessment, on_delete=models.PROTECT, related_name="decision")
     outcome = models.CharField(max_length=32, choices=OUTCOMES)
@@ -132,4 +126,4 @@ class EligibilityDecision(models.Model):
 
     @property
     def final_outcome_label(self) -> str:
-        return dict(self.OUTCOMES)[self.final_outcome]
+        return vocab.OUTCOME_LABELS[self.final_outcome]

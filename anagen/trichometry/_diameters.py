@@ -332,7 +332,12 @@ def _split_wedges(
     slope = np.bincount(ov, pos * wv, n_paths) / np.maximum(sxx, 1e-12)
     mean = np.bincount(ov, wv, n_paths) / np.maximum(n, 1)
     lo, hi = mean - 0.5 * np.abs(slope), mean + 0.5 * np.abs(slope)
-    candidate = (n >= 9) & np.isfinite(diam_px) & (lo > 0) & (hi >= params.wedge_ratio * lo)
+    candidate = (
+        (n >= params.min_wedge_sections)
+        & np.isfinite(diam_px)
+        & (lo > 0)
+        & (hi >= params.wedge_ratio * lo)
+    )
     out_p, out_d = [], []
     for k, (poly, diameter) in enumerate(zip(polys, diam_px, strict=True)):
         wedge = bool(candidate[k])

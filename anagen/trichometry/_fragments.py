@@ -63,7 +63,9 @@ def hair_polylines(
         polys,
         radii,
         params.merge_gap_um / um_per_px,
+        cos_min=params.merge_cos,
         support=above_low,
+        radius_ratio=params.merge_radius_ratio,
         scale=scale,
         max_covered_gap=params.covered_gap_um / um_per_px,
     )
@@ -220,6 +222,7 @@ def _merge_fragments(
     max_gap: float,
     cos_min: float = 0.9,
     support: np.ndarray | None = None,
+    radius_ratio: float = 1.7,
     scale: int = 1,
     max_covered_gap: float = 0.0,
 ) -> tuple[list[np.ndarray], list[float]]:
@@ -230,6 +233,32 @@ def _merge_fragments(
     contrast all the way (``support``: a detection-scale mask of above-threshold contrast):
     a faint hair that passes under a strong one loses its pixels next to the strong one to
     the local-maximum rule, and a specular highlight can cut a shaft, yet the contrast is there.
+
+    Parameters
+    ----------
+    polys : list of ndarray of float, shape (n, 2)
+        Full-resolution ``(x, y)`` fragments.
+    radii : list of float
+        Radius of each fragment, px.
+    max_gap : float
+        Longest gap joined on geometry alone (plus three radii), px.
+    cos_min : float, optional
+        Both end tangents must point at the other end, and against each other, within this
+        cosine.
+    support : ndarray of bool, shape (h, w), optional
+        Detection-scale contrast mask that may bridge longer gaps.
+    radius_ratio : float, optional
+        Largest ratio of the two radii (plus ``scale`` px: radii come from the detection scale).
+    scale : int, optional
+        Down-sampling factor of ``support``.
+    max_covered_gap : float, optional
+        Longest gap joined over ``support``, px.
+
+    Returns
+    -------
+    polylines : list of ndarray of float, shape (m, 2)
+    radii : list of float
+        Length-weighted mean radius of each joined chain.
     """
     n = len(polys)
     if n < 2:
@@ -257,7 +286,7 @@ def _merge_fragments(
     facing = ((gu * tang[a]).sum(axis=1) >= cos_min) & ((-gu * tang[b]).sum(axis=1) >= cos_min)
     ok = (
         (a // 2 != b // 2)
-        & (np.maximum(ri, rj) <= 1.7 * np.minimum(ri, rj) + scale)  # detection-scale radii: +-1 px
+        & (np.maximum(ri, rj) <= radius_ratio * np.minimum(ri, rj) + scale)  # +-1 detection px
         & (c <= -cos_min)
         & ((gap <= 2.0) | facing)
     )

@@ -86,7 +86,11 @@ class Params:
     merge_gap_um : float
         Collinear fragments whose facing ends are this close (plus their radii) are joined ...
     covered_gap_um : float
-        ... and gaps up to this long when hair contrast bridges them.
+        ... and gaps up to this long when hair contrast bridges them ...
+    merge_cos : float
+        ... when both end tangents point at the other end within this cosine ...
+    merge_radius_ratio : float
+        ... and the radii differ by at most this factor (plus one detection pixel).
     tip_ext_radii : float
         Free ends are extended by this many radii (skeletons stop short of the tips).
     border_radii, border_scales : float
@@ -114,7 +118,9 @@ class Params:
     wedge_ratio : float
         Follicular units lying side by side: far-end width / ostium width at least this ...
     wedge_rho : float
-        ... with this rank correlation of width with position along the path.
+        ... with this rank correlation of width with position along the path ...
+    min_wedge_sections : int
+        ... measured on at least this many sections.
 
     Follicular units
     ----------------
@@ -183,6 +189,8 @@ class Params:
     resample_step_px: float = 2.0
     merge_gap_um: float = 60.0
     covered_gap_um: float = 300.0
+    merge_cos: float = 0.9
+    merge_radius_ratio: float = 1.7
     tip_ext_radii: float = 0.8
     border_radii: float = 2.5
     border_scales: float = 3.0
@@ -199,6 +207,7 @@ class Params:
     max_blur_px: float = 6.0
     wedge_ratio: float = 1.7
     wedge_rho: float = 0.5
+    min_wedge_sections: int = 9
 
     unit_end_um: float = 120.0
     unit_touch_um: float = 40.0

@@ -94,7 +94,19 @@ def _prune_spurs(
 
 
 def _direction(pts: np.ndarray, reach: float) -> np.ndarray:
-    """Unit direction pointing from pts[0] into the path, over about ``reach`` pixels."""
+    """Unit direction pointing from ``pts[0]`` into a path.
+
+    Parameters
+    ----------
+    pts : ndarray of float, shape (n, 2)
+    reach : float
+        Length (px) over which the direction is averaged.
+
+    Returns
+    -------
+    ndarray of float, shape (2,)
+        Zero for a degenerate path.
+    """
     d = np.sqrt(((pts - pts[0]) ** 2).sum(axis=1))
     k = int(np.searchsorted(d, reach)) if d[-1] >= reach else len(pts) - 1
     k = max(k, min(1, len(pts) - 1))
@@ -106,7 +118,17 @@ def _direction(pts: np.ndarray, reach: float) -> np.ndarray:
 
 
 def _branches(edges: list[Edge]) -> dict[int, list[tuple[int, int]]]:
-    """The branches at each junction: ``node -> [(edge index, end 0/1), ...]``."""
+    """The branches at each junction.
+
+    Parameters
+    ----------
+    edges : list of Edge
+
+    Returns
+    -------
+    dict of int to list of tuple of int
+        ``node -> [(edge index, end 0 or 1), ...]``.
+    """
     at_node: dict[int, list[tuple[int, int]]] = {}
     for ei, e in enumerate(edges):
         for end in (0, 1):
@@ -124,8 +146,25 @@ def _decompose(
 ) -> tuple[list[np.ndarray], list[list[int]]]:
     """Join edges into hair paths by pairing branches with good continuation at junctions.
 
-    Returns the paths and, for each, the indices of the junctions it passes through between
-    two edges at least ``min_passage_px`` long.
+    Parameters
+    ----------
+    edges : list of Edge
+    centroids : ndarray of float, shape (n_nodes, 2)
+        Junction centroids ``(y, x)``.
+    reach : float
+        Length (px) over which branch directions are taken.
+    pair_cos : float
+        Two branches continue each other when the cosine of their directions is below this.
+    min_passage_px : float, optional
+        See ``passages``.
+
+    Returns
+    -------
+    paths : list of ndarray of float, shape (n, 2)
+        ``(y, x)`` paths.
+    passages : list of list of int
+        For each path, the point indices of the junctions it passes through between two
+        edges at least ``min_passage_px`` long.
     """
     if not edges:
         return [], []
@@ -230,6 +269,28 @@ def _contract_bridges(
     *bridge* between two three-way junctions. Each hair enters at one junction and leaves at
     the other, so the bridge is contracted when the four outer branches form two
     anti-collinear pairs across it; pairing at the merged junction then splits the crossing.
+
+    Parameters
+    ----------
+    edges : list of Edge
+    centroids : ndarray of float, shape (n_nodes, 2)
+    dist : ndarray of float32, shape (h, w)
+        Local radius, px.
+    reach : float
+        Length (px) of ordinary branch directions (three times this is used here).
+    pair_cos : float
+        Cosine below which two branches are anti-collinear.
+    max_len : float
+        Longest bridge contracted, px ...
+    k_radius : float
+        ... and at most this many radii / sin(half the crossing angle).
+
+    Returns
+    -------
+    edges : list of Edge
+        Without the contracted bridges; their second junction renamed to the first.
+    centroids : ndarray of float, shape (n_nodes, 2)
+        A merged junction sits halfway between the two.
     """
     if len(centroids) < 2:
         return edges, centroids
@@ -287,8 +348,21 @@ def _split_corners(
 ) -> list[np.ndarray]:
     """Split a path at sharp corners (V-shaped pairs of hairs from one ostium).
 
-    ``keep`` marks path points where no split may happen (junction passages the pairing has
-    already judged a continuation: the skeleton kinks there).
+    Parameters
+    ----------
+    path : ndarray of float, shape (n, 2)
+    k : int
+        Arm length (points) of the turning-angle test.
+    max_turn_deg : float
+        Split where the path turns by at least this.
+    keep : ndarray of bool, shape (n,), optional
+        Points where no split may happen (junction passages the pairing has already judged a
+        continuation: the skeleton kinks there).
+
+    Returns
+    -------
+    list of ndarray of float
+        Pieces sharing their split points.
     """
     n = len(path)
     if n < 2 * k + 3:

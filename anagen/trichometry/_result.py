@@ -27,12 +27,18 @@ class Hair:
 
     Attributes
     ----------
-    id : index in :attr:`TrichometryResult.hairs`.
-    polyline : centreline in full-resolution pixel coordinates ``((x, y), ...)``.
-    length_um, diameter_um : measured shaft length and diameter.
-    kind : ``"terminal"`` or ``"vellus"``.
-    counted : counted under the counting-frame rule.
-    unit_id : follicular-unit group (hairs sharing an ostium share it).
+    id : int
+        Index in :attr:`TrichometryResult.hairs`.
+    polyline : tuple of tuple of float
+        Centreline in full-resolution pixel coordinates ``((x, y), ...)``.
+    length_um, diameter_um : float
+        Measured shaft length and diameter.
+    kind : str
+        ``"terminal"`` or ``"vellus"``.
+    counted : bool
+        Counted under the counting-frame rule.
+    unit_id : int
+        Follicular-unit group (hairs sharing an ostium share it), -1 for a single hair.
     """
 
     id: int

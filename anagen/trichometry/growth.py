@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 from scipy.spatial import cKDTree
 
+from anagen.trichometry._geometry import to_detection
 from anagen.trichometry.engine import (
     ALGORITHM_VERSION,
     TrichometryResult,
@@ -85,17 +86,15 @@ def _sample(poly: np.ndarray, step: float = 4.0) -> np.ndarray:
 def _along(f: np.ndarray, scale: int, poly: np.ndarray) -> float:
     """Median detection-scale contrast along a full-resolution polyline."""
     q = _sample(poly, 2.0 * scale)
-    off = (scale - 1) / 2.0
-    x = ((q[:, 0] - off) / scale).astype(np.float32)[None, :]
-    y = ((q[:, 1] - off) / scale).astype(np.float32)[None, :]
+    x = to_detection(q[:, 0], scale).astype(np.float32)[None, :]
+    y = to_detection(q[:, 1], scale).astype(np.float32)[None, :]
     v = cv2.remap(f, x, y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     return float(np.median(v))
 
 
 def _sample_at(f: np.ndarray, scale: int, pts: np.ndarray) -> np.ndarray:
-    off = (scale - 1) / 2.0
-    x = ((pts[:, 0] - off) / scale).astype(np.float32)[None, :]
-    y = ((pts[:, 1] - off) / scale).astype(np.float32)[None, :]
+    x = to_detection(pts[:, 0], scale).astype(np.float32)[None, :]
+    y = to_detection(pts[:, 1], scale).astype(np.float32)[None, :]
     return cv2.remap(f, x, y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)[0]
 
 
@@ -261,8 +260,8 @@ def anagen_telogen(
                 rot = float(np.degrees(np.arctan2(m[1, 0], m[0, 0])))
     H, W = img0.shape[:2]
     hn, wn = imgn.shape[:2]
-    _, f0, _, _, _, sc0 = contrast_image(img0, um)
-    _, fn, _, _, _, scn = contrast_image(imgn, um)
+    _, f0, _, _, sc0 = contrast_image(img0, um)
+    _, fn, _, _, scn = contrast_image(imgn, um)
     reach = 1.6 * threshold / um
     minv = cv2.invertAffineTransform(m.astype(np.float64))
     expect = 1.1 * threshold / um

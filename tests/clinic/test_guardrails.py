@@ -481,3 +481,20 @@ def test_a_protocol_id_that_is_not_a_number_falls_back_to_the_first(client, team
     client.force_login(physician)
     response = client.get(reverse("treatment:plan_new", args=[patient.pk]), {"protocol": "abc"})
     assert response.status_code == 200
+
+
+def test_aliquot_limits_are_the_services(team, patient):
+    physician, nurse, lab = team
+    product = harvest(physician, consented_plan(physician, nurse, patient)).products.get()
+    services.product_record_results(
+        actor=lab,
+        product=product,
+        processing_ended_at=timezone.now() - timedelta(minutes=5),
+        total_nucleated_cells=10_000_000,
+        viable_fraction=Decimal("0.9"),
+        viable_cells=9_000_000,
+        volume_ml=Decimal("30"),
+    )
+    with pytest.raises(ValidationError, match="at most 20"):
+        services.product_split(actor=lab, product=product, volumes_ml=[Decimal("1")] * 21)
+    assert not CellProduct.objects.filter(parent=product).exists()

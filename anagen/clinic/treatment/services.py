@@ -82,6 +82,8 @@ ADMINISTRABLE = (S.RELEASED, S.THAWED)
 CLOCK_SKEW = timedelta(minutes=5)
 #: A thawed product is used within this many hours at most (validated thaw window).
 MAX_THAW_WINDOW_HOURS = 24
+#: Aliquots drawn in one step (each gets a label and a custody trail).
+MAX_ALIQUOTS = 20
 
 
 class Keep:
@@ -552,6 +554,8 @@ def product_split(
     volumes = [Decimal(v) for v in volumes_ml]
     if not volumes or any(v <= 0 for v in volumes):
         raise ValidationError({"volumes_ml": "Give one or more positive volumes."})
+    if len(volumes) > MAX_ALIQUOTS:
+        raise ValidationError({"volumes_ml": f"Draw at most {MAX_ALIQUOTS} aliquots at a time."})
     if sum(volumes) > product.volume_ml:
         raise ValidationError(
             {

@@ -204,8 +204,9 @@ def test_a_signature_survives_reloading_the_record(staff, patient):
     physician, nurse, lab = staff[Role.PHYSICIAN], staff[Role.NURSE], staff[Role.LAB_TECHNICIAN]
     plan = consented_plan(physician, nurse, patient)
     paris = zoneinfo.ZoneInfo("Europe/Paris")
-    started, ended = (timezone.now().astimezone(paris) - timedelta(minutes=m) for m in (70, 1))
     product = released_product(physician, lab, plan)
+    # After the release (a session cannot start before it), in another time zone.
+    started, ended = (timezone.now().astimezone(paris) + timedelta(minutes=m) for m in (0, 2))
     session = administer(physician, nurse, plan, product, started_at=started, ended_at=ended)
     stored = TreatmentSession.objects.get(pk=session.pk)
     assert current_signature(stored, Signature.Meaning.VERIFY) is not None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
 
 #: default maximum number of pixels accepted (about 8000 x 5000)
 DEFAULT_MAX_PIXELS = 40_000_000
@@ -96,7 +96,7 @@ def load_image(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXEL
             f"{name}: image too large ({what} exceeds the decompression-bomb limit);"
             " refused before decoding"
         ) from None
-    except Image.UnidentifiedImageError:
+    except UnidentifiedImageError:
         raise ImageError(f"{name}: not an image (unrecognised format)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         msg = " ".join(str(exc).split()) or type(exc).__name__

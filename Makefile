@@ -27,9 +27,10 @@ run: setup  ## set up, migrate, load the demo clinic, serve http://127.0.0.1:800
 demo: setup
 	@$(PY) manage.py migrate --noinput -v 0 && $(PY) manage.py load_demo
 
-lint: setup
+lint: setup  ## ruff (format, lint) and mypy (configured in pyproject.toml)
 	@$(VENV)/bin/ruff format --check .
 	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/mypy
 
 format: setup
 	@$(VENV)/bin/ruff format . && $(VENV)/bin/ruff check --fix .

@@ -252,7 +252,8 @@ class _Combination:
     _join: ClassVar[Callable[[Iterable[bool]], bool]]
 
     def test(self, ctx: Context) -> bool:
-        return self._join(c.test(ctx) for c in self.conditions)
+        # through the class: a callable class attribute would be bound to ``self`` for mypy
+        return type(self)._join(c.test(ctx) for c in self.conditions)
 
     def describe(self, ruleset: Ruleset) -> str:
         return f" {self._word} ".join(f"({c.describe(ruleset)})" for c in self.conditions)

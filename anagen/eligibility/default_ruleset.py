@@ -212,7 +212,7 @@ def _default_rules() -> tuple[Rule, ...]:
         )
     )
     # refer_for_transplant
-    advanced = (
+    advanced: tuple[tuple[str, Condition, str], ...] = (
         ("norwood", In("norwood", NORWOOD_ADVANCED), "Norwood-Hamilton {norwood}"),
         ("ludwig", In("ludwig", LUDWIG_ADVANCED), "Ludwig {ludwig}"),
         ("sinclair", In("sinclair", SINCLAIR_ADVANCED), "Sinclair {sinclair}"),
@@ -247,7 +247,7 @@ def _default_rules() -> tuple[Rule, ...]:
         )
     )
     # candidate
-    early = (
+    early: tuple[tuple[str, Condition, str], ...] = (
         ("norwood", In("norwood", NORWOOD_EARLY_MODERATE), "Norwood-Hamilton {norwood}"),
         ("ludwig", In("ludwig", LUDWIG_EARLY_MODERATE), "Ludwig {ludwig}"),
         ("sinclair", In("sinclair", SINCLAIR_EARLY_MODERATE), "Sinclair {sinclair}"),

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -26,8 +27,11 @@ NORMAL_RANGES = {
 
 
 def steady_state_check(
-    n_follicles: int = 100_000, years: float = 10.0, seed: int = 0, params=None
-) -> dict:
+    n_follicles: int = 100_000,
+    years: float = 10.0,
+    seed: int = 0,
+    params: ModelParameters | None = None,
+) -> dict[str, Any]:
     """Simulate a normal scalp and compare its time-averaged state with the literature.
 
     Returns
@@ -60,7 +64,7 @@ def fluctuation_scaling(
     years: float = 6.0,
     seed: int = 0,
     params: ModelParameters | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """Fluctuations of the anagen fraction of follicles vs population size N [H2002].
 
     For each N, ``replicates`` independent populations are simulated for ``years``; the SD of
@@ -98,7 +102,7 @@ def zone_progression(
     seed: int = 0,
     zones: Sequence[str] = ZONES,
     params: ModelParameters | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """AGA progression by scalp zone (stochastic 1 cm2 site and mean-field), onset at year 0.
 
     Returns
@@ -108,7 +112,7 @@ def zone_progression(
         densities (hairs/cm2) and mean diameters.
     """
     params = params or ModelParameters()
-    out: dict = {}
+    out: dict[str, Any] = {}
     grid = np.arange(0.0, years * DAYS_PER_YEAR + 1e-9, DAYS_PER_YEAR / 4)
     out["t_years"] = grid / DAYS_PER_YEAR
     for i, zone in enumerate(zones):

@@ -19,7 +19,7 @@ from .params import MODEL_LABEL, ZONES
 _PROGRESS_THRESHOLD = 2_000_000
 
 
-def register(subparsers) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``follicles`` sub-parser to the ``anagen`` command line."""
     p = subparsers.add_parser(
         "follicles",
@@ -127,7 +127,7 @@ def _simulate(args: argparse.Namespace) -> int:
         f"{'diam_um':>8} {'shed/day':>9}"
     )
 
-    def fmt(v, spec):
+    def fmt(v: float | None, spec: str) -> str:
         return format(v, spec) if v is not None else "-".rjust(int(spec.split(".")[0]))
 
     for r in rows:

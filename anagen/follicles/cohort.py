@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -61,7 +62,7 @@ class VisitSnapshot:
     mean_diameter_um: float | None
     anagen_fraction: float | None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dictionary."""
         return asdict(self)
 
@@ -84,7 +85,7 @@ class SyntheticPatient:
     visits: list[VisitSnapshot] = field(default_factory=list)
     label: str = MODEL_LABEL
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dictionary."""
         return asdict(self)
 

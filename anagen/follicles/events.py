@@ -8,8 +8,10 @@ times afterwards with ``np.bincount`` + ``cumsum``, so the grid does not slow th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from .series import TimeSeries
 
@@ -26,6 +28,10 @@ __all__ = [
 ANAGEN, TELOGEN, LATENCY, DEAD = 0, 1, 2, 3
 PHASE_NAMES = ("anagen", "telogen", "latency", "dead")
 
+_Floats = npt.NDArray[np.float64]
+# Member indices, phase codes (int8) or diameters: the logs hold all of them.
+_Column = npt.NDArray[Any]
+
 
 @dataclass
 class EventLog:
@@ -41,12 +47,12 @@ class EventLog:
         Phase transitions: the phase entered (empty for hair events).
     """
 
-    t: list = field(default_factory=list)
-    member: list = field(default_factory=list)
-    a: list = field(default_factory=list)
-    b: list = field(default_factory=list)
+    t: list[_Floats] = field(default_factory=list)
+    member: list[_Column] = field(default_factory=list)
+    a: list[_Column] = field(default_factory=list)
+    b: list[_Column] = field(default_factory=list)
 
-    def add(self, t, member, a, b=None) -> None:
+    def add(self, t: _Floats, member: _Column, a: _Column, b: _Column | None = None) -> None:
         """Append one batch of events (ignored when empty)."""
         if len(t):
             self.t.append(t)
@@ -59,7 +65,7 @@ class EventLog:
         """A log with the same events that can grow independently (the arrays are shared)."""
         return EventLog(list(self.t), list(self.member), list(self.a), list(self.b))
 
-    def arrays(self):
+    def arrays(self) -> tuple[_Floats, _Column, _Column, _Column | None]:
         """Return ``(t, member, a, b)`` as flat arrays (``b`` None for hair events)."""
         if not self.t:
             e = np.empty(0)
@@ -73,17 +79,17 @@ class EventLog:
 
 
 def series_from_events(
-    t: np.ndarray,
+    t: _Floats,
     *,
     t_start: float,
-    member: np.ndarray,
+    member: _Column,
     members: int,
-    initial_phase: np.ndarray,
-    initial_diameter: np.ndarray,
+    initial_phase: _Column,
+    initial_diameter: _Floats,
     phase_log: EventLog,
     appear_log: EventLog,
     shed_log: EventLog,
-    area_cm2: np.ndarray,
+    area_cm2: _Floats,
     vellus_threshold_um: float,
 ) -> TimeSeries:
     """Rebuild population series at output days ``t`` from the initial state and the logs.
@@ -120,23 +126,25 @@ def series_from_events(
     dts = np.diff(t)
     uniform = t.size > 1 and np.allclose(dts, dts[0], rtol=0, atol=1e-9 * max(1.0, dts[0]))
 
-    def bins(times, mem):
+    def bins(times: _Floats, mem: _Column) -> npt.NDArray[np.integer[Any]]:
         """Flat (member, output) bin of each event; events after the last output dropped."""
+        j: npt.NDArray[np.integer[Any]]
         if uniform:
-            j = np.ceil((times - t[0]) / dts[0] - 1e-9)
-            np.clip(j, 0, nt, out=j)
-            j = j.astype(np.int64)
+            jf = np.ceil((times - t[0]) / dts[0] - 1e-9)
+            np.clip(jf, 0, nt, out=jf)
+            j = jf.astype(np.int64)
         else:
             j = np.searchsorted(t, times, side="left")
         return mem.astype(np.int64) * (nt + 1) + j
 
-    def flows(flat, weights):
-        out = np.bincount(flat, weights=weights, minlength=m * (nt + 1))
+    def flows(flat: npt.NDArray[np.integer[Any]], weights: _Column | None) -> _Floats:
+        out = _weighted_bincount(flat, weights, m * (nt + 1))
         return out.reshape(m, nt + 1)[:, :nt]
 
     # phase counts
-    counts = {}
+    counts: dict[int, _Floats] = {}
     pt, pm, pf, pto = phase_log.arrays()
+    assert pto is not None, "phase transitions always log the phase entered"
     pflat = bins(pt, pm)
     for ph in (ANAGEN, TELOGEN, LATENCY, DEAD):
         init = np.bincount(member[ph0 == ph], minlength=m).astype(float)
@@ -144,7 +152,7 @@ def series_from_events(
         counts[ph] = init[:, None] + np.cumsum(flows(pflat, w), axis=1)
     # hairs: terminal count and diameter sum
     present0 = (ph0 == ANAGEN) | (ph0 == TELOGEN)
-    d_init = np.bincount(member[present0], weights=d0[present0], minlength=m)
+    d_init = _weighted_bincount(member[present0], d0[present0], m)
     term_init = np.bincount(member[present0 & (d0 > thr)], minlength=m).astype(float)
     at, am, ad, _ = appear_log.arrays()
     st, sm, sd, _ = shed_log.arrays()
@@ -172,3 +180,12 @@ def series_from_events(
         area_cm2=area_cm2[:, None] if m > 1 else float(area_cm2[0]),
         vellus_threshold_um=float(thr),
     )
+
+
+def _weighted_bincount(
+    flat: npt.NDArray[np.integer[Any]], weights: _Column | None, minlength: int
+) -> _Floats:
+    """``np.bincount``, typed as the float64 counts the series are built from."""
+    # NumPy's stubs type every bincount as intp. With weights it is float64; the one unweighted
+    # call (hairs shed) stays intp but is only divided into floats, never used as integers.
+    return cast(_Floats, np.bincount(flat, weights=weights, minlength=minlength))

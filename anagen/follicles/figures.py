@@ -7,6 +7,8 @@ Writes ``follicles_steady_state.png``, ``follicles_convergence.png``,
 from __future__ import annotations
 
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,8 +18,12 @@ from .meanfield import mean_field
 from .params import MODEL_LABEL, ZONES, ModelParameters
 from .series import DAYS_PER_YEAR
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-def _plt():
+
+def _plt() -> ModuleType:
+    """``matplotlib.pyplot`` on the Agg backend, imported only when a figure is drawn."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -26,7 +32,7 @@ def _plt():
     return plt
 
 
-def _save(fig, path: Path) -> Path:
+def _save(fig: Figure, path: Path) -> Path:
     """Lay out, write at the docs' resolution and free the figure (Agg keeps it otherwise)."""
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -97,13 +103,16 @@ def fig_convergence(out: Path, seed: int = 0) -> Path:
     ax.set_title("Small populations fluctuate")
     ax.legend(fontsize=8)
     ax = axes[1]
-    n = np.array(res["sizes"], dtype=float)
-    ax.loglog(n, res["sd"], "o", label="SD across 200 replicates")
+    ns = np.array(res["sizes"], dtype=float)
+    ax.loglog(ns, res["sd"], "o", label="SD across 200 replicates")
     ax.loglog(
-        n, np.exp(res["intercept"]) * n ** res["slope"], "-", label=f"fit: slope {res['slope']:.3f}"
+        ns,
+        np.exp(res["intercept"]) * ns ** res["slope"],
+        "-",
+        label=f"fit: slope {res['slope']:.3f}",
     )
-    ax.loglog(n, res["sd"][0] * (n / n[0]) ** -0.5, ":", color="k", label="slope -1/2")
-    ax.loglog(n, res["mean_abs_dev"], "s", ms=4, label="|time mean - deterministic|")
+    ax.loglog(ns, res["sd"][0] * (ns / ns[0]) ** -0.5, ":", color="k", label="slope -1/2")
+    ax.loglog(ns, res["mean_abs_dev"], "s", ms=4, label="|time mean - deterministic|")
     ax.set_xlabel("follicles N")
     ax.set_ylabel("anagen fraction fluctuation")
     ax.set_title("Convergence to the deterministic model")
@@ -136,11 +145,11 @@ def fig_aga_zones(out: Path, seed: int = 0) -> Path:
     return _save(fig, out / "follicles_aga_zones.png")
 
 
-def example_patient(seed: int = 0):
+def example_patient(seed: int = 0) -> tuple[list[Visit], list[float]]:
     """A synthetic vertex patient (severity 0.5, 6 years of AGA, response 1) with 3 sessions."""
     params = ModelParameters()
     days = [0, 14, 30, 60, 90, 180]
-    sessions = [0, 60, 120]
+    sessions: list[float] = [0, 60, 120]
     rng = np.random.default_rng(seed)
     truth = mean_field(
         days,

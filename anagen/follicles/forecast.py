@@ -19,8 +19,9 @@ the prior (flat over the grid), which widens the "with further sessions" band ho
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -54,7 +55,9 @@ class Visit:
     mean_diameter_um: float | None = None
 
 
-def _as_visits(observations) -> list[Visit]:
+def _as_visits(
+    observations: Iterable[Visit | Mapping[str, Any] | Sequence[float]],
+) -> list[Visit]:
     visits = []
     for o in observations:
         if isinstance(o, Visit):
@@ -125,7 +128,7 @@ class Calibration:
     params: ModelParameters = field(repr=False)
     label: str = MODEL_LABEL
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-friendly summary (without the full grids)."""
         return {
             "label": self.label,
@@ -140,7 +143,7 @@ class Calibration:
 
 
 def calibrate(
-    observations: Sequence[Visit | Mapping],
+    observations: Sequence[Visit | Mapping[str, Any]],
     *,
     session_days: Sequence[float] = (),
     zone: str = "vertex",
@@ -279,13 +282,13 @@ class Forecast:
     """
 
     days: np.ndarray
-    scenarios: dict
+    scenarios: dict[str, dict[str, Any]]
     members: int
     area_cm2: float
-    calibration: dict
+    calibration: dict[str, Any]
     label: str = FORECAST_LABEL
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dictionary (lists and floats only)."""
         return {
             "label": self.label,
@@ -298,7 +301,7 @@ class Forecast:
         }
 
 
-def _band(x: np.ndarray) -> dict:
+def _band(x: np.ndarray) -> dict[str, list[float]]:
     q = np.nanpercentile(x, [5, 50, 95], axis=0)
     return {
         "p05": [round(float(v), 3) for v in q[0]],
@@ -385,7 +388,7 @@ def forecast(
     days = np.arange(0.0, horizon_days + 1e-9, step_days)
     if days[-1] < horizon_days:
         days = np.append(days, horizon_days)
-    scenarios = {}
+    scenarios: dict[str, dict[str, Any]] = {}
     branch_seed = int(rng.integers(2**63))  # common random numbers for both scenarios
     for name, extra in (("no_further_sessions", []), ("with_further_sessions", plan)):
         run = sim.fork(extra_sessions=extra, seed=branch_seed)

@@ -21,8 +21,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy import sparse
 from scipy.sparse.linalg import expm_multiply
 from scipy.special import ndtr
@@ -35,6 +37,10 @@ from .params import (
     zone_factor,
 )
 from .series import TimeSeries
+
+_Floats = npt.NDArray[np.float64]
+# A scipy.sparse CSR matrix; SciPy ships no type information here (see pyproject's mypy section).
+_Sparse = Any
 
 
 def _chain_length(mean: float, sd: float) -> int:
@@ -54,18 +60,18 @@ class _Layout:
         self.size = self.K * self.block + 1
         self.dead = self.size - 1
 
-    def a(self, k, j=0):
+    def a(self, k: int, j: int = 0) -> int:
         return k * self.block + j
 
-    def t(self, k, j=0):
+    def t(self, k: int, j: int = 0) -> int:
         return k * self.block + self.nA + j
 
-    def l(self, k, j=0):  # noqa: E743
+    def l(self, k: int, j: int = 0) -> int:  # noqa: E743
         return k * self.block + self.nA + self.nT + j
 
 
 @lru_cache(maxsize=64)
-def _matrices(params: ModelParameters, e: float):
+def _matrices(params: ModelParameters, e: float) -> tuple[_Layout, _Floats, _Sparse]:
     """Return layout, ``M0`` and the sparse ``[M0 M1 M2 M3]`` for effective severity ``e``."""
     lay = _Layout(params)
     S, K = lay.size, lay.K
@@ -115,7 +121,7 @@ def _matrices(params: ModelParameters, e: float):
     return lay, M0, big
 
 
-def stationary_state(params: ModelParameters) -> np.ndarray:
+def stationary_state(params: ModelParameters) -> _Floats:
     """Stationary distribution (fractions) of the normal cycle over the mean-field state."""
     lay = _Layout(params)
     c = params.cycle
@@ -148,7 +154,7 @@ def steady_state_fractions(params: ModelParameters | None = None) -> dict[str, f
     }
 
 
-def _extension_map(n: int, x: float) -> np.ndarray:
+def _extension_map(n: int, x: float) -> _Floats:
     """Shift an anagen chain so that remaining sub-stages are multiplied by ``1 + x``."""
     P = np.zeros((n, n))
     for j in range(n):
@@ -161,7 +167,9 @@ def _extension_map(n: int, x: float) -> np.ndarray:
     return P
 
 
-def _observe(params: ModelParameters, lay: _Layout, X: np.ndarray, e_r: np.ndarray, E: float):
+def _observe(
+    params: ModelParameters, lay: _Layout, X: _Floats, e_r: _Floats, E: float
+) -> tuple[_Floats, ...]:
     """Observables of state columns ``X`` (S x R): phase totals, diameters, shedding rate."""
     K = lay.K
     al = params.alopecia
@@ -192,14 +200,14 @@ def _observe(params: ModelParameters, lay: _Layout, X: np.ndarray, e_r: np.ndarr
 
 
 def mean_field(
-    t_days: Sequence[float],
+    t_days: npt.ArrayLike,
     *,
     n_follicles: float = 1.0,
     params: ModelParameters | None = None,
     severity: float = 0.0,
     zone: str = "vertex",
     onset_day: float = math.inf,
-    response: float | Sequence[float] = 1.0,
+    response: npt.ArrayLike = 1.0,
     sessions: Sequence[float] = (),
     t_start: float = 0.0,
     max_step_days: float = 2.0,
@@ -260,7 +268,7 @@ def mean_field(
     ext = np.stack([_extension_map(lay.nA, tr.anagen_extension * ri) for ri in r])
     oi = 0
 
-    def mats(time):
+    def mats(time: float) -> tuple[_Layout, _Floats, _Sparse]:
         return _matrices(params, e if time >= onset_day else 0.0)
 
     for tb in events:
@@ -279,11 +287,18 @@ def mean_field(
                 n = max(1, math.ceil(dt / max_step_days))
                 h = dt / n
 
-                def rhs(tt, Y, big=big, av=anchor_v, at=anchor_t):
+                def rhs(
+                    tt: float,
+                    Y: _Floats,
+                    big: _Sparse = big,
+                    av: float = anchor_v,
+                    at: float = anchor_t,
+                ) -> _Floats:
                     E = av * math.exp(-lam * (tt - at))
                     rho = np.minimum(1.0, r * tr.reversal_per_anagen * E)
                     rE = r * E
-                    return big @ np.vstack([Y, Y * rho, Y * rE, Y * (rho * rE)])
+                    dY: _Floats = big @ np.vstack([Y, Y * rho, Y * rE, Y * (rho * rE)])
+                    return dY
 
                 for i in range(n):
                     t0 = t + i * h

@@ -41,8 +41,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from typing import Any, overload
 
 import numpy as np
+import numpy.typing as npt
 
 #: Scalp zones and the factor multiplying a patient's AGA severity in each zone [HYP], following
 #: the Norwood-Hamilton / Ludwig patterns: frontal, mid-scalp and vertex affected, temporal
@@ -245,7 +247,7 @@ class ModelParameters:
     vellus_threshold_um: float = 40.0
     growth_mm_per_day: float = 0.35
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """Return all parameters as a nested plain dictionary."""
         return asdict(self)
 
@@ -266,7 +268,15 @@ def zone_factor(zone: str) -> float:
         ) from None
 
 
-def anagen_mean_at_stage(params: ModelParameters, stage):
+@overload
+def anagen_mean_at_stage(params: ModelParameters, stage: float) -> float: ...
+@overload
+def anagen_mean_at_stage(
+    params: ModelParameters, stage: npt.NDArray[Any]
+) -> npt.NDArray[np.float64]: ...
+def anagen_mean_at_stage(
+    params: ModelParameters, stage: float | npt.NDArray[Any]
+) -> float | npt.NDArray[np.float64]:
     """Mean anagen duration (days) of a follicle at miniaturization ``stage`` (array-friendly)."""
     a = params.alopecia
     a0 = params.cycle.anagen_mean_days
@@ -276,7 +286,15 @@ def anagen_mean_at_stage(params: ModelParameters, stage):
     )
 
 
-def latency_mean_at_stage(params: ModelParameters, stage):
+@overload
+def latency_mean_at_stage(params: ModelParameters, stage: float) -> float: ...
+@overload
+def latency_mean_at_stage(
+    params: ModelParameters, stage: npt.NDArray[Any]
+) -> npt.NDArray[np.float64]: ...
+def latency_mean_at_stage(
+    params: ModelParameters, stage: float | npt.NDArray[Any]
+) -> float | npt.NDArray[np.float64]:
     """Mean latency (kenogen) duration (days) at miniaturization ``stage`` (array-friendly)."""
     a = params.alopecia
     return np.minimum(
@@ -285,6 +303,14 @@ def latency_mean_at_stage(params: ModelParameters, stage):
     )
 
 
-def diameter_factor_at_stage(params: ModelParameters, stage):
+@overload
+def diameter_factor_at_stage(params: ModelParameters, stage: float) -> float: ...
+@overload
+def diameter_factor_at_stage(
+    params: ModelParameters, stage: npt.NDArray[Any]
+) -> npt.NDArray[np.float64]: ...
+def diameter_factor_at_stage(
+    params: ModelParameters, stage: float | npt.NDArray[Any]
+) -> float | npt.NDArray[np.float64]:
     """Fraction ``(d - vellus) / (d0 - vellus)`` kept at miniaturization ``stage``."""
     return (1.0 - params.alopecia.diameter_shrink_per_stage) ** stage

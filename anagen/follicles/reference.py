@@ -60,10 +60,12 @@ def naive_daily_simulation(
     means = [c.anagen_mean_days, c.telogen_mean_days, c.latency_mean_days]
     total = sum(means)
 
-    def draw(mean, sigma):
+    def draw(mean: float, sigma: float) -> int:
         return max(1, math.ceil(mean * math.exp(sigma * rnd.gauss(0.0, 1.0) - sigma * sigma / 2)))
 
-    phase, left, stage = [], [], []
+    phase: list[int] = []
+    left: list[int] = []
+    stage: list[int] = []
     for _ in range(n_follicles):
         u = rnd.random() * total
         ph = 0 if u < means[0] else (1 if u < means[0] + means[1] else 2)
@@ -72,7 +74,13 @@ def naive_daily_simulation(
         phase.append(ph)
         left.append(max(1, math.ceil(rnd.random() * full)))
         stage.append(0)
-    out = {"anagen": [], "telogen": [], "latency": [], "dead": [], "shed": []}
+    out: dict[str, list[float]] = {
+        "anagen": [],
+        "telogen": [],
+        "latency": [],
+        "dead": [],
+        "shed": [],
+    }
     K = p.alopecia.critical_stage
     for day in range(1, days + 1):
         shed = 0

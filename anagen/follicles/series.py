@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from .params import MODEL_LABEL
 
@@ -38,42 +39,43 @@ class TimeSeries:
     shed_per_day : ndarray
         Hairs shed per day over the interval ending at each output time (NaN for the first
         output if it coincides with the start).
-    area_cm2 : float
-        Skin area the follicles stand on (follicles / follicles_per_cm2).
+    area_cm2 : float or ndarray
+        Skin area the follicles stand on (follicles / follicles_per_cm2); a column of one area
+        per member when the members' areas differ.
     vellus_threshold_um : float
         Threshold used for ``terminal``.
     """
 
-    t_days: np.ndarray
-    anagen: np.ndarray
-    telogen: np.ndarray
-    latency: np.ndarray
-    dead: np.ndarray
-    terminal: np.ndarray
-    diameter_sum_um: np.ndarray
-    shed_per_day: np.ndarray
-    area_cm2: float
+    t_days: npt.NDArray[np.float64]
+    anagen: npt.NDArray[np.float64]
+    telogen: npt.NDArray[np.float64]
+    latency: npt.NDArray[np.float64]
+    dead: npt.NDArray[np.float64]
+    terminal: npt.NDArray[np.float64]
+    diameter_sum_um: npt.NDArray[np.float64]
+    shed_per_day: npt.NDArray[np.float64]
+    area_cm2: float | npt.NDArray[np.float64]
     vellus_threshold_um: float
     label: str = MODEL_LABEL
 
     @property
-    def visible(self) -> np.ndarray:
+    def visible(self) -> npt.NDArray[np.float64]:
         """Hairs present on the skin (anagen + telogen; telogen hairs stay until shed)."""
         return self.anagen + self.telogen
 
     @property
-    def anagen_fraction(self) -> np.ndarray:
+    def anagen_fraction(self) -> npt.NDArray[np.float64]:
         """Share of the hairs present that are in anagen (what a phototrichogram measures)."""
         with np.errstate(invalid="ignore", divide="ignore"):
             return self.anagen / self.visible
 
     @property
-    def telogen_fraction(self) -> np.ndarray:
+    def telogen_fraction(self) -> npt.NDArray[np.float64]:
         """Share of the hairs present that are in telogen."""
         with np.errstate(invalid="ignore", divide="ignore"):
             return self.telogen / self.visible
 
-    def phase_fractions(self) -> dict[str, np.ndarray]:
+    def phase_fractions(self) -> dict[str, npt.NDArray[np.float64]]:
         """Fractions of *living* follicles in anagen, telogen and latency (as in [H2000])."""
         alive = self.anagen + self.telogen + self.latency
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -84,29 +86,29 @@ class TimeSeries:
             }
 
     @property
-    def visible_density(self) -> np.ndarray:
+    def visible_density(self) -> npt.NDArray[np.float64]:
         """Hairs present per cm2."""
         return self.visible / self.area_cm2
 
     @property
-    def terminal_density(self) -> np.ndarray:
+    def terminal_density(self) -> npt.NDArray[np.float64]:
         """Terminal hairs (> vellus threshold) per cm2."""
         return self.terminal / self.area_cm2
 
     @property
-    def mean_diameter_um(self) -> np.ndarray:
+    def mean_diameter_um(self) -> npt.NDArray[np.float64]:
         """Mean shaft diameter of the hairs present, um."""
         with np.errstate(invalid="ignore", divide="ignore"):
             return self.diameter_sum_um / self.visible
 
-    def shed_per_day_per_100k(self) -> np.ndarray:
+    def shed_per_day_per_100k(self) -> npt.NDArray[np.float64]:
         """Hairs shed per day scaled to a 100,000-follicle scalp."""
         n = (self.anagen + self.telogen + self.latency + self.dead)[:, :1]
         return self.shed_per_day * 1e5 / n
 
-    def rows(self, member: int = 0) -> list[dict]:
+    def rows(self, member: int = 0) -> list[dict[str, float | None]]:
         """Return one dictionary per output time for ``member`` (JSON friendly)."""
-        out = []
+        out: list[dict[str, float | None]] = []
         af = self.anagen_fraction[member]
         vd = self.visible_density[member]
         td = self.terminal_density[member]
@@ -131,12 +133,14 @@ class TimeSeries:
         return out
 
 
-def _f(x) -> float | None:
+def _f(x: float) -> float | None:
     x = float(x)
     return None if not np.isfinite(x) else round(x, 6)
 
 
-def output_grid(years: float, step: str | float = "monthly", t0: float = 0.0) -> np.ndarray:
+def output_grid(
+    years: float, step: str | float = "monthly", t0: float = 0.0
+) -> npt.NDArray[np.float64]:
     """Output days ``t0 .. t0 + years`` at a fixed step.
 
     Parameters
@@ -173,5 +177,5 @@ def output_grid(years: float, step: str | float = "monthly", t0: float = 0.0) ->
             raise ValueError("step must be > 0 days")
     end = t0 + years * DAYS_PER_YEAR
     n = int(np.floor((end - t0) / dt + 1e-9))
-    grid = t0 + dt * np.arange(n + 1)
+    grid = t0 + dt * np.arange(n + 1, dtype=np.float64)
     return grid

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .events import (
     ANAGEN,
@@ -44,6 +46,9 @@ from .series import DAYS_PER_YEAR, TimeSeries, output_grid
 
 # Phase codes, DAYS_PER_YEAR, TimeSeries and output_grid live beside this module and are
 # re-exported here, where callers have always imported them from.
+_Floats = npt.NDArray[np.float64]
+_Index = npt.NDArray[np.intp]
+
 __all__ = [
     "ANAGEN",
     "DAYS_PER_YEAR",
@@ -93,17 +98,17 @@ class FollicleSimulator:
 
     def __init__(
         self,
-        follicles_per_member: int | Sequence[int],
+        follicles_per_member: npt.ArrayLike,
         *,
         params: ModelParameters | None = None,
-        severity: float | Sequence[float] = 0.0,
+        severity: npt.ArrayLike = 0.0,
         zone: str = "vertex",
-        onset_day: float | Sequence[float] = np.inf,
-        response: float | Sequence[float] = 1.0,
+        onset_day: npt.ArrayLike = np.inf,
+        response: npt.ArrayLike = 1.0,
         sessions: Sequence[float] = (),
         t_start: float = 0.0,
         seed: int | np.random.Generator = 0,
-        area_cm2: float | Sequence[float] | None = None,
+        area_cm2: npt.ArrayLike | None = None,
     ) -> None:
         self.params = params or ModelParameters()
         counts = np.atleast_1d(np.asarray(follicles_per_member))
@@ -216,22 +221,22 @@ class FollicleSimulator:
         self.t_anagen[tel] = self.t_stop[tel] - c.anagen_mean_days
 
     # ------------------------------------------------------------------ helpers
-    def _new_diameter(self, idx: np.ndarray) -> np.ndarray:
+    def _new_diameter(self, idx: _Index) -> _Floats:
         al = self.params.alopecia
         f = diameter_factor_at_stage(self.params, self.k[idx])
         cv = al.diameter_jitter_cv
         jitter = np.exp(cv * self.rng.standard_normal(idx.size) - cv * cv / 2)
         return al.vellus_diameter_um + (self.d0[idx] - al.vellus_diameter_um) * f * jitter
 
-    def _lognormal(self, mean: np.ndarray, sigma: float) -> np.ndarray:
+    def _lognormal(self, mean: _Floats, sigma: float) -> _Floats:
         z = self.rng.standard_normal(np.shape(mean))
         return mean * np.exp(sigma * z - sigma * sigma / 2)
 
-    def effect(self, t) -> np.ndarray:
+    def effect(self, t: npt.ArrayLike) -> _Floats:
         """Treatment effect ``E(t)`` of the sessions applied so far (valid until the next)."""
         return self._anchor_val * np.exp(-self._lam * (np.asarray(t, dtype=float) - self._anchor_t))
 
-    def _draw_induced(self, idx: np.ndarray, te: np.ndarray, h: np.ndarray) -> np.ndarray:
+    def _draw_induced(self, idx: _Index, te: _Floats, h: _Floats) -> _Floats:
         """First time of an induced transition with hazard ``h E(t)`` after ``te``."""
         out = np.full(idx.size, np.inf)
         if self._anchor_val <= 0 or idx.size == 0:
@@ -243,32 +248,41 @@ class FollicleSimulator:
         return out
 
     # ------------------------------------------------------------------ event processing
-    def _log_transition(self, te, idx, frm: int, to: int) -> None:
+    def _log_transition(self, te: _Floats, idx: _Index, frm: int, to: int) -> None:
         self.phase_log.add(
             te, self.member[idx], np.full(idx.size, frm, np.int8), np.full(idx.size, to, np.int8)
         )
 
-    def _enter_rest(self, idx, te, frm: int, to: int, mean, sigma: float, hazard) -> None:
+    def _enter_rest(
+        self,
+        idx: _Index,
+        te: _Floats,
+        frm: int,
+        to: int,
+        mean: _Floats,
+        sigma: float,
+        hazard: _Floats,
+    ) -> None:
         """Move follicles into telogen or latency: draw the phase's end and an induced exit."""
         self.phase[idx] = to
         self.t_next[idx] = te + self._lognormal(mean, sigma)
         self.t_ind[idx] = self._draw_induced(idx, te, hazard[idx])
         self._log_transition(te, idx, frm, to)
 
-    def _to_telogen(self, idx, te):
+    def _to_telogen(self, idx: _Index, te: _Floats) -> None:
         self.t_stop[idx] = te
         mean = np.full(idx.size, self.params.cycle.telogen_mean_days)
         self._enter_rest(idx, te, ANAGEN, TELOGEN, mean, self._sig["T"], self._hT)
 
-    def _shed(self, idx, te):
+    def _shed(self, idx: _Index, te: _Floats) -> None:
         self.shed_log.add(te, self.member[idx], self.diam[idx])
         self.diam[idx] = np.nan
 
-    def _to_latency(self, idx, te):
+    def _to_latency(self, idx: _Index, te: _Floats) -> None:
         mean = latency_mean_at_stage(self.params, self.k[idx])
         self._enter_rest(idx, te, TELOGEN, LATENCY, mean, self._sig["L"], self._hL)
 
-    def _new_anagen(self, idx, te, from_phase):
+    def _new_anagen(self, idx: _Index, te: _Floats, from_phase: int) -> None:
         if idx.size == 0:
             return
         post = te >= self.onset[idx]
@@ -300,7 +314,7 @@ class FollicleSimulator:
         self._log_transition(ta, ai, from_phase, ANAGEN)
         self.appear_log.add(ta, self.member[ai], self.diam[ai])
 
-    def _process(self, act: np.ndarray) -> None:
+    def _process(self, act: _Index) -> None:
         tn, ti = self.t_next[act], self.t_ind[act]
         induced = ti < tn
         te = np.where(induced, ti, tn)
@@ -354,7 +368,9 @@ class FollicleSimulator:
                 continue
             break
 
-    def fork(self, extra_sessions: Sequence[float] = (), seed=None) -> FollicleSimulator:
+    def fork(
+        self, extra_sessions: Sequence[float] = (), seed: int | np.random.Generator | None = None
+    ) -> FollicleSimulator:
         """Return an independent copy sharing the history so far, with extra future sessions.
 
         Parameters
@@ -381,7 +397,7 @@ class FollicleSimulator:
         return new
 
     # ------------------------------------------------------------------ outputs
-    def snapshot(self, member: int = 0) -> dict[str, np.ndarray]:
+    def snapshot(self, member: int = 0) -> dict[str, npt.NDArray[Any]]:
         """Hairs present now in ``member``: follicle index, phase, diameter, length.
 
         Returns
@@ -411,7 +427,9 @@ class FollicleSimulator:
             "stage": self.k[idx],
         }
 
-    def timeseries(self, t_days: Sequence[float], vellus_threshold_um=None) -> TimeSeries:
+    def timeseries(
+        self, t_days: npt.ArrayLike, vellus_threshold_um: float | None = None
+    ) -> TimeSeries:
         """Rebuild population series at ``t_days`` (each within ``[t_start, now]``).
 
         Parameters

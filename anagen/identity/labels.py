@@ -113,7 +113,9 @@ def barcode_modules(data: str) -> str:
     str
         ``"1"`` for a bar module and ``"0"`` for a space module, start to stop pattern.
     """
-    return barcode.get("code128", data).build()[0]
+    # python-barcode is untyped: state what build() gives
+    modules: str = barcode.get("code128", data).build()[0]
+    return modules
 
 
 def _barcode_rects(data: str) -> tuple[int, list[tuple[int, int]]]:
@@ -363,4 +365,5 @@ def label_pdf(label: LabelData) -> bytes:
     """
     from weasyprint import HTML  # imported lazily: heavy, and only needed for PDFs
 
-    return HTML(string=label_html(label)).write_pdf()
+    pdf: bytes = HTML(string=label_html(label)).write_pdf()  # weasyprint is untyped
+    return pdf

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``phantom`` sub-command to the ``anagen`` parser."""
     p = subparsers.add_parser("phantom", help="synthetic trichoscopy images with ground truth")
     sub = p.add_subparsers(dest="phantom_command", required=True)
@@ -45,7 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from anagen.phantoms.render import PhantomSpec, render_pair, render_phantom, write_image
+    from anagen.phantoms.render import render_pair, render_phantom, write_image
+    from anagen.phantoms.spec import PhantomSpec
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -99,7 +99,8 @@ def random_hairs(spec: PhantomSpec, rng: np.random.Generator) -> list[HairSpec]:
                 length = rng.uniform(500.0, 1500.0)
                 opacity = rng.uniform(0.8, 0.97)
             shift = rng.normal(0, jitter)
-            col = tuple(float(c + shift + rng.normal(0, 2.0)) for c in colour0)
+            rgb = [float(c + shift + rng.normal(0, 2.0)) for c in colour0]
+            col = (rgb[0], rgb[1], rgb[2])
             unit_hairs.append(
                 HairSpec(
                     x=float(x),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from .spec import PhantomSpec
 
@@ -13,16 +16,19 @@ Transform = tuple[float, float, float]
 """``(dx px, dy px, rotation deg)`` of a later shot relative to the first."""
 
 
-def _matrix(centre: tuple[float, float], transform: Transform) -> np.ndarray:
+def _matrix(centre: tuple[float, float], transform: Transform) -> npt.NDArray[np.float64]:
     # One matrix for the image and for the truth, so the two cannot drift apart.
     dx, dy, rot = transform
-    m = cv2.getRotationMatrix2D(centre, -rot, 1.0)
+    # a 2x3 float64 matrix; OpenCV's stubs type every result as an image of any dtype
+    m = cast(npt.NDArray[np.float64], cv2.getRotationMatrix2D(centre, -rot, 1.0))
     m[0, 2] += dx
     m[1, 2] += dy
     return m
 
 
-def move_points(poly: np.ndarray, spec: PhantomSpec, transform: Transform) -> np.ndarray:
+def move_points(
+    poly: npt.NDArray[np.float64], spec: PhantomSpec, transform: Transform
+) -> npt.NDArray[np.float64]:
     """Move ``(N, 2)`` image points by ``transform`` about the image centre.
 
     Parameters
@@ -109,7 +115,9 @@ def _specular(img: np.ndarray, rng: np.random.Generator, n: int) -> None:
         img[where] += (255.0 - img[where]) * (a * g)[:, :, None]
 
 
-def photograph(img: np.ndarray, spec: PhantomSpec, rng: np.random.Generator) -> np.ndarray:
+def photograph(
+    img: np.ndarray, spec: PhantomSpec, rng: np.random.Generator
+) -> npt.NDArray[np.uint8]:
     """Turn the rendered scene into a camera image: glare, blur, noise, 8 bits, JPEG.
 
     Parameters
@@ -131,12 +139,15 @@ def photograph(img: np.ndarray, spec: PhantomSpec, rng: np.random.Generator) -> 
         img = cv2.GaussianBlur(img, (0, 0), spec.blur_sigma_px)
     if spec.noise_sigma > 0:
         img = img + rng.normal(0, spec.noise_sigma, img.shape).astype(np.float32)
-    out = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    out: npt.NDArray[np.uint8] = np.clip(np.rint(img), 0, 255).astype(np.uint8)
     if spec.jpeg_quality is not None:
         ok, buf = cv2.imencode(
             ".jpg", out[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(spec.jpeg_quality)]
         )
         if not ok:  # pragma: no cover
             raise RuntimeError("JPEG encoding failed")
-        out = cv2.imdecode(buf, cv2.IMREAD_COLOR)[:, :, ::-1].copy()
+        decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        if decoded is None:  # pragma: no cover
+            raise RuntimeError("JPEG decoding failed")
+        out = np.asarray(decoded, dtype=np.uint8)[:, :, ::-1].copy()  # uint8 for the stubs
     return out

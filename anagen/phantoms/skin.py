@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from .optics import gaussian_patch
 from .spec import SKIN_TONES, HairSpec, PhantomSpec
@@ -14,7 +15,9 @@ Ostium = tuple[float, float, float, float]
 """``(x px, y px, radius px, depth 0-1)`` of a follicle opening."""
 
 
-def skin(spec: PhantomSpec, shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+def skin(
+    spec: PhantomSpec, shape: tuple[int, int], rng: np.random.Generator
+) -> npt.NDArray[np.float32]:
     """Bare skin of ``spec.skin_tone`` with mottling and illumination fall-off.
 
     Parameters
@@ -34,14 +37,21 @@ def skin(spec: PhantomSpec, shape: tuple[int, int], rng: np.random.Generator) ->
     base = np.array(SKIN_TONES[spec.skin_tone], dtype=np.float32)
     base = base * rng.uniform(0.94, 1.06)
     # low-frequency mottling and illumination fall-off
-    lo = rng.normal(0, 1, (h // 64 + 2, w // 64 + 2)).astype(np.float32)
-    lo = cv2.resize(cv2.GaussianBlur(lo, (0, 0), 1.0), (w, h), interpolation=cv2.INTER_CUBIC)
+    lo0 = rng.normal(0, 1, (h // 64 + 2, w // 64 + 2)).astype(np.float32)
+    # OpenCV keeps float32 but its stubs say "any image"; asarray is a no-op that restores the type
+    lo = np.asarray(
+        cv2.resize(cv2.GaussianBlur(lo0, (0, 0), 1.0), (w, h), interpolation=cv2.INTER_CUBIC),
+        dtype=np.float32,
+    )
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
     vign = 1.0 - 0.08 * (((xx - w / 2) / w) ** 2 + ((yy - h / 2) / h) ** 2) * 4
-    fine = cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 1.5)
+    fine = np.asarray(
+        cv2.GaussianBlur(rng.normal(0, 1, (h, w)).astype(np.float32), (0, 0), 1.5),
+        dtype=np.float32,
+    )
     fine *= 1.0 / max(float(fine.std()), 1e-6)
     shade = vign * (1.0 + 0.05 * lo / max(float(lo.std()), 1e-6) + 0.02 * fine)
-    img = base[None, None, :] * shade[:, :, None]
+    img: npt.NDArray[np.float32] = base[None, None, :] * shade[:, :, None]
     return img
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -154,7 +155,7 @@ class GroundTruth:
     def density_per_cm2(self) -> float:
         return self.hair_count / self.area_cm2 if self.area_cm2 > 0 else 0.0
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary."""
         spec = asdict(self.spec)
         spec["hairs"] = None if self.spec.hairs is None else [asdict(h) for h in self.spec.hairs]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 from scipy.special import erf
 
 from anagen.trichometry._geometry import group_median, to_detection
@@ -40,7 +41,7 @@ class Diameters:
         Narrowest diameter the blur resolves, full-resolution px.
     """
 
-    polylines: list
+    polylines: list[np.ndarray]
     diameter_px: np.ndarray
     blur_px: float
     limit_px: float
@@ -176,7 +177,8 @@ def _fwhm_table(sigma: float) -> tuple[np.ndarray, np.ndarray]:
     s2 = math.sqrt(2) * sigma
 
     def prof(x: np.ndarray) -> np.ndarray:
-        return 0.5 * (erf((x + w / 2) / s2) - erf((x - w / 2) / s2))
+        p: np.ndarray = 0.5 * (erf((x + w / 2) / s2) - erf((x - w / 2) / s2))  # scipy: untyped
+        return p
 
     half = prof(np.zeros_like(w)) / 2
     lo, hi = np.zeros_like(w), w / 2 + 6 * sigma
@@ -365,7 +367,7 @@ def _split_wedges(
     return out_p, np.asarray(out_d, dtype=float)
 
 
-def _true_width(fwhm_px, fwhm: np.ndarray, true_w: np.ndarray) -> np.ndarray:
+def _true_width(fwhm_px: npt.ArrayLike, fwhm: np.ndarray, true_w: np.ndarray) -> np.ndarray:
     """Shaft widths for measured full widths at half contrast (inverse of the blur table).
 
     NaN (no width measured) stays NaN. A profile at most 5 % wider than the blur's own is

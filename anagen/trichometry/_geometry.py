@@ -9,8 +9,10 @@ the mapping is affine with that half-pixel offset, written once here.
 from __future__ import annotations
 
 import math
+from typing import Any, overload
 
 import numpy as np
+import numpy.typing as npt
 
 
 def pixel_offset(scale: float) -> float:
@@ -29,7 +31,13 @@ def pixel_offset(scale: float) -> float:
     return (scale - 1) / 2.0
 
 
-def to_detection(coords, scale: float):
+@overload
+def to_detection(coords: float, scale: float) -> float: ...
+@overload
+def to_detection(coords: npt.NDArray[Any], scale: float) -> npt.NDArray[np.floating[Any]]: ...
+def to_detection(
+    coords: float | npt.NDArray[Any], scale: float
+) -> float | npt.NDArray[np.floating[Any]]:
     """Full-resolution coordinates to detection-scale coordinates.
 
     Parameters
@@ -47,7 +55,13 @@ def to_detection(coords, scale: float):
     return (coords - pixel_offset(scale)) / scale
 
 
-def to_full(coords, scale: float):
+@overload
+def to_full(coords: float, scale: float) -> float: ...
+@overload
+def to_full(coords: npt.NDArray[Any], scale: float) -> npt.NDArray[np.floating[Any]]: ...
+def to_full(
+    coords: float | npt.NDArray[Any], scale: float
+) -> float | npt.NDArray[np.floating[Any]]:
     """Detection-scale coordinates to full-resolution coordinates (inverse of
     :func:`to_detection`).
 
@@ -105,7 +119,7 @@ def end_tangent(poly: np.ndarray, end: int, reach: float) -> np.ndarray:
     return v / n if n > 0 else np.zeros(2)
 
 
-def smooth_resample(path: np.ndarray, step: float) -> np.ndarray:
+def smooth_resample(path: npt.ArrayLike, step: float) -> npt.NDArray[np.float64]:
     """Smooth a path (5-point moving average) and resample it every ``step`` px.
 
     Parameters
@@ -119,14 +133,15 @@ def smooth_resample(path: np.ndarray, step: float) -> np.ndarray:
     ndarray of float, shape (m, 2)
         The smoothed path; its end points are those of ``path``.
     """
-    path = np.asarray(path, dtype=float)
-    if len(path) >= 5:
-        pad = np.concatenate([path[:1], path[:1], path, path[-1:], path[-1:]])
+    xy = np.asarray(path, dtype=float)
+    sm: npt.NDArray[np.float64]
+    if len(xy) >= 5:
+        pad = np.concatenate([xy[:1], xy[:1], xy, xy[-1:], xy[-1:]])
         c = np.cumsum(np.concatenate([np.zeros((1, 2)), pad]), axis=0)
         sm = (c[5:] - c[:-5]) / 5.0
-        sm[0], sm[-1] = path[0], path[-1]
+        sm[0], sm[-1] = xy[0], xy[-1]
     else:
-        sm = path
+        sm = xy
     d = np.diff(sm, axis=0)
     seg = np.sqrt((d * d).sum(axis=1))
     s = np.concatenate([[0.0], np.cumsum(seg)])

@@ -94,7 +94,7 @@ class Edge:
 
     pts: np.ndarray
     length: float
-    nodes: list
+    nodes: list[int]
 
 
 def build_graph(skel: np.ndarray, merge_px: float) -> tuple[list[Edge], np.ndarray]:

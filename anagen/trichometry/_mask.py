@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from anagen.trichometry._params import Params
 
@@ -73,7 +74,9 @@ def hair_mask(contrast: np.ndarray, det_um: float, params: Params) -> HairMask:
     return HairMask(_fill_small_holes(mask, det_um, params), above_low, c_hair)
 
 
-def _fill_small_holes(mask: np.ndarray, det_um: float, params: Params) -> np.ndarray:
+def _fill_small_holes(
+    mask: npt.NDArray[np.bool_], det_um: float, params: Params
+) -> npt.NDArray[np.bool_]:
     """Fill holes of the mask up to ``hole_um`` across (the gap inside a shallow crossing).
 
     Parameters
@@ -96,4 +99,5 @@ def _fill_small_holes(mask: np.ndarray, det_um: float, params: Params) -> np.nda
     small_hole[0] = False
     border = np.unique(np.concatenate([hole_lab[0], hole_lab[-1], hole_lab[:, 0], hole_lab[:, -1]]))
     small_hole[border] = False
-    return mask | small_hole[hole_lab]
+    filled: npt.NDArray[np.bool_] = mask | small_hole[hole_lab]  # cv2 labels are untyped
+    return filled

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from anagen.trichometry.frame import CountingFrame
 
@@ -72,15 +73,15 @@ class TrichometryResult:
     image_shape: tuple[int, int]
     frame: CountingFrame
     algorithm_version: str = ALGORITHM_VERSION
-    timings_ms: dict = field(default_factory=dict, compare=False)
+    timings_ms: dict[str, float] = field(default_factory=dict, compare=False)
 
     @property
     def quality_ok(self) -> bool:
         return all(f.ok for f in self.quality)
 
-    def to_dict(self, include_hairs: bool = True) -> dict:
+    def to_dict(self, include_hairs: bool = True) -> dict[str, Any]:
         """JSON-ready dictionary (``json.dumps`` works on it directly)."""
-        d = {
+        d: dict[str, Any] = {
             "hair_count": self.hair_count,
             "area_cm2": round(self.area_cm2, 6),
             "density_per_cm2": round(self.density_per_cm2, 3),

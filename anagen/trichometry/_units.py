@@ -74,8 +74,8 @@ def group_units(
     roots: dict[int, list[int]] = {}
     for i in range(n):
         roots.setdefault(find(i), []).append(i)
-    units = []
-    unit_of = {}
+    units: list[tuple[int, ...]] = []
+    unit_of: dict[int, int] = {}
     for members in roots.values():
         if len(members) >= 2:
             uid = len(units)

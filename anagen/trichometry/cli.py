@@ -8,11 +8,17 @@ import multiprocessing as mp
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from anagen.trichometry.io import ImageError
 
+# (image path, um per px, vellus max um, overlay dir or None, include hairs)
+_Job = tuple[str, float, float, str | None, bool]
+# (image path, result dict or None, error or None)
+_Outcome = tuple[str, dict[str, Any] | None, str | None]
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``trichometry`` sub-command to the ``anagen`` parser."""
     p = subparsers.add_parser("trichometry", help="hair count, density and diameters from images")
     sub = p.add_subparsers(dest="trichometry_command", required=True)
@@ -44,11 +50,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.set_defaults(func=cmd_anagen)
 
 
-def _err(msg: str) -> None:
+def _err(msg: str | Exception) -> None:
     print(f"anagen trichometry: error: {' '.join(str(msg).split())}", file=sys.stderr)
 
 
-def _analyze_one(job: tuple) -> tuple[str, dict | None, str | None]:
+def _analyze_one(job: _Job) -> _Outcome:
     """Worker: analyse one image; returns (image, result dict or None, error or None)."""
     path, um, vellus, overlay_dir, hairs = job
     import cv2
@@ -90,7 +96,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     bar = tqdm(total=len(jobs), desc="analyse", unit="img", file=sys.stderr, disable=not several)
-    results: dict[str, tuple] = {}
+    results: dict[int, _Outcome] = {}
     if n_workers > 1:
         with mp.get_context("spawn").Pool(n_workers) as pool:
             for i, r in enumerate(pool.imap(_analyze_one, jobs)):
@@ -108,6 +114,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             failed += 1
             _err(err)
         else:
+            assert d is not None, "a job without an error has a result"
             ok.append(d)
     if args.json:
         if several:
@@ -119,7 +126,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def _print_table(rows: list[dict]) -> None:
+def _print_table(rows: list[dict[str, Any]]) -> None:
     head = (
         "image",
         "hairs",

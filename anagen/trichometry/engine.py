@@ -70,7 +70,7 @@ _HISTOGRAM_BIN_UM = 10
 
 
 def analyze(
-    image: np.ndarray | str | os.PathLike,
+    image: np.ndarray | str | os.PathLike[str],
     um_per_px: float,
     vellus_max_um: float = DEFAULT_VELLUS_MAX_UM,
     frame_margin_px: float | None = None,
@@ -210,7 +210,7 @@ def _hairs(
     list of Hair
         ``unit_id`` is -1 (set by :func:`anagen.trichometry._units.group_units`).
     """
-    hairs = []
+    hairs: list[Hair] = []
     for poly, diameter in zip(polys, diameter_px, strict=False):
         if not np.isfinite(diameter):
             continue
@@ -239,7 +239,7 @@ def _result(
     um_per_px: float,
     vellus_max_um: float,
     shape: tuple[int, int],
-    timings_ms: dict,
+    timings_ms: dict[str, float],
 ) -> TrichometryResult:
     """Counts, density and diameter statistics of the counted hairs.
 

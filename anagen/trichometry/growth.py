@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -49,7 +50,7 @@ class AnagenResult:
     dayn: TrichometryResult
     algorithm_version: str = ALGORITHM_VERSION
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary."""
         return {
             "anagen_count": self.anagen_count,
@@ -95,7 +96,8 @@ def _along(f: np.ndarray, scale: int, poly: np.ndarray) -> float:
 def _sample_at(f: np.ndarray, scale: int, pts: np.ndarray) -> np.ndarray:
     x = to_detection(pts[:, 0], scale).astype(np.float32)[None, :]
     y = to_detection(pts[:, 1], scale).astype(np.float32)[None, :]
-    return cv2.remap(f, x, y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)[0]
+    row: np.ndarray = cv2.remap(f, x, y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)[0]
+    return row
 
 
 def _march(
@@ -195,8 +197,8 @@ def register(day0: np.ndarray, dayn: np.ndarray) -> tuple[float, float]:
 
 
 def anagen_telogen(
-    day0_image: np.ndarray | str | os.PathLike,
-    dayN_image: np.ndarray | str | os.PathLike,
+    day0_image: np.ndarray | str | os.PathLike[str],
+    dayN_image: np.ndarray | str | os.PathLike[str],
     days: float,
     um_per_px: float,
     growth_um_per_day: float = GROWTH_UM_PER_DAY,

@@ -8,7 +8,8 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+import numpy.typing as npt
+from PIL import Image, UnidentifiedImageError
 
 #: default maximum number of pixels accepted (about 8000 x 5000)
 DEFAULT_MAX_PIXELS = 40_000_000
@@ -42,7 +43,7 @@ def check_calibration(um_per_px: float | None) -> float:
     return value
 
 
-def load_image(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+def load_image(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Decode an image file into an RGB ``uint8`` array with safety checks.
 
     The header is read first and images larger than ``max_pixels`` are refused before any
@@ -95,7 +96,7 @@ def load_image(path: str | os.PathLike, max_pixels: int = DEFAULT_MAX_PIXELS) ->
             f"{name}: image too large ({what} exceeds the decompression-bomb limit);"
             " refused before decoding"
         ) from None
-    except Image.UnidentifiedImageError:
+    except UnidentifiedImageError:
         raise ImageError(f"{name}: not an image (unrecognised format)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         msg = " ".join(str(exc).split()) or type(exc).__name__
@@ -160,8 +161,11 @@ def as_rgb_array(image: np.ndarray) -> np.ndarray:
     if a.dtype == np.uint8:
         return np.ascontiguousarray(a)
     if a.dtype == np.uint16:
-        return (a >> 8).astype(np.uint8)
+        high: npt.NDArray[np.uint8] = (a >> 8).astype(np.uint8)
+        return high
     if np.issubdtype(a.dtype, np.floating):
         scale = 255.0 if float(np.nanmax(a)) <= 1.0 else 1.0
-        return np.clip(np.nan_to_num(a) * scale, 0, 255).astype(np.uint8)
-    return np.clip(a, 0, 255).astype(np.uint8)
+        scaled: npt.NDArray[np.uint8] = np.clip(np.nan_to_num(a) * scale, 0, 255).astype(np.uint8)
+        return scaled
+    clipped: npt.NDArray[np.uint8] = np.clip(a, 0, 255).astype(np.uint8)
+    return clipped

@@ -62,7 +62,9 @@ def render_overlay(image: np.ndarray, result: TrichometryResult) -> np.ndarray:
     return out
 
 
-def write_overlay(path: str | os.PathLike, image: np.ndarray, result: TrichometryResult) -> None:
+def write_overlay(
+    path: str | os.PathLike[str], image: np.ndarray, result: TrichometryResult
+) -> None:
     """Render the overlay and write it as PNG to ``path``."""
     rgb = render_overlay(image, result)
     if not cv2.imwrite(os.fspath(path), np.ascontiguousarray(rgb[:, :, ::-1])):

@@ -14,7 +14,7 @@ class StaffAdmin(UserAdmin):
     list_display = ("email", "first_name", "last_name", "role", "is_active")
     list_filter = ("role", "is_active", "sites")
     fieldsets = (
-        *UserAdmin.fieldsets,
+        *(UserAdmin.fieldsets or ()),  # typed Optional; Django always sets it
         ("Clinic", {"fields": ("role", "sites", "all_sites")}),
     )
     add_fieldsets = (

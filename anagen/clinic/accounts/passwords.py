@@ -26,7 +26,8 @@ So inside a transaction the failure is only noted on the exception, and ``counts
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import ValidationError
@@ -36,18 +37,23 @@ from django.http import HttpRequest
 if TYPE_CHECKING:
     from .models import User
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
 
 class PasswordNotConfirmed(ValidationError):
     """A prompt refused: wrong password or the user is locked out. Counted by axes."""
 
-    def __init__(self, message, *, user: User, request: HttpRequest, counted: bool):
+    def __init__(
+        self, message: str | dict[str, str], *, user: User, request: HttpRequest, counted: bool
+    ) -> None:
         super().__init__(message)
         self.user = user
         self.probe = request
         self.counted = counted
 
 
-def _credentials(user: User) -> dict:
+def _credentials(user: User) -> dict[str, str]:
     # The same login name axes uses for allauth logins (``lockout.login_name``): the e-mail.
     return {"username": user.email}
 
@@ -83,7 +89,8 @@ def _count(error: PasswordNotConfirmed) -> None:
 def is_locked_out(user: User, *, request: HttpRequest | None = None) -> bool:
     from axes.handlers.proxy import AxesProxyHandler
 
-    return AxesProxyHandler.is_locked(_probe(request), _credentials(user))
+    locked: bool = AxesProxyHandler.is_locked(_probe(request), _credentials(user))  # axes: untyped
+    return locked
 
 
 def password_confirm(
@@ -135,11 +142,11 @@ def _refusal_in(error: BaseException | None) -> PasswordNotConfirmed | None:
     return None
 
 
-def counts_password_failures(service):
+def counts_password_failures(service: Callable[_P, _R]) -> Callable[_P, _R]:
     """Decorate a service that prompts for a password, above its ``transaction.atomic``."""
 
     @functools.wraps(service)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         try:
             return service(*args, **kwargs)
         except ValidationError as error:

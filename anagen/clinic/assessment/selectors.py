@@ -7,7 +7,7 @@ from anagen.clinic.accounts.models import User
 from anagen.clinic.accounts.policy import sites_for
 from anagen.clinic.patients.models import Patient
 
-from .models import Assessment
+from .models import Assessment, EligibilityDecision
 
 
 def assessments_for(*, patient: Patient) -> QuerySet[Assessment]:
@@ -23,14 +23,12 @@ def assessment_get(*, user: User, pk: int) -> Assessment:
     )
 
 
-def current_decision(*, patient: Patient):
+def current_decision(*, patient: Patient) -> EligibilityDecision | None:
     """The eligibility decision of the patient's latest assessment (None if never assessed).
 
     The latest assessment is the one that counts: a later visit that finds a contraindication
     supersedes an earlier "candidate".
     """
-    from .models import EligibilityDecision
-
     return (
         EligibilityDecision.objects.filter(assessment__patient=patient)
         .select_related("assessment")

@@ -197,6 +197,7 @@ def decision_override(
     decision.override_reason = reason
     decision.overridden_by = actor
     decision.overridden_at = timezone.now()
-    decision._change_reason = f"override: {reason[:80]}"
+    # simple_history reads this ad-hoc attribute on save; the model class does not declare it
+    decision._change_reason = f"override: {reason[:80]}"  # type: ignore[attr-defined]
     decision.save()
     return decision

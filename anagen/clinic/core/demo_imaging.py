@@ -17,7 +17,7 @@ from PIL import Image
 from anagen.clinic.imaging import services as imaging
 from anagen.clinic.imaging.models import Device
 from anagen.follicles import generate_cohort
-from anagen.phantoms.render import HairSpec, PhantomSpec, render_phantom
+from anagen.phantoms import HairSpec, PhantomSpec, render_phantom
 
 UM_PER_PX = 6.0
 WIDTH, HEIGHT = 1000, 750

@@ -94,6 +94,7 @@ def signature_mac(signature: Signature, record: models.Model) -> str | None:
 
 def signature_matches(signature: Signature, record: models.Model) -> bool:
     """Whether ``signature`` still covers ``record`` and was made with a key the server holds."""
+    expected: str | None
     if signature.is_legacy:
         if not settings.ANAGEN_SIGNATURE_ACCEPT_LEGACY:
             return False
@@ -125,7 +126,9 @@ def signature_sign(
         record_version=latest.history_id if latest else None,
         key_id=key_id,
     )
-    signature.record_digest = signature_mac(signature, record)
+    digest = signature_mac(signature, record)
+    assert digest is not None, "the signing key was checked above"
+    signature.record_digest = digest
     signature.save()
     return signature
 

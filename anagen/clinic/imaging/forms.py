@@ -1,15 +1,18 @@
+from __future__ import annotations
+
 from django import forms
 
 from anagen.clinic.core.forms import DateInput
 from anagen.clinic.core.uploads import SafeImageField
-from anagen.clinic.treatment.models import ScalpZone
+from anagen.clinic.treatment.models import ScalpZone, ScheduledVisit
 
-from .models import Device, GlobalPhoto
+from .models import Device, GlobalPhoto, TargetSite
 
 
 class ImagingVisitForm(forms.Form):
     taken_on = forms.DateField(label="Date", widget=DateInput())
-    scheduled_visit = forms.ModelChoiceField(
+    # querysets are set per patient in __init__
+    scheduled_visit: forms.ModelChoiceField[ScheduledVisit] = forms.ModelChoiceField(
         label="Scheduled visit",
         queryset=None,
         required=False,
@@ -40,7 +43,7 @@ class PhotoForm(forms.Form):
 
 
 class TrichoscopyForm(forms.Form):
-    target_site = forms.ModelChoiceField(queryset=None)
+    target_site: forms.ModelChoiceField[TargetSite] = forms.ModelChoiceField(queryset=None)
     device = forms.ModelChoiceField(queryset=Device.objects.filter(active=True))
     image = SafeImageField(label="Trichoscopy image", help_text="Clipped hair, PNG/JPEG/TIFF.")
 

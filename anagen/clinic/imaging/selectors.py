@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -85,14 +86,17 @@ def outcome_series(*, target_site: TargetSite) -> list[Measurement]:
     for image in images:
         counts = image.corrected_counts() if image.is_corrected else None
         area = image.area_cm2 or 1.0
+        # status "analysed": the analysis stored the counts, so the nullable columns are set
+        terminal = cast(int, image.terminal_count)
+        density = cast(float, counts["density_per_cm2"] if counts else image.density_per_cm2)
         series.append(
             Measurement(
                 image_id=image.pk,
                 taken_on=image.visit.taken_on,
                 day=(image.visit.taken_on - day0).days if day0 else 0,
-                density_per_cm2=counts["density_per_cm2"] if counts else image.density_per_cm2,
+                density_per_cm2=density,
                 terminal_density_per_cm2=(
-                    counts["terminal_density_per_cm2"] if counts else image.terminal_count / area
+                    counts["terminal_density_per_cm2"] if counts else terminal / area
                 ),
                 mean_diameter_um=image.mean_diameter_um,
                 corrected=counts is not None,

@@ -7,16 +7,20 @@ import logging
 import shutil
 import tempfile
 import traceback
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 from PIL import Image
 
@@ -27,6 +31,9 @@ from anagen.clinic.core.uploads import strict_image_decoding
 from anagen.clinic.patients.models import Patient
 
 from .models import Device, GlobalPhoto, ImagingVisit, TargetSite, TrichoscopyImage
+
+if TYPE_CHECKING:
+    from anagen.clinic.treatment.models import ScheduledVisit
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +58,12 @@ def target_site_create(
 
 @transaction.atomic
 def imaging_visit_create(
-    *, actor: User, patient: Patient, taken_on: date, notes: str = "", scheduled_visit=None
+    *,
+    actor: User,
+    patient: Patient,
+    taken_on: date,
+    notes: str = "",
+    scheduled_visit: ScheduledVisit | None = None,
 ) -> ImagingVisit:
     _require_imager(actor, patient)
     if taken_on > timezone.localdate():
@@ -72,7 +84,9 @@ def imaging_visit_create(
 
 
 @transaction.atomic
-def photo_upload(*, actor: User, visit: ImagingVisit, view: str, image) -> GlobalPhoto:
+def photo_upload(
+    *, actor: User, visit: ImagingVisit, view: str, image: UploadedFile[bytes]
+) -> GlobalPhoto:
     _require_imager(actor, visit.patient)
     if visit.photos.filter(view=view).exists():
         raise ValidationError({"view": "This view was already photographed at this visit."})
@@ -94,22 +108,27 @@ def _too_large_message(width: int, height: int) -> str:
     )
 
 
-def _pixel_size(source) -> tuple[int, int] | None:
+def _pixel_size(source: str | UploadedFile[bytes]) -> tuple[int, int] | None:
     """Width and height from the image header (no decoding); None when unreadable."""
-    position = source.tell() if hasattr(source, "tell") else None
+    position = None if isinstance(source, str) else source.tell()
     try:
         with strict_image_decoding(), Image.open(source) as image:
             return image.size
     except Exception:  # unreadable headers are reported by the upload checks
         return None
     finally:
-        if position is not None:
+        if position is not None and not isinstance(source, str):
             source.seek(position)
 
 
 @transaction.atomic
 def trichoscopy_upload(
-    *, actor: User, visit: ImagingVisit, target_site: TargetSite, device: Device, image
+    *,
+    actor: User,
+    visit: ImagingVisit,
+    target_site: TargetSite,
+    device: Device,
+    image: UploadedFile[bytes],
 ) -> TrichoscopyImage:
     """Store the image and queue its analysis (a Celery job; eager in the embedded default)."""
     _require_imager(actor, visit.patient)
@@ -170,7 +189,7 @@ def trichoscopy_retry(*, actor: User, record: TrichoscopyImage) -> TrichoscopyIm
 
 
 @contextmanager
-def _local_copy(field_file):
+def _local_copy(field_file: FieldFile) -> Iterator[str]:
     """A filesystem path for a stored file, copying it out of remote storage if needed."""
     try:
         path = field_file.path
@@ -179,7 +198,7 @@ def _local_copy(field_file):
     if path is not None:
         yield path
         return
-    suffix = Path(field_file.name).suffix
+    suffix = Path(field_file.name or "").suffix  # a stored file always has a name
     with tempfile.NamedTemporaryFile(suffix=suffix) as tmp, field_file.open("rb") as source:
         shutil.copyfileobj(source, tmp)
         tmp.flush()
@@ -187,7 +206,7 @@ def _local_copy(field_file):
 
 
 class _ImageTooLarge(Exception):
-    def __init__(self, width: int, height: int):
+    def __init__(self, width: int, height: int) -> None:
         super().__init__(f"{width}x{height}")
         self.size = (width, height)
 
@@ -305,6 +324,7 @@ def trichoscopy_correct(
     _require_imager(actor, record.visit.patient)
     if record.status != TrichoscopyImage.Status.ANALYSED:
         raise ValidationError("Only an analysed image can be corrected.")
+    assert record.result is not None, "an analysed image has its result"
     known = {h["id"] for h in record.result.get("hairs", []) if h["counted"]}
     unknown = sorted(set(removed_hair_ids) - known)
     if unknown:
@@ -331,7 +351,9 @@ class ReanalysisReport:
     failed_ids: list[int] = field(default_factory=list)
 
 
-def reanalyse_outdated(*, every: bool = False, progress=None) -> ReanalysisReport:
+def reanalyse_outdated(
+    *, every: bool = False, progress: Callable[[int], object] | None = None
+) -> ReanalysisReport:
     """Re-run the engine on images analysed by another algorithm version (or all of them).
 
     Each image is independent: a failure is recorded on that image and the batch goes on.

@@ -1,7 +1,9 @@
+from __future__ import annotations
+
 from django import forms
 from django.core.validators import RegexValidator
 
-from anagen.clinic.accounts.models import Site
+from anagen.clinic.accounts.models import Site, User
 from anagen.clinic.core.forms import DateInput, DateTimeInput
 from anagen.clinic.patients.forms import DuplicateConfirmation
 from anagen.clinic.patients.models import Sex
@@ -58,7 +60,7 @@ class ConvertInquiryForm(DuplicateConfirmation, forms.Form):
     email = forms.EmailField(required=False)
     site = forms.ModelChoiceField(queryset=Site.objects.none())
     consult_starts_at = forms.DateTimeField(label="Consultation starts", widget=DateTimeInput())
-    clinician = forms.ModelChoiceField(queryset=None)
+    clinician: forms.ModelChoiceField[User] = forms.ModelChoiceField(queryset=None)
 
     def __init__(self, *args, sites, clinicians, **kwargs):
         super().__init__(*args, **kwargs)
@@ -77,7 +79,7 @@ class AppointmentForm(forms.Form):
         max_value=480,
         help_text="Leave empty for the usual length of this kind of visit.",
     )
-    clinician = forms.ModelChoiceField(queryset=None)
+    clinician: forms.ModelChoiceField[User] = forms.ModelChoiceField(queryset=None)
     notes = forms.CharField(
         required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -72,7 +73,8 @@ class Appointment(models.Model):
 
     #: Statuses that keep the clinician's time blocked.
     ACTIVE = (Status.BOOKED, Status.ARRIVED, Status.COMPLETED)
-    DEFAULT_MINUTES = {
+    # keyed by the Kind members, which are the str values services look up by
+    DEFAULT_MINUTES: ClassVar[dict[str, int]] = {
         Kind.CONSULT: 45,
         Kind.HARVEST_SESSION: 120,
         Kind.REPEAT_SESSION: 90,
@@ -104,7 +106,7 @@ class Appointment(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.starts_at:%Y-%m-%d %H:%M}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.ends_at = self.starts_at + timedelta(minutes=self.duration_minutes)
         super().save(*args, **kwargs)
 

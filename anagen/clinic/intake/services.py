@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -85,7 +87,7 @@ def inquiry_convert(
     *,
     actor: User,
     inquiry: Inquiry,
-    patient_fields: dict,
+    patient_fields: dict[str, Any],
     consult_starts_at: datetime,
     clinician: User,
     site: Site,
@@ -119,7 +121,13 @@ def inquiry_convert(
     return patient, appointment
 
 
-def clinician_conflicts(*, clinician: User, starts_at: datetime, ends_at: datetime, exclude=None):
+def clinician_conflicts(
+    *,
+    clinician: User,
+    starts_at: datetime,
+    ends_at: datetime,
+    exclude: Appointment | None = None,
+) -> QuerySet[Appointment]:
     clashes = Appointment.objects.filter(
         clinician=clinician,
         status__in=Appointment.ACTIVE,

@@ -145,7 +145,7 @@ def day_view(request):
     appointments = selectors.appointments_on(
         user=request.user, day=day, site_id=site.pk if site else None
     )
-    by_clinician: dict = {}
+    by_clinician = {}  # clinician -> their appointments of the day
     for appointment in appointments:
         by_clinician.setdefault(appointment.clinician, []).append(appointment)
     return render(

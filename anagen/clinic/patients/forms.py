@@ -1,3 +1,7 @@
+from __future__ import annotations
+
+from typing import Any, cast
+
 from django import forms
 
 from anagen.clinic.core.forms import DateInput
@@ -15,7 +19,9 @@ class DuplicateConfirmation:
     form carries it back, so a first submission can never confirm blindly.
     """
 
-    def _keep_confirmation(self, data) -> None:
+    fields: dict[str, forms.Field]  # provided by the form class it is mixed into
+
+    def _keep_confirmation(self, data: Any) -> None:
         if data is not None and CONFIRM_FIELD in data:
             self.fields[CONFIRM_FIELD] = self._confirm_field()
 
@@ -55,7 +61,8 @@ class PatientForm(DuplicateConfirmation, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if confirmable:  # registering only; an edit is never a new person
             self._keep_confirmation(self.data if self.is_bound else None)
-        self.fields["site"].queryset = sites
+        # a ForeignKey's form field is a ModelChoiceField
+        cast("forms.ModelChoiceField[Any]", self.fields["site"]).queryset = sites
         if sites.count() == 1:
             self.fields["site"].initial = sites.first()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
+from typing import Any
 
 from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Replace
@@ -89,7 +90,7 @@ def possible_duplicates(
     if exclude_pk is not None:
         candidates = candidates.exclude(pk=exclude_pk)
     wanted = (_name_key(given_name), _name_key(family_name))
-    matches = []
+    matches: list[Patient] = []
     for candidate in candidates.select_related("site").order_by("mrn"):
         same_person = (
             candidate.date_of_birth == date_of_birth
@@ -103,7 +104,7 @@ def possible_duplicates(
     return matches
 
 
-def duplicates_for_display(*, user: User, matches: list[Patient]) -> list[dict]:
+def duplicates_for_display(*, user: User, matches: list[Patient]) -> list[dict[str, Any]]:
     """The matches as a page may show them: details only for sites ``user`` works at."""
     visible = set(sites_for(user=user).values_list("pk", flat=True))
     return [

@@ -80,7 +80,7 @@ def patient_create(
     phone: str = "",
     email: str = "",
     address: str = "",
-    photo: File | None = None,
+    photo: File[bytes] | None = None,
     confirm_not_duplicate: bool = False,
 ) -> Patient:
     """Register a patient at ``site``; the MRN and the author are set here, never by callers.
@@ -135,7 +135,7 @@ def patient_update(
     phone: str = UNCHANGED,
     email: str = UNCHANGED,
     address: str = UNCHANGED,
-    photo: File | None = UNCHANGED,
+    photo: File[bytes] | None = UNCHANGED,
 ) -> Patient:
     """Change a patient's editable details; fields not passed stay as they are.
 

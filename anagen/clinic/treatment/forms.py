@@ -8,9 +8,11 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
+from anagen.clinic.accounts.models import User
 from anagen.clinic.core.forms import DateInput, DateTimeInput
 
 from .models import (
+    CTCAE_GRADES,
     Adjunct,
     AdverseEvent,
     CellProduct,
@@ -18,6 +20,7 @@ from .models import (
     Method,
     ProtocolTemplate,
     ScalpZone,
+    TreatmentSession,
 )
 from .services import MAX_THAW_WINDOW_HOURS, cells_per_point_warning
 
@@ -272,7 +275,7 @@ class SessionForm(forms.Form):
         max_length=20,
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    verifier = forms.ModelChoiceField(
+    verifier: forms.ModelChoiceField[User] = forms.ModelChoiceField(
         label="Verified by (second person)",
         queryset=None,
         help_text="A nurse or another physician checks product and patient with you.",
@@ -381,7 +384,7 @@ class AdverseEventForm(forms.Form):
     grade = forms.TypedChoiceField(
         label="Grade (CTCAE 1–5)",
         coerce=int,
-        choices=AdverseEvent._meta.get_field("grade").choices,
+        choices=CTCAE_GRADES,
     )
     onset_on = forms.DateField(label="Onset", widget=DateInput())
     resolved_on = forms.DateField(
@@ -391,10 +394,10 @@ class AdverseEventForm(forms.Form):
         label="Related to the treatment?", choices=AdverseEvent.Relatedness.choices
     )
     action_taken = forms.CharField(label="Action taken", max_length=300, required=False)
-    session = forms.ModelChoiceField(
+    session: forms.ModelChoiceField[TreatmentSession] = forms.ModelChoiceField(
         label="Linked session", queryset=None, required=False, empty_label="— none —"
     )
-    harvest = forms.ModelChoiceField(
+    harvest: forms.ModelChoiceField[Harvest] = forms.ModelChoiceField(
         label="Linked harvest", queryset=None, required=False, empty_label="— none —"
     )
 

@@ -449,6 +449,16 @@ class InjectionZone(models.Model):
         return self.cells_per_point > MAX_CELLS_PER_POINT_WARNING
 
 
+#: CTCAE grades of an adverse event.
+CTCAE_GRADES = [
+    (1, "1 mild"),
+    (2, "2 moderate"),
+    (3, "3 severe"),
+    (4, "4 life-threatening"),
+    (5, "5 death"),
+]
+
+
 class AdverseEvent(models.Model):
     class Type(models.TextChoices):
         BRUISING = "bruising", "Bruising"
@@ -488,13 +498,7 @@ class AdverseEvent(models.Model):
     grade = models.PositiveSmallIntegerField(
         "CTCAE grade",
         validators=[MinValueValidator(1), MaxValueValidator(5)],
-        choices=[
-            (1, "1 mild"),
-            (2, "2 moderate"),
-            (3, "3 severe"),
-            (4, "4 life-threatening"),
-            (5, "5 death"),
-        ],
+        choices=CTCAE_GRADES,
     )
     onset_on = models.DateField()
     resolved_on = models.DateField(null=True, blank=True)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -67,6 +68,7 @@ from .models import (
 )
 
 S = CellProduct.Status
+T = TypeVar("T")
 TRANSITIONS: dict[str, set[str]] = {
     S.IN_PROCESSING: {S.QUARANTINE, S.DISCARDED, S.EXPIRED},
     S.QUARANTINE: {S.RELEASED, S.DISCARDED, S.EXPIRED},
@@ -183,34 +185,37 @@ def plan_create(
     require(actor, Perm.PLAN_WRITE)
     require_site_access(user=actor, site_id=patient.site_id)
     require_eligible(patient)
-    chosen = {
-        "method": method,
-        "adjuncts": adjuncts,
-        "target_zones": target_zones,
-        "planned_sessions": planned_sessions,
-        "interval_weeks": interval_weeks,
-        "follow_up_days": follow_up_days,
-        "follow_up_window_days": follow_up_window_days,
-        "planned_dose_cells": planned_dose_cells,
-        "price_min": price_min,
-        "price_max": price_max,
-        "currency": currency,
-    }
-    fields = {
-        name: getattr(protocol, name) if value in (None, "") else value
-        for name, value in chosen.items()
-    }
-    unknown_zones = set(fields["target_zones"]) - set(ScalpZone.values)
-    if unknown_zones or not fields["target_zones"]:
+    plan = TreatmentPlan(
+        patient=patient,
+        protocol=protocol,
+        created_by=actor,
+        method=_given(method, protocol.method),
+        adjuncts=_given(adjuncts, protocol.adjuncts),
+        target_zones=_given(target_zones, protocol.target_zones),
+        planned_sessions=_given(planned_sessions, protocol.planned_sessions),
+        interval_weeks=_given(interval_weeks, protocol.interval_weeks),
+        follow_up_days=_given(follow_up_days, protocol.follow_up_days),
+        follow_up_window_days=_given(follow_up_window_days, protocol.follow_up_window_days),
+        planned_dose_cells=_given(planned_dose_cells, protocol.planned_dose_cells),
+        price_min=_given(price_min, protocol.price_min),
+        price_max=_given(price_max, protocol.price_max),
+        currency=_given(currency, protocol.currency),
+    )
+    unknown_zones = set(plan.target_zones) - set(ScalpZone.values)
+    if unknown_zones or not plan.target_zones:
         raise ValidationError({"target_zones": "Choose one or more scalp zones from the list."})
-    if fields["price_min"] > fields["price_max"]:
+    if plan.price_min > plan.price_max:
         raise ValidationError({"price_max": "The upper price must not be below the lower."})
-    if len(fields["follow_up_days"]) != len(fields["follow_up_window_days"]):
+    if len(plan.follow_up_days) != len(plan.follow_up_window_days):
         raise ValidationError({"follow_up_days": "Give one window for each follow-up day."})
-    plan = TreatmentPlan(patient=patient, protocol=protocol, created_by=actor, **fields)
     plan.full_clean()
     plan.save()
     return plan
+
+
+def _given(value: T | None, default: T) -> T:
+    """``value`` unless it was left out (None or an empty text): then the protocol's ``default``."""
+    return default if value is None or value == "" else value
 
 
 def valid_consent_for(plan: TreatmentPlan) -> Consent | None:
@@ -450,7 +455,7 @@ def _transition(
         )
     before = product.status
     product.status = to
-    product._change_reason = reason[:100]
+    product._change_reason = reason[:100]  # type: ignore[attr-defined]  # read by simple_history
     product.save()
     _record_custody(
         actor=actor,
@@ -589,10 +594,11 @@ def product_split(
         )
         aliquots.append(child)
     remaining = product.volume_ml - sum(volumes)
-    drawn = sum(a.viable_cells for a in aliquots)
+    drawn = sum(a.viable_cells or 0 for a in aliquots)
     product.viable_cells -= drawn
     product.total_nucleated_cells = max(
-        0, (product.total_nucleated_cells or 0) - sum(a.total_nucleated_cells for a in aliquots)
+        0,
+        (product.total_nucleated_cells or 0) - sum(a.total_nucleated_cells or 0 for a in aliquots),
     )
     product.volume_ml = remaining if remaining > 0 else product.volume_ml
     product.save()
@@ -938,6 +944,7 @@ def session_administer(
         now=timezone.now(),
     )
     released = current_signature(product, Signature.Meaning.RELEASE)
+    assert released is not None  # identity_check refused a product without a current release
     if started_at < released.signed_at - CLOCK_SKEW:
         raise _gate(
             "The session cannot start before the product was released "

@@ -60,13 +60,33 @@ from .conftest import PASSWORD, make_user
 from .treatment_helpers import CHECKLIST, second_lab_technician
 
 #: Examples of up to ``STEPS`` operations each; ``make test`` uses the default, PostgreSQL 200.
-EXAMPLES = int(os.environ.get("ANAGEN_STATEFUL_EXAMPLES", "300"))
+EXAMPLES = int(os.environ.get("ANAGEN_STATEFUL_EXAMPLES", "200"))
 STEPS = 25
 #: ``make guards`` sets this: a caught mutant needs no shrinking, only the failing assertion.
 NO_SHRINK = os.environ.get("ANAGEN_STATEFUL_NO_SHRINK") == "1"
 S = CellProduct.Status
 G = services.GateCode
 GOOD_REASON = "Patient declines transplant; living follicles remain on trichoscopy."
+#: One fault injected into the common day (``the_path_with_one_fault``); "none" and "below" pass.
+FAULTS = [
+    "none",
+    "below",
+    "above",
+    "over_cells",
+    "expired",
+    "expired_swept",
+    "four_eyes",
+    "mrn",
+    "wrong_check",
+    "other_patient",
+    "self",
+    "wrong_role",
+    "bad_password",
+    "replay",
+    "withdrawn",
+    "not_suitable",
+    "other_site",
+]
 ASSESSMENTS = {
     "candidate": {"norwood": "III", "loss_duration_months": 12},
     "not_suitable": {"norwood": "III", "contraindications": ["pregnancy"]},
@@ -719,6 +739,33 @@ class Pathway(RuleBasedStateMachine):
         self.record_results(index, "lab", "0.85", 24_000_000, "4", "pending")
         self.release(index, "lab2")
         self.administer(index, "own", "plan", "right", "physician", "nurse", True, False, "equal")
+
+    @rule(j=st.integers(0, 5), fault=st.sampled_from(FAULTS))
+    def the_path_with_one_fault(self, j, fault):
+        """The common day with one thing wrong; the model says which rule must refuse."""
+        product = self._harvest(j, "physician")
+        if product is None:
+            return
+        index = sorted(self.m.products).index(product.pk)
+        self.record_results(index, "lab", "0.85", 24_000_000, "4", "pending")
+        self.release(index, "lab" if fault == "four_eyes" else "lab2")
+        if fault in ("expired", "expired_swept"):
+            self.time_passes(index, fault == "expired_swept")
+        if fault == "withdrawn":
+            self.withdraw_consent(product.plan, "nurse")
+        if fault == "not_suitable":
+            self.assess(product.patient, "not_suitable", "physician")
+        self.administer(
+            index,
+            "other" if fault == "other_patient" else "own",
+            "other" if fault == "mrn" else "plan",
+            "wrong_check" if fault == "wrong_check" else "right",
+            "physician_b" if fault == "other_site" else "physician",
+            {"self": "self", "wrong_role": "lab"}.get(fault, "nurse"),
+            fault != "bad_password",
+            fault == "replay",
+            fault if fault in ("below", "above", "over_cells") else "equal",
+        )
 
     @rule(j=st.integers(0, 5), slot=st.integers(1, 3))
     def the_cryo_path(self, j, slot):

@@ -67,26 +67,11 @@ NO_SHRINK = os.environ.get("ANAGEN_STATEFUL_NO_SHRINK") == "1"
 S = CellProduct.Status
 G = services.GateCode
 GOOD_REASON = "Patient declines transplant; living follicles remain on trichoscopy."
-#: One fault injected into the common day (``the_path_with_one_fault``); "none" and "below" pass.
-FAULTS = [
-    "none",
-    "below",
-    "above",
-    "over_cells",
-    "expired",
-    "expired_swept",
-    "four_eyes",
-    "mrn",
-    "wrong_check",
-    "other_patient",
-    "self",
-    "wrong_role",
-    "bad_password",
-    "replay",
-    "withdrawn",
-    "not_suitable",
-    "other_site",
-]
+#: One fault injected into the common day (``the_path_with_one_fault``), in three groups so that
+#: each fault comes up often; "none" and "below" must succeed.
+PRODUCT_FAULTS = ["below", "above", "over_cells", "expired", "expired_swept", "four_eyes"]
+IDENTITY_FAULTS = ["mrn", "wrong_check", "other_patient", "replay", "other_site"]
+PEOPLE_FAULTS = ["none", "self", "wrong_role", "bad_password", "withdrawn", "not_suitable"]
 ASSESSMENTS = {
     "candidate": {"norwood": "III", "loss_duration_months": 12},
     "not_suitable": {"norwood": "III", "contraindications": ["pregnancy"]},
@@ -152,6 +137,11 @@ def expect(what: str, expected: Refusal | None, call):
             f"{expected.text!r}, got {sorted(tags)} {text!r}"
         )
         return None
+    except Exception as exc:  # a crash where a refusal or success was due: name the rule
+        rule_name = expected.rule if expected else "model"
+        raise AssertionError(
+            f"[rule {rule_name}] {what} crashed: {type(exc).__name__}: {exc}"
+        ) from exc
     assert expected is None, (
         f"[rule {expected.rule}] {what} succeeded but must be refused ({expected.tag} "
         f"{expected.text!r})"
@@ -740,7 +730,18 @@ class Pathway(RuleBasedStateMachine):
         self.release(index, "lab2")
         self.administer(index, "own", "plan", "right", "physician", "nurse", True, False, "equal")
 
-    @rule(j=st.integers(0, 5), fault=st.sampled_from(FAULTS))
+    @rule(j=st.integers(0, 5), fault=st.sampled_from(PRODUCT_FAULTS))
+    def the_path_with_a_product_fault(self, j, fault):
+        self.the_path_with_one_fault(j, fault)
+
+    @rule(j=st.integers(0, 5), fault=st.sampled_from(IDENTITY_FAULTS))
+    def the_path_with_an_identity_fault(self, j, fault):
+        self.the_path_with_one_fault(j, fault)
+
+    @rule(j=st.integers(0, 5), fault=st.sampled_from(PEOPLE_FAULTS))
+    def the_path_with_a_people_fault(self, j, fault):
+        self.the_path_with_one_fault(j, fault)
+
     def the_path_with_one_fault(self, j, fault):
         """The common day with one thing wrong; the model says which rule must refuse."""
         product = self._harvest(j, "physician")

@@ -230,6 +230,15 @@ class Pathway(RuleBasedStateMachine):
             current = self.m.products.get(current.parent) if current.parent else None
         return ids
 
+    def _treatable(self, k) -> bool:
+        plan = self.m.plans[k]
+        return bool(plan.consents) and self.m.eligibility[plan.patient] == "candidate"
+
+    def _ready(self, j) -> int:
+        """Plan ``j`` among the plans that may be treated now (eligible patient, valid consent)."""
+        ready = [k for k in range(len(self.m.plans)) if self._treatable(k)]
+        return ready[j % len(ready)] if ready else j
+
     def _eligible(self, p) -> Refusal | None:
         return None if self.m.eligibility[p] == "candidate" else NOT_ELIGIBLE
 
@@ -627,8 +636,10 @@ class Pathway(RuleBasedStateMachine):
             return
         plan = self.m.plans[product.plan]
         if plan_of == "other":
-            others = [p for p in self.m.plans if p.patient != product.patient]
-            plan = others[i % len(others)] if others else plan
+            others = [k for k, p in enumerate(self.m.plans) if p.patient != product.patient]
+            # a treatable plan of someone else: the mix-up most likely to slip through
+            choices = [k for k in others if self._treatable(k)] or others or [product.plan]
+            plan = self.m.plans[choices[i % len(choices)]]
         patient = self._patient(plan.patient)
         mrn = {
             "plan": patient.mrn,
@@ -722,7 +733,7 @@ class Pathway(RuleBasedStateMachine):
     @rule(j=st.integers(0, 5))
     def the_correct_path(self, j):
         """The common day: harvest, good results, a second technician releases, administration."""
-        product = self._harvest(j, "physician")
+        product = self._harvest(self._ready(j), "physician")
         if product is None:
             return
         index = sorted(self.m.products).index(product.pk)
@@ -744,7 +755,7 @@ class Pathway(RuleBasedStateMachine):
 
     def the_path_with_one_fault(self, j, fault):
         """The common day with one thing wrong; the model says which rule must refuse."""
-        product = self._harvest(j, "physician")
+        product = self._harvest(self._ready(j), "physician")
         if product is None:
             return
         index = sorted(self.m.products).index(product.pk)
@@ -771,7 +782,7 @@ class Pathway(RuleBasedStateMachine):
     @rule(j=st.integers(0, 5), slot=st.integers(1, 3))
     def the_cryo_path(self, j, slot):
         """Harvest, results, release, cryo storage, thaw, then a partial administration."""
-        product = self._harvest(j, "physician")
+        product = self._harvest(self._ready(j), "physician")
         if product is None:
             return
         index = sorted(self.m.products).index(product.pk)

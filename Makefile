@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 # manage.py defaults to the local settings; the tests use pyproject's test settings.
 unexport DJANGO_SETTINGS_MODULE
 
-.PHONY: setup run demo test test-postgres lint format bench clean
+.PHONY: setup run demo test test-postgres guards lint format bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ test: setup lint  ## every test; under CI=true also against PostgreSQL/Redis/Chr
 
 test-postgres: setup  ## the clinic tests again on a real PostgreSQL server
 	DATABASE_URL="$$TEST_POSTGRES_URL" ANAGEN_STATEFUL_EXAMPLES=200 $(PY) -m pytest -n 2 tests/clinic -m "not browser"
+
+guards: setup  ## remove each clinical guard in a scratch copy; the pathway property test must catch it
+	@mkdir -p var
+	$(PY) -m tests.guards
 
 bench: setup  ## speed and accuracy benchmarks; writes tables into README.md and docs/benchmarks/
 	@for b in bench/*.py; do n=$$(basename $$b .py); case $$n in __init__|readme) continue;; esac; \

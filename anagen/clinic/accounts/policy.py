@@ -195,7 +195,7 @@ def require_site_access(*, user: User, site_id: int) -> None:
     """Raise PermissionDenied unless ``user`` works at the site (used by every write service)."""
     if not sites_for(user=user).filter(pk=site_id).exists():
         refusal_logged(user, f"site:{site_id}")
-        raise PermissionDenied("This record belongs to a site you do not work at.")
+        raise PermissionDenied("This record belongs to a site you do not work at.")  # guard: site
 
 
 # --- pages ----------------------------------------------------------------------------------

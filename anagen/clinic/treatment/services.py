@@ -132,7 +132,7 @@ def eligibility_refusal(patient: Patient) -> str | None:
 def require_eligible(patient: Patient) -> None:
     """Refuse unless the patient's current eligibility decision is *candidate*."""
     refusal = eligibility_refusal(patient)
-    if refusal:
+    if refusal:  # guard: eligibility
         raise _gate(refusal, GateCode.NOT_ELIGIBLE)
 
 
@@ -146,7 +146,7 @@ def require_valid_consent(plan: TreatmentPlan) -> Consent:
     """The plan's signed, unwithdrawn consent, or a refusal."""
     consent = valid_consent_for(plan)
     if consent is None:
-        raise _gate(NO_CONSENT_MESSAGE, GateCode.NO_CONSENT)
+        raise _gate(NO_CONSENT_MESSAGE, GateCode.NO_CONSENT)  # guard: consent
     return consent
 
 
@@ -718,7 +718,7 @@ def product_release(*, actor: User, product: CellProduct, password: str) -> Cell
     if product.status != S.QUARANTINE:
         raise ValidationError("Only a product in quarantine can be released.")
     refusal = four_eyes_refusal(actor=actor, product=product)
-    if refusal:
+    if refusal:  # guard: four-eyes
         raise _gate(refusal, GateCode.FOUR_EYES)
     failed = [f"{name} ({detail})" for name, ok, detail in release_gates(product) if not ok]
     if failed:
@@ -747,7 +747,7 @@ def product_store(
     require_site_access(user=actor, site_id=product.patient.site_id)
     if not all(x.strip() for x in (freezer, rack, box, position)):
         raise ValidationError("Give freezer, rack, box and position.")
-    if expires_at <= timezone.now():
+    if expires_at <= timezone.now():  # guard: expiry-store
         raise _gate("The storage expiry must be in the future.", GateCode.EXPIRED, "expires_at")
     if (
         CellProduct.objects.filter(
@@ -779,7 +779,7 @@ def product_thaw(*, actor: User, product: CellProduct, use_within_hours: int = 4
                 "use_within_hours": f"Give 1 to {MAX_THAW_WINDOW_HOURS} hours to use the thawed cells."
             }
         )
-    if product.expires_at <= timezone.now():
+    if product.expires_at <= timezone.now():  # guard: expiry-thaw
         raise _gate("The product has expired: it cannot be thawed for use.", GateCode.EXPIRED)
     _transition(actor=actor, product=product, to=S.THAWED, reason="Thawed for administration")
     product.expires_at = min(product.expires_at, timezone.now() + timedelta(hours=use_within_hours))
@@ -871,10 +871,10 @@ def identity_check(
             {"scanned_product_code": "No product with this identifier exists."}
         )
     patient = plan.patient
-    if scanned_mrn.strip().upper() != patient.mrn:
+    if scanned_mrn.strip().upper() != patient.mrn:  # guard: mrn
         raise IdentityCheckFailed({"scanned_mrn": "The MRN does not match this patient's chart."})
     if product.patient_id != patient.pk or product.harvest.patient_id != patient.pk:
-        raise IdentityCheckFailed(
+        raise IdentityCheckFailed(  # guard: patient
             {"scanned_product_code": "STOP: this product belongs to another patient."}
         )
     if product.status == S.ADMINISTERED:
@@ -887,7 +887,7 @@ def identity_check(
                 "scanned_product_code": f"The product is {product.get_status_display().lower()}, not released."
             }
         )
-    if product.expires_at <= now:
+    if product.expires_at <= now:  # guard: expiry
         raise IdentityCheckFailed({"scanned_product_code": "The product has expired."})
     if current_signature(product, Signature.Meaning.RELEASE) is None:
         raise IdentityCheckFailed(
@@ -920,19 +920,19 @@ def session_administer(
     if not submission_token:
         raise ValidationError("Missing submission token.")
     if TreatmentSession.objects.filter(submission_token=submission_token).exists():
-        raise ValidationError(
+        raise ValidationError(  # guard: replay
             "This session was already recorded (double submission); nothing changed."
         )
-    if verifier.pk == actor.pk:
+    if verifier.pk == actor.pk:  # guard: verifier-not-administrator
         raise IdentityCheckFailed({"verifier": "A second person must verify: choose someone else."})
-    if not allows(verifier, Perm.SESSION_VERIFY):
+    if not allows(verifier, Perm.SESSION_VERIFY):  # guard: verifier-role
         raise IdentityCheckFailed({"verifier": "The verifier must be a physician or nurse."})
     try:  # counts towards the verifier's login lockout (accounts.passwords)
         password_confirm(
             verifier, verifier_password, purpose="the verification", field="verifier_password"
         )
     except PasswordNotConfirmed as refused:
-        raise IdentityCheckFailed(refused.message_dict) from refused
+        raise IdentityCheckFailed(refused.message_dict) from refused  # guard: verifier-password
     if ended_at <= started_at:
         raise _gate("The session must end after it starts.", GateCode.TIME_ORDER, "ended_at")
     if ended_at > timezone.now() + CLOCK_SKEW:
@@ -971,13 +971,13 @@ def session_administer(
         total_volume += row.points * row.volume_per_point_ml
         total_cells += row.points * row.cells_per_point
     if product.volume_ml is None or total_volume > product.volume_ml:
-        raise _gate(
+        raise _gate(  # guard: volume
             f"The map injects {total_volume} mL but the product holds {product.volume_ml or 0} mL.",
             GateCode.OVER_VOLUME,
             "zones",
         )
     if product.viable_cells is None or total_cells > product.viable_cells:
-        raise _gate(
+        raise _gate(  # guard: cells
             f"The map injects {total_cells:,} cells but the product holds "
             f"{product.viable_cells or 0:,} viable cells.",
             GateCode.OVER_CELLS,

@@ -156,7 +156,7 @@ def expect(what: str, expected: Refusal | None, call):
 class MPlan:
     pk: int
     patient: int
-    consents: list[int] = field(default_factory=list)  # unwithdrawn, in signing order
+    consents: list[int] = field(default_factory=list)  # in force: since the last withdrawal
 
 
 @dataclass
@@ -349,7 +349,7 @@ class Pathway(RuleBasedStateMachine):
             ),
         )
         if done is not None:
-            plan.consents.pop()
+            plan.consents.clear()  # a withdrawal ends every signature on the plan
 
     # -- harvest and the lab ------------------------------------------------------------------
 
@@ -372,7 +372,7 @@ class Pathway(RuleBasedStateMachine):
             lambda: services.harvest_record(
                 actor=self.world[who],
                 plan=TreatmentPlan.objects.get(pk=plan.pk),
-                performed_at=timezone.now() - timedelta(hours=2),
+                performed_at=timezone.now(),  # after the consent, never before it
                 site="periumbilical",
                 cannula_or_punch_mm=Decimal("2.0"),
                 volume_ml=Decimal("20"),
@@ -400,7 +400,12 @@ class Pathway(RuleBasedStateMachine):
         if product is None:
             return
         expected = self._site_of(who) or (
-            None
+            (
+                # Processing that ends now, after the product's expiry, is refused.
+                Refusal("expiry", "expired", "after the product's expiry")
+                if product.expired
+                else None
+            )
             if product.status in (S.IN_PROCESSING, S.QUARANTINE)
             else Refusal("status", "msg", "only change before release")
         )
@@ -410,7 +415,7 @@ class Pathway(RuleBasedStateMachine):
             lambda: services.product_record_results(
                 actor=self.world[who],
                 product=CellProduct.objects.get(pk=product.pk),
-                processing_ended_at=timezone.now() - timedelta(minutes=30),
+                processing_ended_at=timezone.now(),  # after the harvest it started at
                 total_nucleated_cells=cells * 2,
                 viable_fraction=Decimal(viability),
                 viable_cells=cells,
@@ -680,7 +685,7 @@ class Pathway(RuleBasedStateMachine):
                         "cells_per_point": per_point,
                     }
                 ],
-                started_at=timezone.now() - timedelta(minutes=70),
+                started_at=timezone.now() - timedelta(minutes=1),  # after the release
                 ended_at=timezone.now(),
                 submission_token=token,
             ),

@@ -498,3 +498,24 @@ def test_aliquot_limits_are_the_services(team, patient):
     with pytest.raises(ValidationError, match="at most 20"):
         services.product_split(actor=lab, product=product, volumes_ml=[Decimal("1")] * 21)
     assert not CellProduct.objects.filter(parent=product).exists()
+
+
+def test_an_expired_product_cannot_be_cryopreserved(team, patient):
+    physician, nurse, lab = team
+    product = released_product(physician, lab, consented_plan(physician, nurse, patient))
+    CellProduct.objects.filter(pk=product.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    refused(
+        GateCode.EXPIRED,
+        services.product_store,
+        actor=lab,
+        product=product,
+        freezer="LN2",
+        rack="A",
+        box="1",
+        position="9",
+        expires_at=timezone.now() + timedelta(days=300),
+    )
+    product.refresh_from_db()
+    assert product.status == S.RELEASED and product.expires_at < timezone.now()

@@ -537,7 +537,7 @@ class Pathway(RuleBasedStateMachine):
         )
         expected = (
             Refusal("expiry-store", G.EXPIRED)
-            if past
+            if past or product.expired
             else Refusal("position", "field:position")
             if occupied
             else None

@@ -749,6 +749,9 @@ def product_store(
         raise ValidationError("Give freezer, rack, box and position.")
     if expires_at <= timezone.now():  # guard: expiry-store
         raise _gate("The storage expiry must be in the future.", GateCode.EXPIRED, "expires_at")
+    if product.expires_at <= timezone.now():
+        # Freezing does not bring an expired product back: it stays expired.
+        raise _gate("The product has expired: it cannot be cryopreserved.", GateCode.EXPIRED)
     if (
         CellProduct.objects.filter(
             freezer=freezer, rack=rack, box=box, position=position, status=S.STORED

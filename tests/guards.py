@@ -25,24 +25,26 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST = "tests/clinic/test_pathway_stateful.py"
-SERVICES = "anagen/clinic/treatment/services.py"
+GATES = "anagen/clinic/treatment/services/gates.py"
+PRODUCTS = "anagen/clinic/treatment/services/products.py"
+SESSIONS = "anagen/clinic/treatment/services/sessions.py"
 POLICY = "anagen/clinic/accounts/policy.py"
 #: guard -> (file, number of markers). Each marker disables one ``raise``.
 GUARDS: dict[str, tuple[str, int]] = {
-    "patient": (SERVICES, 1),
-    "mrn": (SERVICES, 1),
-    "consent": (SERVICES, 1),
-    "eligibility": (SERVICES, 1),
-    "volume": (SERVICES, 1),
-    "cells": (SERVICES, 1),
-    "expiry": (SERVICES, 1),
-    "expiry-store": (SERVICES, 1),
-    "expiry-thaw": (SERVICES, 1),
-    "verifier-not-administrator": (SERVICES, 1),
-    "verifier-role": (SERVICES, 1),
-    "verifier-password": (SERVICES, 1),
-    "replay": (SERVICES, 1),
-    "four-eyes": (SERVICES, 1),
+    "patient": (SESSIONS, 1),
+    "mrn": (SESSIONS, 1),
+    "consent": (GATES, 1),
+    "eligibility": (GATES, 1),
+    "volume": (SESSIONS, 1),
+    "cells": (SESSIONS, 1),
+    "expiry": (SESSIONS, 1),
+    "expiry-store": (PRODUCTS, 1),
+    "expiry-thaw": (PRODUCTS, 1),
+    "verifier-not-administrator": (SESSIONS, 1),
+    "verifier-role": (SESSIONS, 1),
+    "verifier-password": (SESSIONS, 1),
+    "replay": (SESSIONS, 1),
+    "four-eyes": (PRODUCTS, 1),
     "site": (POLICY, 1),
 }
 MARKER = re.compile(r"#\s*guard:\s*([\w-]+)\s*$")

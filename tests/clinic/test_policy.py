@@ -56,9 +56,16 @@ def services() -> list[tuple[str, object]]:
             module = importlib.import_module(f"anagen.clinic.{module_info.name}.services")
         except ModuleNotFoundError:
             continue
-        for name, function in inspect.getmembers(module, inspect.isfunction):
-            if function.__module__ == module.__name__ and not name.startswith("_"):
-                found.append((f"{module_info.name}.{name}", function))
+        modules = [module]
+        if hasattr(module, "__path__"):  # a services package: one module per step
+            modules += [
+                importlib.import_module(f"{module.__name__}.{sub.name}")
+                for sub in pkgutil.iter_modules(module.__path__)
+            ]
+        for each in modules:
+            for name, function in inspect.getmembers(each, inspect.isfunction):
+                if function.__module__ == each.__name__ and not name.startswith("_"):
+                    found.append((f"{module_info.name}.{name}", function))
     return found
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from anagen.clinic.accounts.models import User
 from anagen.clinic.accounts.roles import Role
+from anagen.clinic.assessment.selectors import current_decision
 from anagen.clinic.assessment.services import assessment_record
 from anagen.clinic.treatment import services
 from anagen.clinic.treatment.defaults import ensure_defaults
@@ -39,7 +40,7 @@ def second_lab_technician(lab: User) -> User:
 
 def consented_plan(physician, nurse, patient):
     protocol, text = ensure_defaults()
-    if services.current_decision(patient=patient) is None:
+    if current_decision(patient=patient) is None:
         make_candidate(physician, patient)
     plan = services.plan_create(actor=physician, patient=patient, protocol=protocol)
     consent = services.consent_sign(

@@ -41,6 +41,7 @@ from .forms import (
     volume_hint,
 )
 from .models import (
+    MAX_CELLS_PER_POINT_WARNING,
     AdverseEvent,
     CellProduct,
     ConsentText,
@@ -462,7 +463,7 @@ def session_new(request, pk):
             "in_storage": CellProduct.objects.filter(
                 patient=plan.patient, status=CellProduct.Status.STORED
             ).count(),
-            "warn_cells": services.MAX_CELLS_PER_POINT_WARNING,
+            "warn_cells": MAX_CELLS_PER_POINT_WARNING,
         },
     )
 

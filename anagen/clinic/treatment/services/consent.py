@@ -1,0 +1,116 @@
+"""Consent: signed with a PDF of exactly what was signed, withdrawn for the whole plan."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from anagen.clinic.accounts.models import User
+from anagen.clinic.accounts.policy import Perm, require, require_site_access
+
+from ..models import (
+    Adjunct,
+    Consent,
+    ConsentText,
+    ScalpZone,
+    TreatmentPlan,
+)
+
+
+@transaction.atomic
+def consent_sign(
+    *,
+    actor: User,
+    plan: TreatmentPlan,
+    consent_text: ConsentText,
+    signer_name: str,
+    agrees: bool,
+) -> Consent:
+    """Record the patient's e-signature and keep a PDF of exactly what was signed."""
+    require(actor, Perm.CONSENT_WITNESS)
+    require_site_access(user=actor, site_id=plan.patient.site_id)
+    signer_name = (signer_name or "").strip()
+    if not agrees:
+        raise ValidationError({"agrees": "The patient must tick that they have read and agree."})
+    if signer_name.casefold() != plan.patient.full_name.casefold():
+        raise ValidationError(
+            {"signer_name": "Type the patient's full name exactly as registered to sign."}
+        )
+    if not consent_text.active:
+        raise ValidationError({"consent_text": "This consent version is no longer in use."})
+    if plan.status == TreatmentPlan.Status.CANCELLED:
+        raise ValidationError("The plan is cancelled.")
+    signed_at = timezone.now()
+    meaning = (
+        f"I, {signer_name}, have read consent version {consent_text.version}, understand that "
+        "this therapy is investigational, and agree to the treatment plan described."
+    )
+    html = render_to_string(
+        "treatment/consent_snapshot.html",
+        {
+            "plan": plan,
+            "patient": plan.patient,
+            "text": consent_text,
+            "paragraphs": [p.strip() for p in consent_text.body.split("\n\n") if p.strip()],
+            "zones": [ScalpZone(z).label for z in plan.target_zones],
+            "adjuncts": [Adjunct(a).label for a in plan.adjuncts],
+            "signer_name": signer_name,
+            "signed_at": signed_at,
+            "meaning": meaning,
+            "witness": actor,
+            "clinic_name": settings.ANAGEN_CLINIC_NAME,
+        },
+    )
+    from weasyprint import HTML
+
+    pdf = HTML(string=html).write_pdf()
+    consent = Consent(
+        plan=plan,
+        consent_text=consent_text,
+        signer_name=signer_name,
+        meaning=meaning,
+        signed_at=signed_at,
+        witnessed_by=actor,
+        snapshot_sha256=hashlib.sha256(pdf).hexdigest(),
+    )
+    consent.snapshot_pdf.save(
+        f"consent-plan{plan.pk}-v{consent_text.version}.pdf", ContentFile(pdf), save=False
+    )
+    consent.save()
+    if plan.status == TreatmentPlan.Status.AWAITING_CONSENT:
+        plan.status = TreatmentPlan.Status.CONSENTED
+        plan.save(update_fields=["status"])
+    return consent
+
+
+@transaction.atomic
+def consent_withdraw(*, actor: User, consent: Consent, reason: str) -> Consent:
+    """The patient withdraws consent to the plan: every signature on it stops counting.
+
+    The first withdrawal's time and reason stay as recorded; withdrawing again is refused.
+    """
+    require(actor, Perm.CONSENT_WITNESS)
+    require_site_access(user=actor, site_id=consent.plan.patient.site_id)
+    if not reason.strip():
+        raise ValidationError({"reason": "Record why consent was withdrawn."})
+    in_force = list(
+        Consent.objects.select_for_update().filter(plan=consent.plan, withdrawn_at__isnull=True)
+    )
+    if not in_force:
+        raise ValidationError(
+            "Consent to this plan is already withdrawn; the recorded withdrawal stays as it is.",
+            code="already_withdrawn",
+        )
+    now = timezone.now()
+    for signed in in_force:
+        signed.withdrawn_at = now
+        signed.withdrawal_reason = reason.strip()
+        signed.save(update_fields=["withdrawn_at", "withdrawal_reason"])
+    consent.refresh_from_db()
+    return consent

@@ -1,0 +1,123 @@
+"""The cell product's state machine: its transitions, custody events and new products.
+
+Every status change goes through ``_transition``, which leaves a custody event and a history row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+
+from anagen.clinic.accounts.models import User
+from anagen.identity import (
+    make_product_id,
+    parse_donation_id,
+)
+
+from ..models import (
+    CellProduct,
+    CustodyEvent,
+    Harvest,
+)
+from ._common import (
+    S,
+)
+
+TRANSITIONS: dict[str, set[str]] = {
+    S.IN_PROCESSING: {S.QUARANTINE, S.DISCARDED, S.EXPIRED},
+    S.QUARANTINE: {S.RELEASED, S.DISCARDED, S.EXPIRED},
+    S.RELEASED: {S.ADMINISTERED, S.STORED, S.DISCARDED, S.EXPIRED},
+    S.STORED: {S.THAWED, S.DISCARDED, S.EXPIRED},
+    S.THAWED: {S.ADMINISTERED, S.STORED, S.DISCARDED, S.EXPIRED},  # back to cryo if unused
+    S.ADMINISTERED: set(),
+    S.DISCARDED: set(),
+    S.EXPIRED: set(),
+}
+ADMINISTRABLE = (S.RELEASED, S.THAWED)
+
+
+def _product_create(
+    *, actor: User, harvest: Harvest, started_at: datetime, parent=None
+) -> CellProduct:
+    number = (
+        harvest.products.order_by("-product_number")
+        .values_list("product_number", flat=True)
+        .first()
+        or 0
+    ) + 1
+    donation = parse_donation_id(harvest.donation_code)
+    product = CellProduct.objects.create(
+        harvest=harvest,
+        patient=harvest.patient,
+        parent=parent,
+        product_number=number,
+        product_code=make_product_id(donation, number).text,
+        method=harvest.plan.method,
+        processing_started_at=started_at,
+        expires_at=started_at + timedelta(hours=harvest.plan.protocol.shelf_life_hours_fresh),
+        qc_mycoplasma=(
+            CellProduct.QC.PENDING
+            if harvest.plan.method == "cultured_adsc"
+            else CellProduct.QC.NOT_REQUIRED
+        ),
+    )
+    _record_custody(
+        actor=actor,
+        product=product,
+        kind=CustodyEvent.Kind.CREATED,
+        location="Harvest room",
+        reason=f"Specimen from harvest {harvest.donation_code}",
+    )
+    return product
+
+
+def _record_custody(
+    *,
+    actor: User,
+    product: CellProduct,
+    kind: str,
+    reason: str,
+    location: str = "",
+    from_status: str = "",
+) -> None:
+    """Append one custody event describing ``product`` as it is now."""
+    CustodyEvent.objects.create(
+        product=product,
+        kind=kind,
+        actor=actor,
+        from_status=from_status,
+        to_status=product.status,
+        location=location or product.location,
+        reason=reason,
+    )
+
+
+def _transition(
+    *, actor: User, product: CellProduct, to: str, reason: str, location: str = ""
+) -> None:
+    if to not in TRANSITIONS[product.status]:
+        raise ValidationError(
+            f"A product that is {product.get_status_display().lower()} cannot become "
+            f"{CellProduct.Status(to).label.lower()}."
+        )
+    before = product.status
+    product.status = to
+    product._change_reason = reason[:100]  # type: ignore[attr-defined]  # read by simple_history
+    product.save()
+    _record_custody(
+        actor=actor,
+        product=product,
+        kind=CustodyEvent.Kind.STATUS,
+        from_status=before,
+        location=location,
+        reason=reason,
+    )
+
+
+def _lock(product: CellProduct) -> CellProduct:
+    return (
+        CellProduct.objects.select_for_update()
+        .select_related("patient", "harvest__plan")
+        .get(pk=product.pk)
+    )

@@ -1,0 +1,75 @@
+"""Treatment plans, copied from a protocol template and adjusted per patient."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from anagen.clinic.accounts.models import User
+from anagen.clinic.accounts.policy import Perm, require, require_site_access
+from anagen.clinic.patients.models import Patient
+
+from ..models import (
+    ProtocolTemplate,
+    ScalpZone,
+    TreatmentPlan,
+)
+from ._common import (
+    _given,
+)
+from .gates import require_eligible
+
+
+@transaction.atomic
+def plan_create(
+    *,
+    actor: User,
+    patient: Patient,
+    protocol: ProtocolTemplate,
+    method: str | None = None,
+    adjuncts: list[str] | None = None,
+    target_zones: list[str] | None = None,
+    planned_sessions: int | None = None,
+    interval_weeks: int | None = None,
+    follow_up_days: list[int] | None = None,
+    follow_up_window_days: list[int] | None = None,
+    planned_dose_cells: int | None = None,
+    price_min: Decimal | None = None,
+    price_max: Decimal | None = None,
+    currency: str | None = None,
+) -> TreatmentPlan:
+    """A treatment plan copied from the protocol template; fields may be adjusted per patient.
+
+    A field left as None (or empty) keeps the protocol's value.
+    """
+    require(actor, Perm.PLAN_WRITE)
+    require_site_access(user=actor, site_id=patient.site_id)
+    require_eligible(patient)
+    plan = TreatmentPlan(
+        patient=patient,
+        protocol=protocol,
+        created_by=actor,
+        method=_given(method, protocol.method),
+        adjuncts=_given(adjuncts, protocol.adjuncts),
+        target_zones=_given(target_zones, protocol.target_zones),
+        planned_sessions=_given(planned_sessions, protocol.planned_sessions),
+        interval_weeks=_given(interval_weeks, protocol.interval_weeks),
+        follow_up_days=_given(follow_up_days, protocol.follow_up_days),
+        follow_up_window_days=_given(follow_up_window_days, protocol.follow_up_window_days),
+        planned_dose_cells=_given(planned_dose_cells, protocol.planned_dose_cells),
+        price_min=_given(price_min, protocol.price_min),
+        price_max=_given(price_max, protocol.price_max),
+        currency=_given(currency, protocol.currency),
+    )
+    unknown_zones = set(plan.target_zones) - set(ScalpZone.values)
+    if unknown_zones or not plan.target_zones:
+        raise ValidationError({"target_zones": "Choose one or more scalp zones from the list."})
+    if plan.price_min > plan.price_max:
+        raise ValidationError({"price_max": "The upper price must not be below the lower."})
+    if len(plan.follow_up_days) != len(plan.follow_up_window_days):
+        raise ValidationError({"follow_up_days": "Give one window for each follow-up day."})
+    plan.full_clean()
+    plan.save()
+    return plan

@@ -1,0 +1,400 @@
+"""The laboratory: results, aliquots, release (four eyes), storage, thawing, discard, expiry."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from anagen.clinic.accounts.models import User
+from anagen.clinic.accounts.passwords import (
+    counts_password_failures,
+)
+from anagen.clinic.accounts.policy import Perm, require, require_site_access, sites_for
+from anagen.clinic.core.models import Signature
+from anagen.clinic.core.signatures import signature_sign
+
+from ..models import (
+    CellProduct,
+    CustodyEvent,
+)
+from ._common import (
+    CLOCK_SKEW,
+    KEEP,
+    MAX_ALIQUOTS,
+    MAX_THAW_WINDOW_HOURS,
+    GateCode,
+    Keep,
+    S,
+    _gate,
+)
+from .lifecycle import TRANSITIONS, _lock, _product_create, _record_custody, _transition
+
+
+@transaction.atomic
+def product_record_results(
+    *,
+    actor: User,
+    product: CellProduct,
+    processing_ended_at: datetime | Keep | None = KEEP,
+    total_nucleated_cells: int | Keep | None = KEEP,
+    viable_fraction: Decimal | Keep | None = KEEP,
+    viable_cells: int | Keep | None = KEEP,
+    volume_ml: Decimal | Keep | None = KEEP,
+    qc_sterility: str | Keep = KEEP,
+    qc_endotoxin: str | Keep = KEEP,
+    qc_mycoplasma: str | Keep = KEEP,
+    expires_at: datetime | Keep = KEEP,
+) -> CellProduct:
+    """Counts, viability, volume, QC and expiry from the lab; only before release.
+
+    A result not given keeps its recorded value (results often arrive one at a time).
+    """
+    require(actor, Perm.PRODUCT_PROCESS)
+    product = _lock(product)
+    require_site_access(user=actor, site_id=product.patient.site_id)
+    if product.status not in (S.IN_PROCESSING, S.QUARANTINE):
+        raise ValidationError("Results can only change before release.")
+    given = {
+        "processing_ended_at": processing_ended_at,
+        "total_nucleated_cells": total_nucleated_cells,
+        "viable_fraction": viable_fraction,
+        "viable_cells": viable_cells,
+        "volume_ml": volume_ml,
+        "qc_sterility": qc_sterility,
+        "qc_endotoxin": qc_endotoxin,
+        "qc_mycoplasma": qc_mycoplasma,
+        "expires_at": expires_at,
+    }
+    for name, value in given.items():
+        if value is not KEEP:
+            setattr(product, name, value)
+    if (
+        product.viable_cells is None
+        and product.total_nucleated_cells
+        and product.viable_fraction is not None
+    ):
+        product.viable_cells = int(product.total_nucleated_cells * product.viable_fraction)
+    if (
+        product.viable_cells is not None
+        and product.total_nucleated_cells is not None
+        and product.viable_cells > product.total_nucleated_cells
+    ):
+        raise ValidationError({"viable_cells": "Viable cells cannot exceed total nucleated cells."})
+    _check_processing_times(product)
+    product.full_clean()
+    product.save()
+    _record_custody(
+        actor=actor,
+        product=product,
+        kind=CustodyEvent.Kind.RESULTS,
+        reason="Processing results recorded",
+    )
+    if product.status == S.IN_PROCESSING and product.processing_ended_at:
+        _transition(actor=actor, product=product, to=S.QUARANTINE, reason="Processing finished")
+    return product
+
+
+@transaction.atomic
+def product_split(
+    *, actor: User, product: CellProduct, volumes_ml: list[Decimal]
+) -> list[CellProduct]:
+    """Draw aliquots from a product in quarantine (e.g. doses for later sessions, to cryo).
+
+    Each aliquot is a product of its own with the next product number, ``parent`` pointing at
+    the source, the same donation, patient and quality results, and cells in proportion to its
+    volume. The source keeps the remainder; drawn to nothing, it is closed as discarded.
+    """
+    require(actor, Perm.PRODUCT_PROCESS)
+    product = _lock(product)
+    require_site_access(user=actor, site_id=product.patient.site_id)
+    if product.status != S.QUARANTINE:
+        raise ValidationError("Aliquots are drawn after processing, before release (quarantine).")
+    if not product.volume_ml or product.viable_cells is None:
+        raise ValidationError("Record the volume and cell counts before drawing aliquots.")
+    volumes = [Decimal(v) for v in volumes_ml]
+    if not volumes or any(v <= 0 for v in volumes):
+        raise ValidationError({"volumes_ml": "Give one or more positive volumes."})
+    if len(volumes) > MAX_ALIQUOTS:
+        raise ValidationError({"volumes_ml": f"Draw at most {MAX_ALIQUOTS} aliquots at a time."})
+    if sum(volumes) > product.volume_ml:
+        raise ValidationError(
+            {
+                "volumes_ml": f"The aliquots need {sum(volumes)} mL; the product holds {product.volume_ml} mL."
+            }
+        )
+    aliquots = []
+    for volume in volumes:
+        share = float(volume / product.volume_ml)
+        child = _product_create(
+            actor=actor,
+            harvest=product.harvest,
+            started_at=product.processing_started_at,
+            parent=product,
+        )
+        for name in (
+            "processing_ended_at",
+            "viable_fraction",
+            "qc_sterility",
+            "qc_endotoxin",
+            "qc_mycoplasma",
+            "expires_at",
+        ):
+            setattr(child, name, getattr(product, name))
+        child.total_nucleated_cells = int((product.total_nucleated_cells or 0) * share)
+        child.viable_cells = int(product.viable_cells * share)
+        child.volume_ml = volume
+        child.save()
+        _transition(
+            actor=actor, product=child, to=S.QUARANTINE, reason=f"Aliquot of {product.product_code}"
+        )
+        aliquots.append(child)
+    remaining = product.volume_ml - sum(volumes)
+    drawn = sum(a.viable_cells or 0 for a in aliquots)
+    product.viable_cells -= drawn
+    product.total_nucleated_cells = max(
+        0,
+        (product.total_nucleated_cells or 0) - sum(a.total_nucleated_cells or 0 for a in aliquots),
+    )
+    product.volume_ml = remaining if remaining > 0 else product.volume_ml
+    product.save()
+    _record_custody(
+        actor=actor,
+        product=product,
+        kind=CustodyEvent.Kind.RESULTS,
+        reason=f"{len(aliquots)} aliquot(s) drawn: " + ", ".join(a.product_code for a in aliquots),
+    )
+    if remaining <= 0:
+        _transition(
+            actor=actor, product=product, to=S.DISCARDED, reason="Fully divided into aliquots"
+        )
+    return aliquots
+
+
+def _check_processing_times(product: CellProduct) -> None:
+    """Processing starts at or after the harvest and ends after it starts, before expiry."""
+    if product.processing_started_at < product.harvest.performed_at:
+        raise _gate(
+            "Processing cannot start before the harvest.",
+            GateCode.TIME_ORDER,
+            "processing_ended_at",
+        )
+    ended = product.processing_ended_at
+    if ended is None:
+        return
+    if ended < product.processing_started_at:
+        raise _gate(
+            "Processing cannot end before it started.", GateCode.TIME_ORDER, "processing_ended_at"
+        )
+    if ended > timezone.now() + CLOCK_SKEW:
+        raise _gate(
+            "Processing cannot end in the future.", GateCode.TIME_ORDER, "processing_ended_at"
+        )
+    if ended > product.expires_at:
+        raise _gate(
+            "Processing ended after the product's expiry: the product cannot be used.",
+            GateCode.EXPIRED,
+            "processing_ended_at",
+        )
+
+
+def results_recorded_by(product: CellProduct) -> set[int]:
+    """Ids of the staff who recorded results for this product or the product it was drawn from."""
+    ids: set[int] = set()
+    current: CellProduct | None = product
+    while current is not None:
+        ids.update(
+            current.custody.filter(kind=CustodyEvent.Kind.RESULTS).values_list(
+                "actor_id", flat=True
+            )
+        )
+        current = current.parent
+    return ids
+
+
+def four_eyes_refusal(*, actor: User, product: CellProduct) -> str | None:
+    """Why ``actor`` may not release ``product`` under the four-eyes rule (None: they may)."""
+    if settings.ANAGEN_RELEASE_FOUR_EYES and actor.pk in results_recorded_by(product):
+        return (
+            "A second lab technician must release: you recorded this product's results. Ask "
+            "another lab technician to review and release it."
+        )
+    return None
+
+
+def release_gates(
+    product: CellProduct, *, now: datetime | None = None
+) -> list[tuple[str, bool, str]]:
+    """Every release criterion as (name, passed, detail); release needs all of them."""
+    now = now or timezone.now()
+    plan = product.harvest.plan
+    minimum = plan.protocol.min_viable_fraction
+    qc = [product.qc_sterility, product.qc_endotoxin, product.qc_mycoplasma]
+    return [
+        ("processing finished", product.processing_ended_at is not None, "end time recorded"),
+        (
+            "processed before expiry",
+            product.processing_ended_at is not None
+            and product.processing_ended_at <= product.expires_at,
+            "processing ended before the expiry time",
+        ),
+        ("volume recorded", bool(product.volume_ml), f"{product.volume_ml or 0} mL"),
+        (
+            "viability",
+            product.viable_fraction is not None and product.viable_fraction >= minimum,
+            f"{product.viable_fraction or 0:.1%} (needs ≥ {minimum:.0%})",
+        ),
+        (
+            "dose",
+            (product.viable_cells or 0) >= plan.planned_dose_cells,
+            f"{product.viable_cells or 0:,} viable cells (plan needs {plan.planned_dose_cells:,})",
+        ),
+        (
+            "within expiry",
+            product.expires_at > now,
+            f"expires {timezone.localtime(product.expires_at):%d %b %Y %H:%M}",
+        ),
+        ("QC not failed", CellProduct.QC.FAIL not in qc, "sterility, endotoxin, mycoplasma"),
+        (
+            "mycoplasma (cultured products)",
+            product.method != "cultured_adsc" or product.qc_mycoplasma == CellProduct.QC.PASS,
+            "must pass for culture-expanded products"
+            if product.method == "cultured_adsc"
+            else "not applicable to uncultured SVF",
+        ),
+    ]
+
+
+@counts_password_failures
+@transaction.atomic
+def product_release(*, actor: User, product: CellProduct, password: str) -> CellProduct:
+    require(actor, Perm.PRODUCT_RELEASE)
+    product = _lock(product)
+    require_site_access(user=actor, site_id=product.patient.site_id)
+    if product.status != S.QUARANTINE:
+        raise ValidationError("Only a product in quarantine can be released.")
+    refusal = four_eyes_refusal(actor=actor, product=product)
+    if refusal:  # guard: four-eyes
+        raise _gate(refusal, GateCode.FOUR_EYES)
+    failed = [f"{name} ({detail})" for name, ok, detail in release_gates(product) if not ok]
+    if failed:
+        raise ValidationError("Release refused: " + "; ".join(failed) + ".")
+    _transition(actor=actor, product=product, to=S.RELEASED, reason="Released: all gates passed")
+    signature_sign(
+        actor=actor, record=product, meaning=Signature.Meaning.RELEASE, password=password
+    )
+    return product
+
+
+@transaction.atomic
+def product_store(
+    *,
+    actor: User,
+    product: CellProduct,
+    freezer: str,
+    rack: str,
+    box: str,
+    position: str,
+    expires_at: datetime,
+) -> CellProduct:
+    """Cryopreserve a released product at a freezer position (the release signature carries over)."""
+    require(actor, Perm.PRODUCT_STORE)
+    product = _lock(product)
+    require_site_access(user=actor, site_id=product.patient.site_id)
+    if not all(x.strip() for x in (freezer, rack, box, position)):
+        raise ValidationError("Give freezer, rack, box and position.")
+    if expires_at <= timezone.now():  # guard: expiry-store
+        raise _gate("The storage expiry must be in the future.", GateCode.EXPIRED, "expires_at")
+    if product.expires_at <= timezone.now():
+        # Freezing does not bring an expired product back: it stays expired.
+        raise _gate("The product has expired: it cannot be cryopreserved.", GateCode.EXPIRED)
+    if (
+        CellProduct.objects.filter(
+            freezer=freezer, rack=rack, box=box, position=position, status=S.STORED
+        )
+        .exclude(pk=product.pk)
+        .exists()
+    ):
+        raise ValidationError({"position": "That freezer position is occupied."})
+    _transition(actor=actor, product=product, to=S.STORED, reason="Cryopreserved")
+    product.storage = CellProduct.Storage.CRYO
+    product.freezer, product.rack, product.box, product.position = freezer, rack, box, position
+    product.expires_at = expires_at
+    product.save()
+    _record_custody(
+        actor=actor, product=product, kind=CustodyEvent.Kind.LOCATION, reason="Placed in storage"
+    )
+    return product
+
+
+@transaction.atomic
+def product_thaw(*, actor: User, product: CellProduct, use_within_hours: int = 4) -> CellProduct:
+    require(actor, Perm.PRODUCT_STORE)
+    product = _lock(product)
+    require_site_access(user=actor, site_id=product.patient.site_id)
+    if not 1 <= use_within_hours <= MAX_THAW_WINDOW_HOURS:
+        raise ValidationError(
+            {
+                "use_within_hours": f"Give 1 to {MAX_THAW_WINDOW_HOURS} hours to use the thawed cells."
+            }
+        )
+    if product.expires_at <= timezone.now():  # guard: expiry-thaw
+        raise _gate("The product has expired: it cannot be thawed for use.", GateCode.EXPIRED)
+    _transition(actor=actor, product=product, to=S.THAWED, reason="Thawed for administration")
+    product.expires_at = min(product.expires_at, timezone.now() + timedelta(hours=use_within_hours))
+    product.save()
+    return product
+
+
+@transaction.atomic
+def product_discard(*, actor: User, product: CellProduct, reason: str) -> CellProduct:
+    require(actor, Perm.PRODUCT_DISCARD)
+    product = _lock(product)
+    require_site_access(user=actor, site_id=product.patient.site_id)
+    if not reason.strip():
+        raise ValidationError({"reason": "Record why the product is discarded."})
+    _transition(actor=actor, product=product, to=S.DISCARDED, reason=reason.strip())
+    return product
+
+
+def products_expire_due(*, actor: User, now: datetime | None = None) -> int:
+    """Mark every product of the lab technician's sites past its expiry as expired."""
+    require(actor, Perm.PRODUCT_EXPIRE_SWEEP)
+    due = CellProduct.objects.filter(
+        expires_at__lte=now or timezone.now(),
+        status__in=[s for s, nxt in TRANSITIONS.items() if S.EXPIRED in nxt],
+        patient__site__in=sites_for(user=actor),
+    )
+    count = 0
+    for product in due:
+        with transaction.atomic():
+            _transition(actor=actor, product=_lock(product), to=S.EXPIRED, reason="Past expiry")
+        count += 1
+    return count
+
+
+def product_label_printed(*, actor: User, product: CellProduct) -> None:
+    require(actor, Perm.PRODUCT_PROCESS)
+    require_site_access(user=actor, site_id=product.patient.site_id)
+    _record_custody(
+        actor=actor, product=product, kind=CustodyEvent.Kind.LABEL, reason="Label printed"
+    )
+
+
+@transaction.atomic
+def product_handover(
+    *, actor: User, product: CellProduct, to_user: User, location: str, reason: str = ""
+) -> None:
+    require(actor, Perm.PRODUCT_PROCESS)
+    require_site_access(user=actor, site_id=product.patient.site_id)
+    _record_custody(
+        actor=actor,
+        product=product,
+        kind=CustodyEvent.Kind.HANDOVER,
+        location=location,
+        reason=f"Handed to {to_user.display_name}. {reason}".strip(),
+    )

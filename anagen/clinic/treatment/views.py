@@ -279,7 +279,10 @@ def _product_page(request, product: CellProduct, status: int = 200, **forms):
         "release_signature": release_signature,
         "editable_results": product.status
         in (CellProduct.Status.IN_PROCESSING, CellProduct.Status.QUARANTINE),
+        # What the page offers comes from the state machine (services.lifecycle), not the template.
         "terminal": not services.TRANSITIONS[product.status],
+        "next_statuses": services.TRANSITIONS[product.status],
+        "splittable": services.SPLITTABLE,
         "results_form": forms.get("results_form")
         or ResultsForm(initial=ResultsForm.initial_from(product)),
         "release_form": forms.get("release_form") or ReleaseForm(),

@@ -42,7 +42,7 @@ from .gates import (
     valid_consent_for,
 )
 from .harvest import harvest_record
-from .lifecycle import ADMINISTRABLE, TRANSITIONS
+from .lifecycle import ADMINISTRABLE, SPLITTABLE, TRANSITIONS
 from .plans import plan_create
 from .products import (
     four_eyes_refusal,
@@ -74,6 +74,7 @@ __all__ = [
     "MAX_ALIQUOTS",
     "MAX_THAW_WINDOW_HOURS",
     "NO_CONSENT_MESSAGE",
+    "SPLITTABLE",
     "TRANSITIONS",
     "GateCode",
     "IdentityCheckFailed",

@@ -35,6 +35,8 @@ TRANSITIONS: dict[str, set[str]] = {
     S.EXPIRED: set(),
 }
 ADMINISTRABLE = (S.RELEASED, S.THAWED)
+#: Aliquots are drawn after processing, before release.
+SPLITTABLE = (S.QUARANTINE,)
 
 
 def _product_create(

@@ -32,7 +32,7 @@ from ._common import (
     S,
     _gate,
 )
-from .lifecycle import TRANSITIONS, _lock, _product_create, _record_custody, _transition
+from .lifecycle import SPLITTABLE, TRANSITIONS, _lock, _product_create, _record_custody, _transition
 
 
 @transaction.atomic
@@ -112,7 +112,7 @@ def product_split(
     require(actor, Perm.PRODUCT_PROCESS)
     product = _lock(product)
     require_site_access(user=actor, site_id=product.patient.site_id)
-    if product.status != S.QUARANTINE:
+    if product.status not in SPLITTABLE:
         raise ValidationError("Aliquots are drawn after processing, before release (quarantine).")
     if not product.volume_ml or product.viable_cells is None:
         raise ValidationError("Record the volume and cell counts before drawing aliquots.")

@@ -210,3 +210,24 @@ def test_an_earlier_value_cannot_be_erased_from_history(product):
     with pytest.raises(IntegrityError), transaction.atomic():
         consent.history.all().delete()
     assert consent.history.count() >= 1
+
+
+@pytest.mark.django_db
+def test_insert_or_replace_cannot_rewrite_an_append_only_row(product):
+    """Found by trying it: SQLite's REPLACE deleted the old row without firing DELETE triggers."""
+    if connection.vendor != "sqlite":
+        pytest.skip("REPLACE is SQLite's; PostgreSQL's ON CONFLICT UPDATE fires the UPDATE trigger")
+    event = product.custody.order_by("pk").first()
+    for sql in (
+        'INSERT OR REPLACE INTO "treatment_custodyevent" '
+        'SELECT * FROM "treatment_custodyevent" WHERE id = %s',
+        'REPLACE INTO "treatment_historicalcellproduct" '
+        'SELECT * FROM "treatment_historicalcellproduct" WHERE history_id = '
+        '(SELECT MIN(history_id) FROM "treatment_historicalcellproduct")',
+    ):
+        with (
+            pytest.raises(IntegrityError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [event.pk] if "%s" in sql else None)

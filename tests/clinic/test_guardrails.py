@@ -519,3 +519,63 @@ def test_an_expired_product_cannot_be_cryopreserved(team, patient):
     )
     product.refresh_from_db()
     assert product.status == S.RELEASED and product.expires_at < timezone.now()
+
+
+def test_a_stale_withdrawal_form_cannot_withdraw_a_newer_signature(team, patient):
+    """Found by trying it: a withdraw form left open withdrew the patient's new signature."""
+    physician, nurse, _ = team
+    plan = consented_plan(physician, nurse, patient)
+    old = plan.consents.get()
+    services.consent_withdraw(actor=nurse, consent=old, reason="Withdrawn at reception")
+    _, text = ensure_defaults()
+    new = services.consent_sign(
+        actor=nurse, plan=plan, consent_text=text, signer_name=patient.full_name, agrees=True
+    )
+    with pytest.raises(ValidationError, match="no longer the consent in force"):
+        services.consent_withdraw(actor=nurse, consent=old, reason="Stale tab")
+    new.refresh_from_db()
+    assert new.withdrawn_at is None and services.valid_consent_for(plan) == new
+
+
+def test_no_session_back_dated_before_the_consent_or_the_thaw(team, patient):
+    """Found by trying it: sessions dated into a withdrawn period or while the cells were frozen."""
+    physician, nurse, lab = team
+    plan = consented_plan(physician, nurse, patient)
+    product = released_product(physician, lab, plan)
+    services.product_store(
+        actor=lab,
+        product=product,
+        freezer="LN2",
+        rack="A",
+        box="1",
+        position="3",
+        expires_at=timezone.now() + timedelta(days=30),
+    )
+    # The thaw is recorded as happening now; a session claiming to start 20 minutes ago is refused.
+    services.product_thaw(actor=lab, product=product)
+    refused(
+        GateCode.TIME_ORDER,
+        administer,
+        physician,
+        nurse,
+        plan,
+        product,
+        started_at=timezone.now() - timedelta(minutes=20),
+        ended_at=timezone.now() - timedelta(minutes=10),
+    )
+    assert not TreatmentSession.objects.exists()
+
+
+def test_appointments_far_in_time_are_refused(team, patient, coordinator):
+    physician, _, _ = team
+    for year in (1, 9999):
+        with pytest.raises(ValidationError) as caught:
+            appointment_book(
+                actor=coordinator,
+                patient=patient,
+                kind="consult",
+                starts_at=timezone.now().replace(year=year, month=6, day=1),
+                clinician=physician,
+                back_entry_reason="Typing error test",
+            )
+        assert "starts_at" in caught.value.error_dict

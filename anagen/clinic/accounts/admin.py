@@ -12,6 +12,12 @@ class SiteAdmin(admin.ModelAdmin):
 @admin.register(User)
 class StaffAdmin(UserAdmin):
     list_display = ("email", "first_name", "last_name", "role", "is_active")
+
+    def has_delete_permission(self, request, obj=None):
+        # Staff who ever signed, treated or edited stay on the audit trail (its history rows are
+        # append-only): deactivate the account ("Active" off) instead of deleting it.
+        return False
+
     list_filter = ("role", "is_active", "sites")
     fieldsets = (
         *(UserAdmin.fieldsets or ()),  # typed Optional; Django always sets it

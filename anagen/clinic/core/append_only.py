@@ -61,6 +61,7 @@ def uninstall_sql(vendor: str, table: str) -> list[str]:
         return [
             f'DROP TRIGGER IF EXISTS "{table}_update{SUFFIX}"',
             f'DROP TRIGGER IF EXISTS "{table}_delete{SUFFIX}"',
+            f'DROP TRIGGER IF EXISTS "{table}_replace{SUFFIX}"',
         ]
     if vendor == "postgresql":
         return [
@@ -101,6 +102,25 @@ def history_tables() -> list[str]:
     return sorted(tables)
 
 
+def sqlite_replace_guard(table: str, pk: str, message: str) -> str:
+    """SQLite's ``INSERT OR REPLACE`` deletes the old row without firing DELETE triggers (unless
+    ``recursive_triggers`` is on): refuse any insert whose key already exists. PostgreSQL has no
+    REPLACE, and its ``ON CONFLICT DO UPDATE`` fires the UPDATE trigger."""
+    # Table and column names come from the models, never from input.
+    return (
+        f'CREATE TRIGGER "{table}_replace{SUFFIX}" BEFORE INSERT ON "{table}" '  # noqa: S608
+        f'WHEN EXISTS (SELECT 1 FROM "{table}" WHERE "{pk}" = NEW."{pk}") '
+        f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+    )
+
+
+#: The two append-only logs installed by their own migrations: (table, key, message).
+LOGS = [
+    ("treatment_custodyevent", "id", "custody events are append-only"),
+    ("core_signature", "id", "signatures are append-only"),
+]
+
+
 def install_history_triggers(*, using: str = "default", **_) -> None:
     """(Re)install the append-only triggers on every history table (``post_migrate``).
 
@@ -112,11 +132,18 @@ def install_history_triggers(*, using: str = "default", **_) -> None:
 
     connection = connections[using]
     existing = set(connection.introspection.table_names())
+    from django.apps import apps
+
+    keys = {m._meta.db_table: m._meta.pk.column or "id" for m in apps.get_models()}
+    tables = [(t, keys[t], HISTORY_MESSAGE) for t in history_tables()] + LOGS
     with connection.cursor() as cursor:
-        for table in history_tables():
+        for table, pk, message in tables:
             if table not in existing:
                 continue  # a partial migrate: the table comes later
-            for sql in uninstall_sql(connection.vendor, table) + install_sql(
-                connection.vendor, table, HISTORY_MESSAGE
-            ):
+            statements = uninstall_sql(connection.vendor, table) + install_sql(
+                connection.vendor, table, message
+            )
+            if connection.vendor == "sqlite":
+                statements.append(sqlite_replace_guard(table, pk, message))
+            for sql in statements:
                 cursor.execute(sql)

@@ -142,6 +142,9 @@ def clinician_conflicts(
 #: Statuses that say the visit is over (not for an appointment still in the future; a patient
 #: may arrive early, so "arrived" is not one of them).
 HAPPENED = (Appointment.Status.COMPLETED, Appointment.Status.NO_SHOW)
+#: Appointments are booked from this year up to this many years ahead (no year 1 or 9999).
+MIN_YEAR = 2000
+MAX_YEARS_AHEAD = 5
 #: A booking made a few minutes late (the patient is at the desk) is not a back-entry.
 BACK_ENTRY_GRACE = timedelta(minutes=15)
 
@@ -181,6 +184,10 @@ def appointment_book(
             },
             code="time_order",
         )
+    if not MIN_YEAR <= starts_at.year <= timezone.now().year + MAX_YEARS_AHEAD:
+        raise ValidationError(
+            {"starts_at": f"Choose a date between {MIN_YEAR} and {MAX_YEARS_AHEAD} years ahead."}
+        )
     minutes = duration_minutes or Appointment.DEFAULT_MINUTES[kind]
     if not 5 <= minutes <= 8 * 60:
         raise ValidationError({"duration_minutes": "Duration must be between 5 and 480 minutes."})
@@ -218,11 +225,11 @@ def appointment_set_status(*, actor: User, appointment: Appointment, status: str
     require_site_access(user=actor, site_id=appointment.site_id)
     if status not in Appointment.Status.values:
         raise ValidationError({"status": f"Unknown status {status!r}."})
-    if status in HAPPENED and appointment.starts_at > timezone.now() + BACK_ENTRY_GRACE:
+    if status in HAPPENED and appointment.starts_at > timezone.now():
         raise ValidationError(
             {
-                "status": f"The appointment has not started yet: it cannot be "
-                f"{Appointment.Status(status).label.lower()}."
+                "status": "The appointment has not started yet: it cannot be marked "
+                f"\u201c{Appointment.Status(status).label}\u201d."
             },
             code="time_order",
         )

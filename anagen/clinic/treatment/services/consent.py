@@ -21,6 +21,7 @@ from ..models import (
     ScalpZone,
     TreatmentPlan,
 )
+from .gates import valid_consent_for
 
 
 @transaction.atomic
@@ -93,7 +94,9 @@ def consent_sign(
 def consent_withdraw(*, actor: User, consent: Consent, reason: str) -> Consent:
     """The patient withdraws consent to the plan: every signature on it stops counting.
 
-    The first withdrawal's time and reason stay as recorded; withdrawing again is refused.
+    Only the consent in force can be withdrawn: a form opened on an older or already withdrawn
+    signature (a stale tab) must not withdraw the patient's newer one. The first withdrawal's
+    time and reason stay as recorded.
     """
     require(actor, Perm.CONSENT_WITNESS)
     require_site_access(user=actor, site_id=consent.plan.patient.site_id)
@@ -102,9 +105,11 @@ def consent_withdraw(*, actor: User, consent: Consent, reason: str) -> Consent:
     in_force = list(
         Consent.objects.select_for_update().filter(plan=consent.plan, withdrawn_at__isnull=True)
     )
-    if not in_force:
+    current = valid_consent_for(consent.plan)
+    if not in_force or current is None or current.pk != consent.pk:
         raise ValidationError(
-            "Consent to this plan is already withdrawn; the recorded withdrawal stays as it is.",
+            "This signature is no longer the consent in force (already withdrawn, or signed "
+            "again since): nothing was changed. Open the plan to see the consent in force.",
             code="already_withdrawn",
         )
     now = timezone.now()
@@ -112,5 +117,9 @@ def consent_withdraw(*, actor: User, consent: Consent, reason: str) -> Consent:
         signed.withdrawn_at = now
         signed.withdrawal_reason = reason.strip()
         signed.save(update_fields=["withdrawn_at", "withdrawal_reason"])
+    plan = consent.plan
+    if plan.status == TreatmentPlan.Status.CONSENTED:
+        plan.status = TreatmentPlan.Status.AWAITING_CONSENT
+        plan.save(update_fields=["status"])
     consent.refresh_from_db()
     return consent

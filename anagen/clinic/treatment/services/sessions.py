@@ -26,6 +26,7 @@ from anagen.identity import (
 from ..models import (
     MAX_CELLS_PER_POINT_WARNING,
     CellProduct,
+    CustodyEvent,
     InjectionZone,
     ScalpZone,
     ScheduledVisit,
@@ -146,15 +147,26 @@ def session_administer(
         scanned_mrn=scanned_mrn,
         now=timezone.now(),
     )
-    released = current_signature(product, Signature.Meaning.RELEASE)
-    assert released is not None  # identity_check refused a product without a current release
-    if started_at < released.signed_at - CLOCK_SKEW:
-        raise _gate(
-            "The session cannot start before the product was released "
-            f"({timezone.localtime(released.signed_at):%d %b %Y %H:%M}).",
-            GateCode.TIME_ORDER,
-            "started_at",
-        )
+    # The session starts after the product became usable (its release, or its thaw) and after
+    # the consent in force was signed: no back-dating into a frozen or unconsented period.
+    usable_since = (
+        product.custody.filter(kind=CustodyEvent.Kind.STATUS, to_status=product.status)
+        .order_by("-at", "-pk")
+        .values_list("at", flat=True)
+        .first()
+    )
+    consent = require_valid_consent(plan)
+    for since, what in (
+        (usable_since, f"the product was {product.get_status_display().lower()}"),
+        (consent.signed_at, "the consent in force was signed"),
+    ):
+        if since is not None and started_at < since - CLOCK_SKEW:
+            raise _gate(
+                f"The session cannot start before {what} "
+                f"({timezone.localtime(since):%d %b %Y %H:%M}).",
+                GateCode.TIME_ORDER,
+                "started_at",
+            )
     if not zones:
         raise ValidationError({"zones": "Record at least one injected zone."})
     seen, rows = set(), []

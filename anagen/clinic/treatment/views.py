@@ -267,6 +267,7 @@ def expire_sweep(request):
 def _product_page(request, product: CellProduct, status: int = 200, **forms):
     """The product page with its forms; a failed POST passes its bound form in ``forms``."""
     release_signature = current_signature(product, Signature.Meaning.RELEASE)
+    next_statuses = services.TRANSITIONS[product.status]
     context = {
         "product": product,
         "patient": product.patient,
@@ -280,8 +281,8 @@ def _product_page(request, product: CellProduct, status: int = 200, **forms):
         "editable_results": product.status
         in (CellProduct.Status.IN_PROCESSING, CellProduct.Status.QUARANTINE),
         # What the page offers comes from the state machine (services.lifecycle), not the template.
-        "terminal": not services.TRANSITIONS[product.status],
-        "next_statuses": services.TRANSITIONS[product.status],
+        "terminal": not next_statuses,
+        "next_statuses": next_statuses,
         "splittable": services.SPLITTABLE,
         "results_form": forms.get("results_form")
         or ResultsForm(initial=ResultsForm.initial_from(product)),

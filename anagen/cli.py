@@ -15,6 +15,7 @@ SUBCOMMANDS = {
     "trichometry": "anagen.trichometry.cli",
     "phantom": "anagen.phantoms.cli",
     "follicles": "anagen.follicles.cli",
+    "evidence": "anagen.evidence.cli",
 }
 
 

@@ -1,0 +1,94 @@
+"""Statistics on the clinic's outcome registry, with honest uncertainty.
+
+Pure library (pandas, NumPy, SciPy, statsmodels, lifelines; never Django). Input is a tidy
+outcome table: one row per patient and visit with ``patient_id``, ``visit_day`` (days since
+the patient's baseline visit at day 0), one or more measure columns and optional covariates.
+
+Modules
+-------
+table
+    Reading and validating the tidy table.
+windows
+    Matching follow-up visits to protocol windows (missing visits kept as missing).
+change
+    Change from baseline per window: paired t CI, median/IQR, percent, responders (Wilson).
+compare
+    Two cohorts: Welch difference in means and Hedges' g with CIs.
+mixed
+    Linear mixed model over time with covariates (statsmodels MixedLM).
+durability
+    Kaplan-Meier time to loss of response; Cox hazard ratios (lifelines).
+adverse
+    Adverse-event rates by type and grade with Clopper-Pearson CIs.
+proportions
+    Wilson and Clopper-Pearson intervals.
+synthetic
+    Simulated cohorts with a known true effect.
+cli
+    ``anagen evidence summarize``.
+"""
+
+from __future__ import annotations
+
+from anagen.evidence.adverse import AdverseEventRate, adverse_event_rates
+from anagen.evidence.change import (
+    GroupSummary,
+    MeanCI,
+    ResponderRule,
+    WindowSummary,
+    paired_t_ci,
+    summarize_change,
+    summarize_groups,
+)
+from anagen.evidence.compare import CohortComparison, compare_cohorts, hedges_g, welch_difference
+from anagen.evidence.durability import (
+    DurabilityResult,
+    HazardRatio,
+    KaplanMeierResult,
+    cox_hazard_ratios,
+    durability,
+    kaplan_meier,
+    loss_of_response_times,
+)
+from anagen.evidence.errors import OutcomeTableError
+from anagen.evidence.mixed import FixedEffect, MixedModelResult, fit_mixed_model
+from anagen.evidence.proportions import clopper_pearson_ci, wilson_ci
+from anagen.evidence.synthetic import synthetic_cohort, true_mean_change
+from anagen.evidence.table import read_outcomes_csv, validate_outcomes
+from anagen.evidence.windows import DEFAULT_WINDOWS, default_tolerance, match_windows
+
+__all__ = [
+    "DEFAULT_WINDOWS",
+    "AdverseEventRate",
+    "CohortComparison",
+    "DurabilityResult",
+    "FixedEffect",
+    "GroupSummary",
+    "HazardRatio",
+    "KaplanMeierResult",
+    "MeanCI",
+    "MixedModelResult",
+    "OutcomeTableError",
+    "ResponderRule",
+    "WindowSummary",
+    "adverse_event_rates",
+    "clopper_pearson_ci",
+    "compare_cohorts",
+    "cox_hazard_ratios",
+    "default_tolerance",
+    "durability",
+    "fit_mixed_model",
+    "hedges_g",
+    "kaplan_meier",
+    "loss_of_response_times",
+    "match_windows",
+    "paired_t_ci",
+    "read_outcomes_csv",
+    "summarize_change",
+    "summarize_groups",
+    "synthetic_cohort",
+    "true_mean_change",
+    "validate_outcomes",
+    "welch_difference",
+    "wilson_ci",
+]

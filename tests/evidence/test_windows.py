@@ -58,9 +58,10 @@ def test_window_matching_properties(table, windows, tolerance):
             continue
         best = (eligible["visit_day"] - w).abs().min()
         assert abs(row["visit_day"] - w) == best  # the nearest
-        assert row["visit_day"] == eligible.loc[
-            (eligible["visit_day"] - w).abs() == best, "visit_day"
-        ].min()  # ties: the earlier
+        assert (
+            row["visit_day"]
+            == eligible.loc[(eligible["visit_day"] - w).abs() == best, "visit_day"].min()
+        )  # ties: the earlier
         assert row["visit_day"] > 0  # the baseline never counts as follow-up
         value = own.loc[own["visit_day"] == row["visit_day"], M].iloc[0]
         assert row["change"] == value - row["baseline"]

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from anagen.evidence.compare import (
         CohortComparison,
         compare_cohorts,
+        compare_windows,
         hedges_g,
         welch_difference,
     )
@@ -85,6 +86,7 @@ _LAZY = {
     "adverse_event_rates": "anagen.evidence.adverse",
     "clopper_pearson_ci": "anagen.evidence.proportions",
     "compare_cohorts": "anagen.evidence.compare",
+    "compare_windows": "anagen.evidence.compare",
     "cox_hazard_ratios": "anagen.evidence.durability",
     "default_tolerance": "anagen.evidence.windows",
     "durability": "anagen.evidence.durability",
@@ -131,6 +133,7 @@ __all__ = [
     "adverse_event_rates",
     "clopper_pearson_ci",
     "compare_cohorts",
+    "compare_windows",
     "cox_hazard_ratios",
     "default_tolerance",
     "durability",

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 from scipy import stats
 
+from anagen.evidence.change import patient_groups
 from anagen.evidence.errors import OutcomeTableError
+from anagen.evidence.table import PATIENT, validate_outcomes
+from anagen.evidence.windows import DEFAULT_WINDOWS, match_windows
 
 
 @dataclass(frozen=True)
@@ -147,3 +152,55 @@ def compare_cohorts(
         g_ci_low=glow,
         g_ci_high=ghigh,
     )
+
+
+def compare_windows(
+    table: pd.DataFrame,
+    measure: str,
+    *,
+    group_by: str,
+    group_a: str,
+    group_b: str,
+    windows: Sequence[float] = DEFAULT_WINDOWS,
+    tolerance: float | None = None,
+    confidence: float = 0.95,
+) -> dict[float, CohortComparison | None]:
+    """Compare the change from baseline of two cohorts at each window.
+
+    Parameters
+    ----------
+    table
+        Tidy outcome table.
+    measure
+        The measure column.
+    group_by
+        Column defining the cohorts (each patient's value at baseline, as in
+        :func:`anagen.evidence.change.patient_groups`).
+    group_a, group_b
+        The two labels to compare (A minus B).
+    windows, tolerance
+        See :func:`anagen.evidence.windows.match_windows`.
+    confidence
+        Two-sided confidence level.
+
+    Returns
+    -------
+    dict
+        Window day → :class:`CohortComparison`, or ``None`` where a cohort has fewer than
+        2 patients with a visit in the window.
+    """
+    clean = validate_outcomes(table, measure, extra_columns=[group_by])
+    labels = patient_groups(clean, group_by)
+    for label in (group_a, group_b):
+        if not bool((labels == label).any()):
+            raise OutcomeTableError(f"no patient in group {label!r} of column {group_by!r}")
+    matched = match_windows(clean, measure, windows, tolerance)
+    group = matched[PATIENT].map(labels)
+    out: dict[float, CohortComparison | None] = {}
+    for day in sorted(matched["window_day"].unique()):
+        at = matched["window_day"] == day
+        a = matched.loc[at & (group == group_a), "change"].dropna()
+        b = matched.loc[at & (group == group_b), "change"].dropna()
+        ok = len(a) >= 2 and len(b) >= 2
+        out[float(day)] = compare_cohorts(a, b, confidence) if ok else None
+    return out

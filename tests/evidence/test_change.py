@@ -132,7 +132,7 @@ def test_bad_tables_are_refused_with_a_reason(rows, message):
 
 
 def test_missing_columns_are_named():
-    with pytest.raises(OutcomeTableError, match="missing column.*density_per_cm2"):
+    with pytest.raises(OutcomeTableError, match=r"missing column.*density_per_cm2"):
         validate_outcomes(pd.DataFrame({"patient_id": ["a"], "visit_day": [0]}), M)
 
 

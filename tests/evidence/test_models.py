@@ -15,6 +15,7 @@ from anagen.evidence import (
     adverse_event_rates,
     clopper_pearson_ci,
     compare_cohorts,
+    compare_windows,
     durability,
     fit_mixed_model,
     hedges_g,
@@ -125,3 +126,17 @@ def test_mixed_model_with_covariates_on_a_synthetic_cohort():
     assert slopes.sd_slope > 0 and -1 <= slopes.corr_intercept_slope <= 1
     with pytest.raises(OutcomeTableError, match="missing column"):
         fit_mixed_model(data, M, covariates=["cell_dose"])
+
+
+def test_compare_windows_by_protocol():
+    data = synthetic_cohort(60, arms={"A": 25.0, "B": 5.0}, windows=(14, 180), seed=4)
+    data.loc[data["protocol"] == "B", "visit_day"] = data["visit_day"].where(
+        data["visit_day"] != 14, 100.0
+    )  # cohort B has no day-14 visit
+    res = compare_windows(data, M, group_by="protocol", group_a="A", group_b="B")
+    assert res[14.0] is None
+    c = res[180.0]
+    assert c is not None and (c.n_a, c.n_b) == (30, 30)
+    assert c.ci_low < 20 < c.ci_high and c.hedges_g > 0
+    with pytest.raises(OutcomeTableError, match="no patient in group 'C'"):
+        compare_windows(data, M, group_by="protocol", group_a="A", group_b="C")

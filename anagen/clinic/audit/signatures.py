@@ -24,10 +24,10 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
-from django.utils import timezone
 
 from anagen.clinic.accounts.models import User
 from anagen.clinic.accounts.passwords import password_confirm
+from anagen.clinic.common import clock
 
 from .models import Signature
 
@@ -120,7 +120,7 @@ def signature_sign(
         signer=actor,
         signer_name=actor.display_name,
         meaning=meaning,
-        signed_at=timezone.now(),
+        signed_at=clock.now(),
         content_type=ContentType.objects.get_for_model(record),
         object_id=record.pk,
         record_version=latest.history_id if latest else None,

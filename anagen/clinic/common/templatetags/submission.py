@@ -3,14 +3,14 @@
 from django import template
 from django.utils.html import format_html
 
-from anagen.clinic.core.forms import SUBMISSION_TOKEN, submission_token_input
+from anagen.clinic.common.forms import SUBMISSION_TOKEN, submission_token_input
 
 register = template.Library()
 
 
 @register.simple_tag
 def submission_token() -> str:
-    """The hidden one-time token that makes a create form idempotent (``core.forms.submit_once``)."""
+    """The hidden one-time token that makes a create form idempotent (``common.forms.submit_once``)."""
     return format_html(
         '<input type="hidden" name="{}" value="{}">', SUBMISSION_TOKEN, submission_token_input()
     )

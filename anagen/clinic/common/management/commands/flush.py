@@ -1,7 +1,7 @@
 """``manage.py flush`` that also empties the append-only tables on SQLite.
 
 On PostgreSQL Django flushes with TRUNCATE, which row triggers do not see, so the append-only
-triggers (``core.append_only``) let a flush through unchanged. SQLite has no TRUNCATE: flush is
+triggers (``common.append_only``) let a flush through unchanged. SQLite has no TRUNCATE: flush is
 ``DELETE FROM`` every table, which the triggers refuse. Here the triggers are dropped and
 re-created around the flush, inside the flush's own transaction, so SQLite behaves as PostgreSQL
 does: erasing the whole database stays possible (it is an operator action, and the test runner's
@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.core.management.commands import flush
 from django.db import connections, transaction
 
-from anagen.clinic.core.append_only import SUFFIX
+from anagen.clinic.common.append_only import SUFFIX
 
 
 class Command(flush.Command):

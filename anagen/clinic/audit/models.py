@@ -2,10 +2,10 @@
 
 A signature stores the signer's printed name, the time and the meaning of the signature
 (21 CFR Part 11 §11.50) together with an HMAC-SHA256, under a server key, of that manifest and
-the signed record's fields (``core.signatures``). When the record changes afterwards the HMAC no
+the signed record's fields (``audit.signatures``). When the record changes afterwards the HMAC no
 longer matches: the signature is shown as stale and the step that needed it must be signed again.
 Without the key nobody can compute a matching value, so a row edited or inserted by hand does not
-verify. Signatures are never edited or deleted: the database refuses it (``core.append_only``).
+verify. Signatures are never edited or deleted: the database refuses it (``common.append_only``).
 """
 
 from __future__ import annotations
@@ -14,17 +14,16 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.utils import timezone
+
+from anagen.clinic.common import clock
 
 
 class Signature(models.Model):
     class Meaning(models.TextChoices):
-        CONSENT = "consent", "Consent given by the patient"
-        WITNESS = "witness", "Witnessed the patient's consent"
-        AUTHOR = "author", "Author: recorded and confirms as correct"
+        # Only what the clinic signs today. The patient's consent is a Consent record (signed
+        # name, witness, PDF snapshot), not a Signature; add a meaning when a step signs one.
         RELEASE = "release", "Released: the product meets every release criterion"
         VERIFY = "verify", "Second-person verification of identity"
-        ADMINISTER = "administer", "Administered to the patient"
 
     signer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -32,7 +31,7 @@ class Signature(models.Model):
     signer_name = models.CharField(max_length=200)
     meaning = models.CharField(max_length=16, choices=Meaning.choices)
     # Set before saving (not auto_now_add) because the HMAC covers it.
-    signed_at = models.DateTimeField(default=timezone.now, editable=False)
+    signed_at = models.DateTimeField(default=clock.now, editable=False)
     content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT)
     object_id = models.PositiveBigIntegerField()
     record = GenericForeignKey("content_type", "object_id")
@@ -72,22 +71,3 @@ class Signature(models.Model):
     def is_legacy(self) -> bool:
         """Signed before signatures were keyed: a plain SHA-256 that anyone could recompute."""
         return self.key_id == ""
-
-
-class SubmittedForm(models.Model):
-    """One row per create form submitted: a replayed token (back + resubmit, double click)
-    finds its row and is sent to the first result instead of saving a second time.
-
-    The row is inserted in the same transaction as the write it guards, so either both exist
-    or neither does (``core.forms.submit_once``).
-    """
-
-    token = models.UUIDField(unique=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    result_url = models.CharField(max_length=500)
-
-    def __str__(self) -> str:
-        return f"Form {self.token} → {self.result_url}"

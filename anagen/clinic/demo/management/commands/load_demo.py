@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from anagen.clinic.core.demo import DEMO_PASSWORD, demo_logins, load_demo
+from anagen.clinic.demo.loader import DEMO_PASSWORD, demo_logins, load_demo
 
 
 class Command(BaseCommand):

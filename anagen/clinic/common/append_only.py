@@ -4,7 +4,7 @@ The models' own ``save()``/``delete()`` refusals only stop the ORM's single-row 
 ``update()``/``delete()``, a cascading delete or a raw SQL statement bypasses them. These triggers
 stop all of those, whoever sends the statement.
 
-Used by migrations (``core.0003``, ``treatment.0002``): change nothing here that an applied
+Used by migrations (``audit.0001``, ``treatment.0002``): change nothing here that an applied
 migration relies on; add a new function and a new migration instead.
 
 What they do not cover, on purpose (operator actions that erase a whole database, documented in
@@ -12,7 +12,7 @@ docs/security.md):
 
 - PostgreSQL ``TRUNCATE`` (row triggers do not fire on it; ``manage.py flush`` uses it);
 - on SQLite, ``manage.py flush`` lifts the triggers for the length of its one transaction
-  (``core/management/commands/flush.py``), which is what TRUNCATE is on PostgreSQL;
+  (``common/management/commands/flush.py``), which is what TRUNCATE is on PostgreSQL;
 - dropping the trigger or the table, which needs the schema owner's rights.
 
 SQLite rebuilds a table (copy, drop, rename) for many ``ALTER`` operations, and the rebuild drops
@@ -117,7 +117,7 @@ def sqlite_replace_guard(table: str, pk: str, message: str) -> str:
 #: The two append-only logs installed by their own migrations: (table, key, message).
 LOGS = [
     ("treatment_custodyevent", "id", "custody events are append-only"),
-    ("core_signature", "id", "signatures are append-only"),
+    ("audit_signature", "id", "signatures are append-only"),
 ]
 
 

@@ -77,7 +77,7 @@ def _custody_and_signatures(patient: Patient) -> list[AuditEntry]:
     """Append-only custody events and e-signatures about this patient's records."""
     from django.contrib.contenttypes.models import ContentType
 
-    from anagen.clinic.core.models import Signature
+    from anagen.clinic.audit.models import Signature
     from anagen.clinic.treatment.models import CellProduct, CustodyEvent, TreatmentSession
 
     entries = [

@@ -3,17 +3,28 @@
 Everything is written through the same services the staff pages use, so the demo obeys every
 rule (no double-booking, MRNs issued in order, eligibility decided by the engine). Loading is
 idempotent: when the demo accounts exist, nothing is generated again.
+
+The clinic's past is entered *as of* each past moment with the clinic clock
+(``common.clock.frozen``): the services check a March harvest against March, and its custody
+events, signatures and history rows are dated in March, exactly as if entered then.
+
+Signatures and verifications ask the signer's password again, and the demo gives it like anyone
+else: every prompt is a real check of the stored hash (about 280 PBKDF2 checks for the default
+200 patients, roughly a minute on one core; instant under the test settings' MD5 hasher).
+Earlier versions replaced ``User.check_password`` with a plain comparison while loading, which
+also switched the check off for every other user of the process. A cheaper hash for the demo
+accounts does not help: Django re-hashes a password with the preferred hasher at its first
+successful check (``PASSWORD_HASHERS[0]``), so every later prompt would be slow again.
 """
 
 from __future__ import annotations
 
 import random
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from unittest.mock import patch
 
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -21,7 +32,8 @@ from django.utils import timezone
 from anagen.clinic.accounts.models import Site, User
 from anagen.clinic.accounts.roles import Role
 from anagen.clinic.assessment.services import assessment_record
-from anagen.clinic.core.demo_imaging import image_patients
+from anagen.clinic.common import clock
+from anagen.clinic.demo.imaging import image_patients
 from anagen.clinic.intake.models import Appointment, Inquiry
 from anagen.clinic.intake.services import (
     appointment_book,
@@ -156,13 +168,6 @@ class DemoSummary:
     images: int = 0
 
 
-@contextmanager
-def _clock(moment: datetime):
-    """Run services as if at ``moment``, so the demo's past obeys the same rules as today."""
-    with patch("django.utils.timezone.now", return_value=moment):
-        yield
-
-
 def _treat(rng: random.Random, *, patient, assessment, users, protocol, consent_text, today) -> int:
     """Plan, consent, harvest, lab release and sessions for one candidate, in the past."""
     physician = assessment.assessed_by
@@ -172,9 +177,9 @@ def _treat(rng: random.Random, *, patient, assessment, users, protocol, consent_
     )
     lab, releaser = users["lab"], users["lab.qa"]
     start = timezone.localtime(assessment.assessed_at)
-    with _clock(start + timedelta(days=1)):
+    with clock.frozen(start + timedelta(days=1)):
         plan = treatment.plan_create(actor=physician, patient=patient, protocol=protocol)
-    with _clock(start + timedelta(days=3)):
+    with clock.frozen(start + timedelta(days=3)):
         treatment.consent_sign(
             actor=witness,
             plan=plan,
@@ -185,7 +190,7 @@ def _treat(rng: random.Random, *, patient, assessment, users, protocol, consent_
     sessions = 0
     day = (start + timedelta(days=14)).replace(hour=9, minute=0)
     while sessions < plan.planned_sessions and day.date() < today:
-        with _clock(day):
+        with clock.frozen(day):
             harvest = treatment.harvest_record(
                 actor=physician,
                 plan=plan,
@@ -198,7 +203,7 @@ def _treat(rng: random.Random, *, patient, assessment, users, protocol, consent_
         product = harvest.products.get()
         viable = Decimal(f"{rng.uniform(0.62, 0.95):.3f}")
         cells = rng.randint(4_000_000, 14_000_000)
-        with _clock(day + timedelta(hours=2)):
+        with clock.frozen(day + timedelta(hours=2)):
             treatment.product_record_results(
                 actor=lab,
                 product=product,
@@ -223,7 +228,7 @@ def _treat(rng: random.Random, *, patient, assessment, users, protocol, consent_
             Decimal("0.05"),
             (Decimal("4.0") / (40 * len(zones))).quantize(Decimal("0.005"), rounding="ROUND_DOWN"),
         )
-        with _clock(day + timedelta(hours=4, minutes=15)):
+        with clock.frozen(day + timedelta(hours=4, minutes=15)):
             session = treatment.session_administer(
                 actor=physician,
                 plan=plan,
@@ -248,7 +253,7 @@ def _treat(rng: random.Random, *, patient, assessment, users, protocol, consent_
         sessions += 1
         if rng.random() < 0.3:
             onset = timezone.localtime(session.started_at).date() + timedelta(days=1)
-            with _clock(day + timedelta(days=2)):
+            with clock.frozen(day + timedelta(days=2)):
                 treatment.adverse_event_report(
                     actor=witness,
                     patient=patient,
@@ -284,13 +289,16 @@ def demo_logins() -> list[tuple[str, str, str]]:
 
 
 def _staff(sites: dict[str, Site]) -> dict[str, User]:
+    # One hash for the one published password (PBKDF2 takes ~0.25 s per hash), stored on every
+    # demo account; each account's password is still checked the ordinary way at every prompt.
+    password_hash = make_password(DEMO_PASSWORD)
     users = {}
     for local, first, last, role, codes, all_sites in STAFF:
         email = f"{local}@{DEMO_DOMAIN}"
-        user = User.objects.create_user(
+        user = User.objects.create(
             username=email,
             email=email,
-            password=DEMO_PASSWORD,
+            password=password_hash,
             first_name=first,
             last_name=last,
             role=role,
@@ -325,7 +333,7 @@ class _Calendar:
                     starts_at=start,
                     clinician=clinician,
                     # The demo's past visits are entered afterwards, like a clinic's paper backlog.
-                    back_entry_reason="Demo history" if start < timezone.now() else "",
+                    back_entry_reason="Demo history" if start < clock.now() else "",
                 )
             except ValidationError:
                 day += timedelta(days=self.rng.choice((0, 1)))
@@ -375,12 +383,7 @@ def _assessment_fields(rng: random.Random, sex: str, age: int) -> dict:
 def load_demo(*, n_patients: int = 200, seed: int = SEED) -> DemoSummary:
     if User.objects.filter(email=f"physician@{DEMO_DOMAIN}").exists():
         return DemoSummary(False, 0, 0, 0, 0)
-    # Signatures re-check the signer's password (PBKDF2, ~0.3 s each). The demo signs hundreds of
-    # times with its one known password, so compare it directly while generating.
-    with (
-        patch.object(User, "check_password", lambda user, raw: raw == DEMO_PASSWORD),
-        transaction.atomic(),
-    ):
+    with transaction.atomic():
         return _generate(n_patients=n_patients, seed=seed)
 
 
@@ -401,7 +404,7 @@ def _generate(*, n_patients: int, seed: int) -> DemoSummary:
         for code in sites
     }
     calendar = _Calendar(rng)
-    today = timezone.localdate()
+    today = clock.localdate()
     n_inquiries = n_assessments = n_sessions = 0
     protocol, consent_text = ensure_defaults()
 

@@ -10,6 +10,8 @@ verify. Signatures are never edited or deleted: the database refuses it (``commo
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
@@ -59,12 +61,12 @@ class Signature(models.Model):
             f"{self.signer_name}: {self.get_meaning_display()} at {self.signed_at:%Y-%m-%d %H:%M}"
         )
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise ValueError("Signatures are append-only and cannot be changed.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise ValueError("Signatures are append-only and cannot be deleted.")
 
     @property

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
+from django.db import models
 from simple_history.models import registered_models
 
 from anagen.clinic.patients.models import Patient
+
+if TYPE_CHECKING:
+    from .models import Signature
 
 
 @dataclass(frozen=True)
@@ -28,7 +33,7 @@ class AuditEntry:
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 
 
-def _patient_lookup(model) -> str | None:
+def _patient_lookup(model: type[models.Model]) -> str | None:
     if model is Patient:
         return "id"
     path = getattr(model, "audit_patient_path", None)
@@ -50,10 +55,10 @@ def patient_audit_trail(*, patient: Patient) -> list[AuditEntry]:
             .select_related("history_user")
             .order_by("id", "history_date")
         )
-        previous_by_id: dict = {}
+        previous_by_id: dict[int, Any] = {}
         for row in rows:
             before = previous_by_id.get(row.id)
-            changes: tuple = ()
+            changes: tuple[tuple[str, str, str], ...] = ()
             if before is not None:
                 delta = row.diff_against(before)
                 changes = tuple((c.field, _show(c.old), _show(c.new)) for c in delta.changes)
@@ -77,8 +82,9 @@ def _custody_and_signatures(patient: Patient) -> list[AuditEntry]:
     """Append-only custody events and e-signatures about this patient's records."""
     from django.contrib.contenttypes.models import ContentType
 
-    from anagen.clinic.audit.models import Signature
     from anagen.clinic.treatment.models import CellProduct, CustodyEvent, TreatmentSession
+
+    from .models import Signature
 
     entries = [
         AuditEntry(
@@ -118,13 +124,13 @@ def _custody_and_signatures(patient: Patient) -> list[AuditEntry]:
     return entries
 
 
-def _signed_with(signature) -> str:
+def _signed_with(signature: Signature) -> str:
     # Legacy signatures are plain SHA-256, recomputable by anyone: the auditor should see that.
     if signature.is_legacy:
         return f"LEGACY unkeyed digest {signature.record_digest[:12]}…"
     return f"key {signature.key_id}, HMAC {signature.record_digest[:12]}…"
 
 
-def _show(value) -> str:
+def _show(value: object) -> str:
     text = "—" if value in (None, "") else str(value)
     return text if len(text) <= 120 else text[:117] + "…"

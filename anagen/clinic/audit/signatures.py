@@ -19,11 +19,13 @@ import hmac
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.db.models import QuerySet
 
 from anagen.clinic.accounts.models import User
 from anagen.clinic.accounts.passwords import password_confirm
@@ -32,7 +34,7 @@ from anagen.clinic.common import clock
 from .models import Signature
 
 
-def _record_payload(record: models.Model) -> dict:
+def _record_payload(record: models.Model) -> dict[str, Any]:
     """The record's signed fields (``SIGNED_FIELDS``, else every concrete field)."""
     names = getattr(record, "SIGNED_FIELDS", None) or [
         f.attname for f in record._meta.concrete_fields
@@ -40,7 +42,7 @@ def _record_payload(record: models.Model) -> dict:
     return {name: getattr(record, name) for name in names}
 
 
-def _stable(value):
+def _stable(value: Any) -> Any:
     """One text per stored value, so a record verifies the same in memory and from the database.
 
     Aware datetimes in UTC (an in-memory local time would otherwise differ from the value read
@@ -53,7 +55,7 @@ def _stable(value):
     return value
 
 
-def _canonical(payload: dict) -> bytes:
+def _canonical(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, sort_keys=True, default=str, separators=(",", ":")).encode()
 
 
@@ -70,7 +72,7 @@ def _signing_key(key_id: str) -> bytes | None:
     return secret.encode() if secret else None
 
 
-def _manifest(signature: Signature, record: models.Model) -> dict:
+def _manifest(signature: Signature, record: models.Model) -> dict[str, Any]:
     return {
         "key_id": signature.key_id,
         "content_type": f"{record._meta.app_label}.{record._meta.model_name}",
@@ -133,7 +135,7 @@ def signature_sign(
     return signature
 
 
-def signatures_for(record: models.Model):
+def signatures_for(record: models.Model) -> QuerySet[Signature]:
     return Signature.objects.filter(
         content_type=ContentType.objects.get_for_model(record), object_id=record.pk
     ).select_related("signer")

@@ -11,9 +11,9 @@ that entered the block, never to the requests other threads are serving at the s
 it ends with the block even when the block raises.
 
 Who reads it: every service and selector that needs "now" or "today" (``now()``,
-``localdate()``), the timestamp fields of the models (``ClockDateTimeField(auto_now_add=True)``) and the history rows (``history_date_from_clock``). Views and forms that
-only pre-fill a form field with the current time read Django's clock directly: they show the
-staff member's real present.
+``localdate()``), the models' creation timestamps (``ClockDateTimeField(auto_now_add=True)``),
+the e-signature time and the history rows (``history_date_from_clock``). Views and forms that
+only pre-fill a field with the current time read Django's clock: they show the real present.
 """
 
 from __future__ import annotations
@@ -57,7 +57,8 @@ def frozen(moment: datetime) -> Iterator[datetime]:
         _frozen.reset(token)
 
 
-class ClockDateTimeField(models.DateTimeField):
+# DateTimeField is generic in django-stubs only; subscripting it would fail at run time.
+class ClockDateTimeField(models.DateTimeField):  # type: ignore[type-arg]
     """A ``DateTimeField`` whose ``auto_now_add`` reads the clinic clock instead of Django's.
 
     It deconstructs as a plain ``DateTimeField``: the column, the migrations and the model state

@@ -28,7 +28,7 @@ TEST = "tests/clinic/test_pathway_stateful.py"
 GATES = "anagen/clinic/treatment/services/gates.py"
 PRODUCTS = "anagen/clinic/treatment/services/products.py"
 SESSIONS = "anagen/clinic/treatment/services/sessions.py"
-POLICY = "anagen/clinic/accounts/policy.py"
+ACCESS = "anagen/clinic/accounts/access.py"
 #: guard -> (file, number of markers). Each marker disables one ``raise``.
 GUARDS: dict[str, tuple[str, int]] = {
     "patient": (SESSIONS, 1),
@@ -45,7 +45,7 @@ GUARDS: dict[str, tuple[str, int]] = {
     "verifier-password": (SESSIONS, 1),
     "replay": (SESSIONS, 1),
     "four-eyes": (PRODUCTS, 1),
-    "site": (POLICY, 1),
+    "site": (ACCESS, 1),
 }
 MARKER = re.compile(r"#\s*guard:\s*([\w-]+)\s*$")
 CAUGHT = re.compile(r"\[((?:rule|invariant) [\w-]+)\]")

@@ -4,12 +4,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
-    path("", include("anagen.clinic.core.urls")),
     path("patients/", include("anagen.clinic.patients.urls")),
     path("", include("anagen.clinic.intake.urls")),
     path("assessments/", include("anagen.clinic.assessment.urls")),
     path("imaging/", include("anagen.clinic.imaging.urls")),
-    path("audit/", include("anagen.clinic.core.audit_urls")),
+    path("audit/", include("anagen.clinic.audit.urls")),
     path("treatment/", include("anagen.clinic.treatment.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

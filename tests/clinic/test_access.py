@@ -47,7 +47,7 @@ ROLE_CODES = {
 }
 #: page → (roles that may read it, roles that may post to it).
 EXPECTED = {
-    "core:home": ("PNLCAD", ""),
+    "intake:home": ("PNLCAD", ""),
     "patients:list": ("PNLCAD", ""),
     "patients:create": ("PNCD", "PNCD"),
     "patients:chart": ("PNLCAD", ""),
@@ -263,7 +263,7 @@ def test_staff_only_see_their_sites_patients(client, objects, other_site, role):
         if name in PUBLIC or url in {
             reverse(n)
             for n in (
-                "core:home",
+                "intake:home",
                 "patients:list",
                 "patients:create",
                 "intake:inquiries",

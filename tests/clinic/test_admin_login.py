@@ -89,7 +89,7 @@ def test_session_without_the_second_factor_is_refused_and_signed_out(client, sup
     response = client.get(response["Location"])
     assert response.status_code == 302 and response["Location"] == f"{LOGIN}?next={ADMIN}"
     assert "_auth_user_id" not in client.session  # signed out: sign in again with the code
-    assert client.get(reverse("core:home")).status_code == 302
+    assert client.get(reverse("intake:home")).status_code == 302
 
 
 def test_demo_admin_without_mfa_signs_in_with_password(client, superuser):
@@ -110,7 +110,7 @@ def test_signed_in_non_staff_is_refused_not_looped(client, staff):
 @override_settings(ANAGEN_REQUIRE_MFA=True)
 def test_admin_without_totp_is_sent_to_enrolment(client, superuser):
     client.force_login(superuser)
-    for url in (ADMIN, "/admin/treatment/consenttext/", reverse("core:home")):
+    for url in (ADMIN, "/admin/treatment/consenttext/", reverse("intake:home")):
         response = client.get(url)
         assert response.status_code == 302 and response["Location"] == reverse("mfa_activate_totp")
 

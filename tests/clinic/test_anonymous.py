@@ -67,7 +67,13 @@ def refused(response) -> bool:
 
 def test_the_walk_reaches_every_part_of_the_project():
     names = {name for name, _ in every_url()}
-    for expected in ("core:home", "treatment:session", "admin:index", "account_email", "api-docs"):
+    for expected in (
+        "intake:home",
+        "treatment:session",
+        "admin:index",
+        "account_email",
+        "api-docs",
+    ):
         assert expected in names
 
 

@@ -14,8 +14,8 @@ from django.db import IntegrityError, connection, models, transaction
 
 from anagen.clinic.accounts.models import Site
 from anagen.clinic.accounts.roles import Role
-from anagen.clinic.core.models import Signature
-from anagen.clinic.core.signatures import signatures_for
+from anagen.clinic.audit.models import Signature
+from anagen.clinic.audit.signatures import signatures_for
 from anagen.clinic.patients.services import patient_create
 from anagen.clinic.treatment.models import CellProduct, CustodyEvent
 
@@ -182,7 +182,7 @@ def _triggers() -> set[str]:
 
 @pytest.mark.django_db
 def test_every_history_table_has_its_triggers():
-    from anagen.clinic.core.append_only import history_tables
+    from anagen.clinic.common.append_only import history_tables
 
     tables = history_tables()
     assert len(tables) >= 20 and "treatment_historicalconsent" in tables

@@ -57,7 +57,7 @@ def login(client, email, password=PASSWORD):
 def test_login_with_email(client, physician):
     response = login(client, physician.email)
     assert response.status_code == 302
-    assert client.get(reverse("core:home")).status_code == 200
+    assert client.get(reverse("intake:home")).status_code == 200
 
 
 @pytest.mark.parametrize("allauth_rate_limits", [True, False], ids=["allauth+axes", "axes-alone"])
@@ -71,7 +71,7 @@ def test_failed_logins_lock_the_account(client, physician, allauth_rate_limits):
         response = login(client, physician.email)  # the right password, but locked out
     assert response.status_code in (200, 429)
     assert "Too many failed" in response.content.decode() or response.status_code == 429
-    assert client.get(reverse("core:home")).status_code == 302  # not signed in
+    assert client.get(reverse("intake:home")).status_code == 302  # not signed in
     assert AccessAttempt.objects.get(username=physician.email).failures_since_start >= 5
 
 
@@ -102,7 +102,7 @@ def test_signup_is_closed(client):
 )
 def test_mfa_required_for_sensitive_roles(client, staff, role, must_enrol):
     client.force_login(staff[role])
-    response = client.get(reverse("core:home"))
+    response = client.get(reverse("intake:home"))
     if must_enrol:
         assert response.status_code == 302 and response["Location"] == reverse("mfa_activate_totp")
     else:
@@ -115,7 +115,7 @@ def test_enrolled_physician_passes(client, physician):
 
     Authenticator.objects.create(user=physician, type=Authenticator.Type.TOTP, data={"secret": "x"})
     client.force_login(physician)
-    assert client.get(reverse("core:home")).status_code == 200
+    assert client.get(reverse("intake:home")).status_code == 200
 
 
 def test_api_docs_need_login_and_use_no_cdn(client, physician):

@@ -4,7 +4,17 @@ import pytest
 from django.apps import apps
 from simple_history.models import registered_models
 
-CLINICAL_APPS = ("patients", "intake", "assessment", "treatment", "core", "imaging", "accounts")
+CLINICAL_APPS = (
+    "patients",
+    "intake",
+    "assessment",
+    "treatment",
+    "imaging",
+    "accounts",
+    "audit",
+    "common",
+    "demo",
+)
 
 #: Models without simple-history, and why that is safe.
 WITHOUT_HISTORY = {
@@ -13,11 +23,11 @@ WITHOUT_HISTORY = {
     "intake.ReminderSent": "append-only log of sent reminders",
     "treatment.CustodyEvent": "append-only: save()/delete() raise and the database refuses "
     "UPDATE and DELETE (test_append_only.py)",
-    "core.Signature": "append-only: save()/delete() raise and the database refuses "
+    "audit.Signature": "append-only: save()/delete() raise and the database refuses "
     "UPDATE and DELETE (test_append_only.py)",
-    "core.SubmittedForm": "replay guard of create forms (token and redirect), not clinical data",
+    "common.SubmittedForm": "replay guard of create forms (token and redirect), not clinical data",
 }
-APPEND_ONLY = ("treatment.CustodyEvent", "core.Signature")
+APPEND_ONLY = ("treatment.CustodyEvent", "audit.Signature")
 
 
 def clinical_models():

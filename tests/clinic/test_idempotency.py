@@ -1,4 +1,4 @@
-"""Back + resubmit, a double click or a retried post saves once (``core.forms.submit_once``).
+"""Back + resubmit, a double click or a retried post saves once (``common.forms.submit_once``).
 
 Every create form carries a one-time ``form_token``; a second post with the same token is sent
 to the first result with "This was already saved" and writes nothing.
@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from anagen.clinic.accounts.roles import Role
-from anagen.clinic.core.models import SubmittedForm
+from anagen.clinic.common.models import SubmittedForm
 from anagen.clinic.intake.models import InquiryNote
 from anagen.clinic.intake.services import inquiry_submit
 from anagen.clinic.patients.models import Patient

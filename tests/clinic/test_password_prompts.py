@@ -65,7 +65,7 @@ def login_refused(user) -> bool:
     """Whether a fresh browser (same address as the test client) cannot sign ``user`` in."""
     browser = Client()
     response = browser.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
-    signed_in = browser.get(reverse("core:home")).status_code == 200
+    signed_in = browser.get(reverse("intake:home")).status_code == 200
     return not signed_in and (
         response.status_code == 429 or "Too many failed" in response.content.decode()
     )

@@ -41,8 +41,8 @@ from anagen.clinic.accounts.policy import Perm, allows
 from anagen.clinic.accounts.roles import Role
 from anagen.clinic.assessment.models import Assessment, EligibilityDecision
 from anagen.clinic.assessment.services import assessment_record, decision_override
-from anagen.clinic.core.models import Signature
-from anagen.clinic.core.signatures import current_signature
+from anagen.clinic.audit.models import Signature
+from anagen.clinic.audit.signatures import current_signature
 from anagen.clinic.patients.services import patient_create
 from anagen.clinic.treatment import services
 from anagen.clinic.treatment.defaults import ensure_defaults

@@ -14,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from anagen.clinic.accounts.roles import Role
-from anagen.clinic.core.audit import patient_audit_trail
-from anagen.clinic.core.models import Signature
-from anagen.clinic.core.signatures import (
+from anagen.clinic.audit.models import Signature
+from anagen.clinic.audit.selectors import patient_audit_trail
+from anagen.clinic.audit.signatures import (
     _canonical,
     _manifest,
     current_signature,
@@ -30,7 +30,7 @@ from .conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-AUTHOR = Signature.Meaning.AUTHOR
+MEANING = Signature.Meaning.VERIFY  # any meaning will do: these tests sign a patient record
 K2025 = {"k2025": "old-secret"}
 K2026 = {"k2026": "new-secret", **K2025}
 
@@ -40,7 +40,7 @@ def physician(staff):
     return staff[Role.PHYSICIAN]
 
 
-def sign(physician, patient, meaning=AUTHOR):
+def sign(physician, patient, meaning=MEANING):
     return signature_sign(actor=physician, record=patient, meaning=meaning, password=PASSWORD)
 
 
@@ -57,14 +57,14 @@ def test_new_signatures_are_keyed_with_the_current_key(physician, patient):
     signature = sign(physician, patient)
     assert signature.key_id == "test" and not signature.is_legacy
     assert signature.record_digest != record_digest(patient)  # not the old unkeyed digest
-    assert current_signature(patient, AUTHOR) == signature
+    assert current_signature(patient, MEANING) == signature
 
 
 def test_a_changed_record_no_longer_verifies(physician, patient):
     sign(physician, patient)
     Patient.objects.filter(pk=patient.pk).update(given_name="Eve")
     patient.refresh_from_db()
-    assert current_signature(patient, AUTHOR) is None
+    assert current_signature(patient, MEANING) is None
 
 
 def test_a_digest_computed_without_the_key_does_not_verify(physician, patient):
@@ -73,7 +73,7 @@ def test_a_digest_computed_without_the_key_does_not_verify(physician, patient):
     forged = Signature(
         signer=physician,
         signer_name=physician.display_name,
-        meaning=AUTHOR,
+        meaning=MEANING,
         signed_at=genuine.signed_at,
         record_version=genuine.record_version,
         key_id="test",
@@ -87,12 +87,12 @@ def test_a_digest_computed_without_the_key_does_not_verify(physician, patient):
         | {"key_id": "test", "record_digest": forged.record_digest},
         patient,
     )
-    assert current_signature(patient, AUTHOR) is None
+    assert current_signature(patient, MEANING) is None
 
 
 def test_a_digest_copied_to_another_meaning_does_not_verify(physician, patient):
     """The HMAC covers who signed and what for: one signature cannot be replayed as another."""
-    genuine = sign(physician, patient, Signature.Meaning.AUTHOR)
+    genuine = sign(physician, patient, Signature.Meaning.VERIFY)
     _insert(
         {
             "signer": physician,
@@ -106,14 +106,14 @@ def test_a_digest_copied_to_another_meaning_does_not_verify(physician, patient):
         patient,
     )
     assert current_signature(patient, Signature.Meaning.RELEASE) is None
-    assert current_signature(patient, AUTHOR) == genuine
+    assert current_signature(patient, MEANING) == genuine
 
 
 def test_rotation_keeps_old_signatures_valid(physician, patient):
     with override_settings(ANAGEN_SIGNATURE_KEYS=K2025, ANAGEN_SIGNATURE_KEY_ID="k2025"):
         old = sign(physician, patient)
     with override_settings(ANAGEN_SIGNATURE_KEYS=K2026, ANAGEN_SIGNATURE_KEY_ID="k2026"):
-        assert current_signature(patient, AUTHOR) == old
+        assert current_signature(patient, MEANING) == old
         new = sign(physician, patient, Signature.Meaning.VERIFY)
         assert (old.key_id, new.key_id) == ("k2025", "k2026")
         assert current_signature(patient, Signature.Meaning.VERIFY) == new
@@ -125,11 +125,11 @@ def test_a_removed_key_invalidates_its_signatures(physician, patient):
     with override_settings(
         ANAGEN_SIGNATURE_KEYS={"k2026": "new-secret"}, ANAGEN_SIGNATURE_KEY_ID="k2026"
     ):
-        assert current_signature(patient, AUTHOR) is None
+        assert current_signature(patient, MEANING) is None
     with override_settings(
         ANAGEN_SIGNATURE_KEYS={"k2025": "another-secret"}, ANAGEN_SIGNATURE_KEY_ID="k2025"
     ):
-        assert current_signature(patient, AUTHOR) is None  # same id, different secret
+        assert current_signature(patient, MEANING) is None  # same id, different secret
 
 
 def test_signing_needs_a_configured_current_key(physician, patient):
@@ -147,7 +147,7 @@ def _legacy(physician, patient):
         {
             "signer": physician,
             "signer_name": physician.display_name,
-            "meaning": AUTHOR,
+            "meaning": MEANING,
             "record_digest": record_digest(patient),
         },
         patient,
@@ -156,12 +156,12 @@ def _legacy(physician, patient):
 
 def test_legacy_signatures_verify_unless_refused(physician, patient):
     legacy = _legacy(physician, patient)
-    assert legacy.is_legacy and current_signature(patient, AUTHOR) == legacy
+    assert legacy.is_legacy and current_signature(patient, MEANING) == legacy
     with override_settings(ANAGEN_SIGNATURE_ACCEPT_LEGACY=False):
-        assert current_signature(patient, AUTHOR) is None
+        assert current_signature(patient, MEANING) is None
     Patient.objects.filter(pk=patient.pk).update(given_name="Eve")
     patient.refresh_from_db()
-    assert current_signature(patient, AUTHOR) is None
+    assert current_signature(patient, MEANING) is None
 
 
 def test_audit_trail_flags_legacy_signatures(client, staff, patient):
@@ -172,7 +172,7 @@ def test_audit_trail_flags_legacy_signatures(client, staff, patient):
     Signature.objects.create(
         signer=lab,
         signer_name=lab.display_name,
-        meaning=Signature.Meaning.AUTHOR,
+        meaning=Signature.Meaning.VERIFY,
         content_type=ContentType.objects.get_for_model(product),
         object_id=product.pk,
         record_digest=record_digest(product),
@@ -213,7 +213,7 @@ def test_a_signature_survives_reloading_the_record(staff, patient):
 
 
 def test_system_check_refuses_a_missing_current_key():
-    from anagen.clinic.core.checks import signature_keys_check
+    from anagen.clinic.audit.checks import signature_keys_check
 
     assert signature_keys_check(None) == []
     with override_settings(ANAGEN_SIGNATURE_KEYS=K2025, ANAGEN_SIGNATURE_KEY_ID="k2026"):

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from anagen.clinic.accounts.roles import Role
-from anagen.clinic.core.signatures import current_signature
+from anagen.clinic.audit.signatures import current_signature
 from anagen.clinic.patients.services import patient_create
 from anagen.clinic.treatment import services
 from anagen.clinic.treatment.models import (

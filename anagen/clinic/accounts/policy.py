@@ -7,7 +7,7 @@ before it touches anything, every page is mapped to the permissions that read an
 access by comparing role names.
 
 Site scoping (a member of staff sees and changes only the records of the sites they work at) is
-the second half of every check: ``require_site_access`` below.
+the second half of every check, and lives in ``access.py``.
 """
 
 from __future__ import annotations
@@ -22,9 +22,7 @@ from django.core.exceptions import PermissionDenied
 from .roles import Role
 
 if TYPE_CHECKING:
-    from django.db.models import QuerySet
-
-    from .models import Site, User
+    from .models import User
 
 #: Refusals are logged with ids and action names only, never a patient's details.
 logger = logging.getLogger("anagen.access")
@@ -179,25 +177,6 @@ def require(user: User | None, perm: Perm) -> None:
     raise PermissionDenied(f"Only {_ARTICLE[names[0] in 'aeiou']} {names} may do this.")
 
 
-# --- sites ----------------------------------------------------------------------------------
-
-
-def sites_for(*, user: User) -> QuerySet[Site]:
-    """The sites whose records ``user`` may see (all of them for network-wide staff)."""
-    from .models import Site
-
-    if user.all_sites or user.is_superuser:
-        return Site.objects.all()
-    return user.sites.all()
-
-
-def require_site_access(*, user: User, site_id: int) -> None:
-    """Raise PermissionDenied unless ``user`` works at the site (used by every write service)."""
-    if not sites_for(user=user).filter(pk=site_id).exists():
-        refusal_logged(user, f"site:{site_id}")
-        raise PermissionDenied("This record belongs to a site you do not work at.")  # guard: site
-
-
 # --- pages ----------------------------------------------------------------------------------
 
 
@@ -218,11 +197,11 @@ PUBLIC = frozenset({"intake:request", "intake:request_thanks"})
 
 #: Namespaces whose views are governed by PAGES (allauth and admin guard themselves).
 GUARDED_NAMESPACES = frozenset(
-    {"core", "patients", "intake", "assessment", "audit", "treatment", "imaging"}
+    {"patients", "intake", "assessment", "audit", "treatment", "imaging"}
 )
 
 PAGES: dict[str, Page] = {
-    "core:home": Page(read=P.DAY_VIEW),
+    "intake:home": Page(read=P.DAY_VIEW),
     "patients:list": Page(read=P.PATIENT_VIEW),
     "patients:create": Page(read=P.PATIENT_REGISTER, write=P.PATIENT_REGISTER),
     "patients:chart": Page(read=P.PATIENT_VIEW),

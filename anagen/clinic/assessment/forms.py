@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from anagen.clinic.core.forms import DateInput, DateTimeInput
+from anagen.clinic.common.forms import DateInput, DateTimeInput
 from anagen.eligibility import vocab
 from anagen.eligibility.labs import LabTest, lab_test
 

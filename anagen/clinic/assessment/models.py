@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from anagen.clinic.common.clock import ClockDateTimeField
 from anagen.clinic.patients.models import Patient
 from anagen.eligibility import vocab
 
@@ -107,7 +108,7 @@ class EligibilityDecision(models.Model):
     outcome = models.CharField(max_length=32, choices=OUTCOMES)
     reasons = models.JSONField(default=list)
     ruleset_version = models.CharField(max_length=32)
-    decided_at = models.DateTimeField(auto_now_add=True)
+    decided_at = ClockDateTimeField(auto_now_add=True)
     override_outcome = models.CharField(max_length=32, choices=OUTCOMES, blank=True)
     override_reason = models.TextField(blank=True, max_length=4000)
     overridden_by = models.ForeignKey(

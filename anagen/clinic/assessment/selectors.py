@@ -3,8 +3,8 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
+from anagen.clinic.accounts.access import sites_for
 from anagen.clinic.accounts.models import User
-from anagen.clinic.accounts.policy import sites_for
 from anagen.clinic.patients.models import Patient
 
 from .models import Assessment, EligibilityDecision

@@ -15,8 +15,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from anagen import eligibility
+from anagen.clinic.accounts.access import require_site_access
 from anagen.clinic.accounts.models import User
-from anagen.clinic.accounts.policy import Perm, require, require_site_access
+from anagen.clinic.accounts.policy import Perm, require
+from anagen.clinic.common import clock
 from anagen.clinic.patients.models import Patient
 from anagen.eligibility.labs import validate_lab
 from anagen.eligibility.vocab import parse_basp
@@ -58,7 +60,7 @@ def _validate(assessment: Assessment) -> None:
     patient = assessment.patient
     errors: dict[str, list[str]] = {}
     when = timezone.localtime(assessment.assessed_at).date()
-    if assessment.assessed_at > timezone.now() + timedelta(minutes=5):
+    if assessment.assessed_at > clock.now() + timedelta(minutes=5):
         errors.setdefault("assessed_at", []).append("The assessment cannot be in the future.")
     age = patient.age_on(when)
     if assessment.onset_age_years is not None and assessment.onset_age_years > age:
@@ -136,7 +138,7 @@ def assessment_record(
     None}``; ``assessed_at`` defaults to now.
     """
     _require_physician(actor, patient, Perm.ASSESSMENT_RECORD)
-    assessed_at = assessed_at or timezone.now()
+    assessed_at = assessed_at or clock.now()
     if timezone.is_naive(assessed_at):
         assessed_at = timezone.make_aware(assessed_at)
     assessment = Assessment(
@@ -196,7 +198,7 @@ def decision_override(
     decision.override_outcome = outcome
     decision.override_reason = reason
     decision.overridden_by = actor
-    decision.overridden_at = timezone.now()
+    decision.overridden_at = clock.now()
     # simple_history reads this ad-hoc attribute on save; the model class does not declare it
     decision._change_reason = f"override: {reason[:80]}"  # type: ignore[attr-defined]
     decision.save()

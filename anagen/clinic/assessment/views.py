@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from anagen.clinic.core.forms import add_service_errors, submit_once
+from anagen.clinic.common.forms import add_service_errors, submit_once
 from anagen.clinic.patients.selectors import patient_get
 from anagen.eligibility import vocab
 from anagen.eligibility.labs import classify_lab, lab_test

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from django import forms
 
-from anagen.clinic.core.forms import DateInput
-from anagen.clinic.core.uploads import SafeImageField
-from anagen.clinic.treatment.models import ScalpZone, ScheduledVisit
+from anagen.clinic.common.forms import DateInput
+from anagen.clinic.common.scalp import ScalpZone
+from anagen.clinic.common.uploads import SafeImageField
+from anagen.clinic.treatment.models import ScheduledVisit
 
 from .models import Device, GlobalPhoto, TargetSite
 

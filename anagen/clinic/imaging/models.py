@@ -11,9 +11,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from anagen.clinic.core.uploads import validate_image_upload
+from anagen.clinic.common.clock import ClockDateTimeField
+from anagen.clinic.common.scalp import ScalpZone
+from anagen.clinic.common.uploads import validate_image_upload
 from anagen.clinic.patients.models import Patient
-from anagen.clinic.treatment.models import ScalpZone, ScheduledVisit
+from anagen.clinic.treatment.models import ScheduledVisit
 
 
 class Device(models.Model):
@@ -48,7 +50,7 @@ class TargetSite(models.Model):
     landmark_note = models.TextField(
         blank=True, help_text="How to find it again: tattoo dot, distance from landmarks."
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = ClockDateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
     def __str__(self) -> str:
@@ -89,7 +91,7 @@ class GlobalPhoto(models.Model):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_at = ClockDateTimeField(auto_now_add=True)
     history = HistoricalRecords()
     audit_patient_path = "visit__patient"
 
@@ -113,7 +115,7 @@ class TrichoscopyImage(models.Model):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    uploaded_at = models.DateTimeField(auto_now_add=True)
+    uploaded_at = ClockDateTimeField(auto_now_add=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     error = models.CharField(max_length=500, blank=True)  # in clinic words, shown to staff
     # Each enqueue counts, so a job lost by a dead worker is retried a bounded number of times.

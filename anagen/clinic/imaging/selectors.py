@@ -9,8 +9,9 @@ from typing import cast
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from anagen.clinic.accounts.access import sites_for
 from anagen.clinic.accounts.models import User
-from anagen.clinic.accounts.policy import sites_for
+from anagen.clinic.common import clock
 from anagen.clinic.patients.models import Patient
 
 from .models import GlobalPhoto, ImagingVisit, TargetSite, TrichoscopyImage
@@ -136,7 +137,7 @@ def further_session_days(*, patient: Patient, today: date | None = None) -> list
     if remaining <= 0:
         return []
     interval = 7 * plan.interval_weeks
-    today_day = ((today or timezone.localdate()) - day0).days
+    today_day = ((today or clock.localdate()) - day0).days
     past = session_days(patient=patient)
     # Never on or before the latest data day: the model treats those as already happened.
     next_day = max(today_day + 1, past[-1] + interval if past else 0)

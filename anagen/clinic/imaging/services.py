@@ -21,13 +21,14 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
 from django.db.models.fields.files import FieldFile
-from django.utils import timezone
 from PIL import Image
 
 from anagen import trichometry
+from anagen.clinic.accounts.access import require_site_access
 from anagen.clinic.accounts.models import User
-from anagen.clinic.accounts.policy import Perm, require, require_site_access
-from anagen.clinic.core.uploads import strict_image_decoding
+from anagen.clinic.accounts.policy import Perm, require
+from anagen.clinic.common import clock
+from anagen.clinic.common.uploads import strict_image_decoding
 from anagen.clinic.patients.models import Patient
 
 from .models import Device, GlobalPhoto, ImagingVisit, TargetSite, TrichoscopyImage
@@ -66,7 +67,7 @@ def imaging_visit_create(
     scheduled_visit: ScheduledVisit | None = None,
 ) -> ImagingVisit:
     _require_imager(actor, patient)
-    if taken_on > timezone.localdate():
+    if taken_on > clock.localdate():
         raise ValidationError({"taken_on": "The imaging date cannot be in the future."})
     if scheduled_visit is not None and scheduled_visit.patient_id != patient.pk:
         raise ValidationError({"scheduled_visit": "That visit belongs to another patient."})
@@ -151,7 +152,7 @@ def trichoscopy_upload(
         image=image,
         uploaded_by=actor,
         analysis_attempts=1,
-        analysis_queued_at=timezone.now(),
+        analysis_queued_at=clock.now(),
     )
     record.full_clean()
     record.save()
@@ -171,7 +172,7 @@ def _enqueue_analysis(record: TrichoscopyImage, *, now: datetime | None = None) 
     record.status = TrichoscopyImage.Status.QUEUED
     record.error = ""
     record.analysis_attempts += 1
-    record.analysis_queued_at = now or timezone.now()
+    record.analysis_queued_at = now or clock.now()
     record.save(update_fields=["status", "error", "analysis_attempts", "analysis_queued_at"])
     _send_analysis(record.pk)
 
@@ -305,7 +306,7 @@ def trichoscopy_analyse(*, record: TrichoscopyImage) -> TrichoscopyImage:
             "quality_ok",
         ):
             setattr(record, name, data[name])
-        record.analysed_at = timezone.now()
+        record.analysed_at = clock.now()
         record.save()
     return record
 
@@ -340,7 +341,7 @@ def trichoscopy_correct(
     record.added_vellus = added_vellus
     record.correction_note = note.strip()
     record.corrected_by = actor
-    record.corrected_at = timezone.now()
+    record.corrected_at = clock.now()
     record.save()
     return record
 
@@ -376,7 +377,7 @@ def reanalyse_outdated(
 def analyses_retry_stuck(*, now: datetime | None = None) -> dict[str, list[int]]:
     """Re-queue images queued for longer than ANAGEN_ANALYSIS_STUCK_MINUTES (a lost job or a
     dead worker); after ANAGEN_ANALYSIS_MAX_ATTEMPTS enqueues the image fails with a message."""
-    now = now or timezone.now()
+    now = now or clock.now()
     cutoff = now - timedelta(minutes=settings.ANAGEN_ANALYSIS_STUCK_MINUTES)
     limit = settings.ANAGEN_ANALYSIS_MAX_ATTEMPTS
     stuck = TrichoscopyImage.objects.filter(status=TrichoscopyImage.Status.QUEUED).filter(

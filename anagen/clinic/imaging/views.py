@@ -5,8 +5,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from anagen.clinic.core.forms import add_service_errors, submit_once
-from anagen.clinic.core.responses import stored_file_response
+from anagen.clinic.common.forms import add_service_errors, submit_once
+from anagen.clinic.common.responses import stored_file_response
 from anagen.clinic.patients.selectors import patient_get
 
 from . import selectors, services

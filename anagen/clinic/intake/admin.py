@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from anagen.clinic.core.admin import ReadOnlyHistoryAdmin
+from anagen.clinic.common.admin import ReadOnlyHistoryAdmin
 
 from .models import Appointment, Inquiry
 

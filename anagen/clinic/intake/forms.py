@@ -4,7 +4,7 @@ from django import forms
 from django.core.validators import RegexValidator
 
 from anagen.clinic.accounts.models import Site, User
-from anagen.clinic.core.forms import DateInput, DateTimeInput
+from anagen.clinic.common.forms import DateInput, DateTimeInput
 from anagen.clinic.patients.forms import DuplicateConfirmation
 from anagen.clinic.patients.models import Sex
 

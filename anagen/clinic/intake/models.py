@@ -8,6 +8,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from anagen.clinic.accounts.models import Site
+from anagen.clinic.common.clock import ClockDateTimeField
 from anagen.clinic.patients.models import Patient
 
 
@@ -30,7 +31,7 @@ class Inquiry(models.Model):
     patient = models.ForeignKey(
         Patient, null=True, blank=True, on_delete=models.PROTECT, related_name="inquiries"
     )
-    received_at = models.DateTimeField(auto_now_add=True)
+    received_at = ClockDateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -47,7 +48,7 @@ class InquiryNote(models.Model):
     inquiry = models.ForeignKey(Inquiry, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     text = models.TextField(max_length=4000)
-    written_at = models.DateTimeField(auto_now_add=True)
+    written_at = ClockDateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -116,7 +117,7 @@ class ReminderSent(models.Model):
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="reminders")
     kind = models.CharField(max_length=16, default="email_48h")
-    sent_at = models.DateTimeField(auto_now_add=True)
+    sent_at = ClockDateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [

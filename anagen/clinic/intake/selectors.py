@@ -6,8 +6,9 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from anagen.clinic.accounts.access import sites_for
 from anagen.clinic.accounts.models import User
-from anagen.clinic.accounts.policy import Perm, roles_with, sites_for
+from anagen.clinic.accounts.policy import Perm, roles_with
 
 from .models import Appointment, Inquiry
 

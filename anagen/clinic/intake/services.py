@@ -14,8 +14,10 @@ from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from anagen.clinic.accounts.access import require_site_access
 from anagen.clinic.accounts.models import Site, User
-from anagen.clinic.accounts.policy import Perm, allows, require, require_site_access
+from anagen.clinic.accounts.policy import Perm, allows, require
+from anagen.clinic.common import clock
 from anagen.clinic.patients.models import Patient
 from anagen.clinic.patients.services import patient_create
 
@@ -176,7 +178,7 @@ def appointment_book(
     if timezone.is_naive(starts_at):
         starts_at = timezone.make_aware(starts_at)
     back_entry_reason = (back_entry_reason or "").strip()
-    if starts_at < timezone.now() - BACK_ENTRY_GRACE and not back_entry_reason:
+    if starts_at < clock.now() - BACK_ENTRY_GRACE and not back_entry_reason:
         raise ValidationError(
             {
                 "back_entry_reason": "This time is in the past: give the reason for entering it "
@@ -184,7 +186,7 @@ def appointment_book(
             },
             code="time_order",
         )
-    if not MIN_YEAR <= starts_at.year <= timezone.now().year + MAX_YEARS_AHEAD:
+    if not MIN_YEAR <= starts_at.year <= clock.now().year + MAX_YEARS_AHEAD:
         raise ValidationError(
             {"starts_at": f"Choose a date between {MIN_YEAR} and {MAX_YEARS_AHEAD} years ahead."}
         )
@@ -225,7 +227,7 @@ def appointment_set_status(*, actor: User, appointment: Appointment, status: str
     require_site_access(user=actor, site_id=appointment.site_id)
     if status not in Appointment.Status.values:
         raise ValidationError({"status": f"Unknown status {status!r}."})
-    if status in HAPPENED and appointment.starts_at > timezone.now():
+    if status in HAPPENED and appointment.starts_at > clock.now():
         raise ValidationError(
             {
                 "status": "The appointment has not started yet: it cannot be marked "
@@ -244,7 +246,7 @@ def reminders_send_due(*, now: datetime | None = None) -> int:
     Safe to run as often as wanted (cron, Celery beat, by hand): the ``ReminderSent`` unique
     constraint is claimed before the mail goes out, so a reminder is never sent twice.
     """
-    now = now or timezone.now()
+    now = now or clock.now()
     horizon = now + timedelta(hours=settings.ANAGEN_REMINDER_HOURS_AHEAD)
     due = (
         Appointment.objects.filter(

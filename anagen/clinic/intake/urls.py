@@ -4,6 +4,7 @@ from . import views
 
 app_name = "intake"
 urlpatterns = [
+    path("", views.home, name="home"),
     path("request/", views.public_request, name="request"),
     path("request/thanks/", views.public_request_thanks, name="request_thanks"),
     path("inquiries/", views.inquiry_list, name="inquiries"),

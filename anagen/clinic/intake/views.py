@@ -7,8 +7,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
-from anagen.clinic.accounts.policy import sites_for
-from anagen.clinic.core.forms import add_service_errors, submit_once
+from anagen.clinic.accounts.access import sites_for
+from anagen.clinic.common.forms import add_service_errors, submit_once
 from anagen.clinic.patients.forms import CONFIRM_FIELD
 from anagen.clinic.patients.selectors import duplicates_for_display, patient_get
 from anagen.clinic.patients.services import PossibleDuplicate
@@ -16,6 +16,22 @@ from anagen.clinic.patients.services import PossibleDuplicate
 from . import selectors, services
 from .forms import AppointmentForm, ConvertInquiryForm, DayForm, InquiryNoteForm, PublicInquiryForm
 from .models import Appointment, Inquiry
+
+
+def home(request):
+    """The start page: today's appointments at the user's sites and the call-back queue."""
+    today = timezone.localdate()
+    return render(
+        request,
+        "intake/home.html",
+        {
+            "today": today,
+            "appointments": selectors.appointments_on(user=request.user, day=today),
+            "new_inquiries": selectors.inquiries_visible_to(
+                user=request.user, status="new"
+            ).count(),
+        },
+    )
 
 
 @ratelimit(key="ip", rate="5/h", method="POST", block=False)

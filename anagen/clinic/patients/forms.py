@@ -4,8 +4,8 @@ from typing import Any, cast
 
 from django import forms
 
-from anagen.clinic.core.forms import DateInput
-from anagen.clinic.core.uploads import SafeImageField
+from anagen.clinic.common.forms import DateInput
+from anagen.clinic.common.uploads import SafeImageField
 
 from .models import Patient
 

@@ -7,7 +7,8 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from anagen.clinic.accounts.models import Site
-from anagen.clinic.core.uploads import validate_image_upload
+from anagen.clinic.common.clock import ClockDateTimeField
+from anagen.clinic.common.uploads import validate_image_upload
 
 
 class Sex(models.TextChoices):
@@ -34,7 +35,7 @@ class Patient(models.Model):
         validators=[validate_image_upload],
         help_text="Shown in the chart header to confirm identity.",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = ClockDateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )

@@ -10,8 +10,8 @@ from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Replace
 from django.shortcuts import get_object_or_404
 
+from anagen.clinic.accounts.access import sites_for
 from anagen.clinic.accounts.models import User
-from anagen.clinic.accounts.policy import sites_for
 
 from .models import Patient
 

@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import transaction
 
+from anagen.clinic.accounts.access import require_site_access
 from anagen.clinic.accounts.models import Site, User
-from anagen.clinic.accounts.policy import Perm, require, require_site_access
+from anagen.clinic.accounts.policy import Perm, require
 
 from .models import MrnSequence, Patient
 from .selectors import possible_duplicates

@@ -4,9 +4,9 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from anagen.clinic.accounts.policy import sites_for
-from anagen.clinic.core.forms import add_service_errors, submit_once
-from anagen.clinic.core.responses import stored_file_response
+from anagen.clinic.accounts.access import sites_for
+from anagen.clinic.common.forms import add_service_errors, submit_once
+from anagen.clinic.common.responses import stored_file_response
 
 from . import selectors, services
 from .forms import PatientForm, PatientSearchForm

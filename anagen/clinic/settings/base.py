@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # First of the apps with templates: its allauth/layouts/base.html overrides allauth's own.
+    "anagen.clinic.common",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -70,13 +72,14 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
-    "anagen.clinic.core",
     "anagen.clinic.accounts",
     "anagen.clinic.patients",
     "anagen.clinic.intake",
     "anagen.clinic.assessment",
     "anagen.clinic.treatment",
     "anagen.clinic.imaging",
+    "anagen.clinic.audit",
+    "anagen.clinic.demo",
 ]
 
 MIDDLEWARE = [
@@ -101,17 +104,18 @@ WSGI_APPLICATION = "anagen.clinic.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "anagen" / "clinic" / "templates"],
+        # Every template lives in the app that owns it; project-wide ones in common/templates.
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "anagen.clinic.core.context_processors.navigation",
+                "anagen.clinic.common.context_processors.navigation",
             ],
-            # {% submission_token %} in every template without a {% load %} (core.forms.submit_once).
-            "builtins": ["anagen.clinic.core.templatetags.submission"],
+            # {% submission_token %} in every template without a {% load %} (common.forms.submit_once).
+            "builtins": ["anagen.clinic.common.templatetags.submission"],
         },
     },
 ]
@@ -174,7 +178,7 @@ ANAGEN_ANALYSIS_STUCK_MINUTES = int(os.environ.get("ANAGEN_ANALYSIS_STUCK_MINUTE
 ANAGEN_ANALYSIS_MAX_ATTEMPTS = int(os.environ.get("ANAGEN_ANALYSIS_MAX_ATTEMPTS", "3"))
 
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "core:home"
+LOGIN_REDIRECT_URL = "intake:home"
 ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from anagen.clinic.core.admin import ReadOnlyAdmin, ReadOnlyHistoryAdmin
+from anagen.clinic.common.admin import ReadOnlyAdmin, ReadOnlyHistoryAdmin
 
 from .models import (
     AdverseEvent,

@@ -9,7 +9,8 @@ from django import forms
 from django.utils import timezone
 
 from anagen.clinic.accounts.models import User
-from anagen.clinic.core.forms import DateInput, DateTimeInput
+from anagen.clinic.common.forms import DateInput, DateTimeInput
+from anagen.clinic.common.scalp import ScalpZone
 
 from .models import (
     CTCAE_GRADES,
@@ -19,7 +20,6 @@ from .models import (
     Harvest,
     Method,
     ProtocolTemplate,
-    ScalpZone,
     TreatmentSession,
 )
 from .services import MAX_THAW_WINDOW_HOURS, cells_per_point_warning

@@ -15,6 +15,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from anagen.clinic.common.clock import ClockDateTimeField
+from anagen.clinic.common.scalp import ScalpZone
 from anagen.clinic.intake.models import Appointment
 from anagen.clinic.patients.models import Patient
 
@@ -27,15 +29,6 @@ class Method(models.TextChoices):
     SVF_MECHANICAL = "svf_mechanical", "SVF, mechanical (filtration)"
     SVF_ENZYMATIC = "svf_enzymatic", "SVF, enzymatic isolation"
     CULTURED_ADSC = "cultured_adsc", "Culture-expanded ADSC"
-
-
-class ScalpZone(models.TextChoices):
-    FRONTAL = "frontal", "Frontal"
-    MID_SCALP = "mid_scalp", "Mid-scalp"
-    VERTEX = "vertex", "Vertex"
-    TEMPORAL_LEFT = "temporal_left", "Temporal left"
-    TEMPORAL_RIGHT = "temporal_right", "Temporal right"
-    OCCIPITAL = "occipital", "Occipital"
 
 
 class Adjunct(models.TextChoices):
@@ -86,7 +79,7 @@ class ConsentText(models.Model):
     title = models.CharField(max_length=200)
     body = models.TextField(help_text="Plain text; paragraphs separated by blank lines.")
     active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = ClockDateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
     def __str__(self) -> str:
@@ -151,7 +144,7 @@ class TreatmentPlan(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = ClockDateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -366,7 +359,7 @@ class CustodyEvent(models.Model):
 
     product = models.ForeignKey(CellProduct, on_delete=models.PROTECT, related_name="custody")
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    at = models.DateTimeField(auto_now_add=True)
+    at = ClockDateTimeField(auto_now_add=True)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16, blank=True)
@@ -507,7 +500,7 @@ class AdverseEvent(models.Model):
     reported_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    reported_at = models.DateTimeField(auto_now_add=True)
+    reported_at = ClockDateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -5,8 +5,9 @@ from datetime import date
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from anagen.clinic.accounts.access import sites_for
 from anagen.clinic.accounts.models import User
-from anagen.clinic.accounts.policy import Perm, roles_with, sites_for
+from anagen.clinic.accounts.policy import Perm, roles_with
 
 from .models import CellProduct, ScheduledVisit, TreatmentPlan
 

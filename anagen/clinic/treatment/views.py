@@ -17,10 +17,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from anagen.clinic.core.forms import add_service_errors, submit_once
-from anagen.clinic.core.models import Signature
-from anagen.clinic.core.responses import stored_file_response
-from anagen.clinic.core.signatures import current_signature, signatures_for
+from anagen.clinic.audit.models import Signature
+from anagen.clinic.audit.signatures import current_signature, signatures_for
+from anagen.clinic.common.forms import add_service_errors, submit_once
+from anagen.clinic.common.responses import stored_file_response
 from anagen.clinic.patients.selectors import patient_get
 from anagen.identity import LabelData, label_pdf, label_svg, parse_product_id
 

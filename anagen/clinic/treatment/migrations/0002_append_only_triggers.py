@@ -1,8 +1,8 @@
-"""The database refuses UPDATE and DELETE on custody events (see core.append_only)."""
+"""The database refuses UPDATE and DELETE on custody events (see common.append_only)."""
 
 from django.db import migrations
 
-from anagen.clinic.core.append_only import migration_operation
+from anagen.clinic.common.append_only import migration_operation
 
 
 class Migration(migrations.Migration):

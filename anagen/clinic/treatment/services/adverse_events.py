@@ -8,8 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from anagen.clinic.accounts.access import require_site_access
 from anagen.clinic.accounts.models import User
-from anagen.clinic.accounts.policy import Perm, require, require_site_access
+from anagen.clinic.accounts.policy import Perm, require
+from anagen.clinic.common import clock
 from anagen.clinic.patients.models import Patient
 
 from ..models import (
@@ -62,7 +64,7 @@ def adverse_event_report(
         raise ValidationError({"session": "That session belongs to another patient."})
     if harvest is not None and harvest.patient_id != patient.pk:
         raise ValidationError({"harvest": "That harvest belongs to another patient."})
-    if onset_on > timezone.localdate():
+    if onset_on > clock.localdate():
         raise ValidationError({"onset_on": "The onset cannot be in the future."})
     linked = session.started_at if session else harvest.performed_at if harvest else None
     if linked is not None and onset_on < timezone.localtime(linked).date():

@@ -9,16 +9,17 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
 
+from anagen.clinic.accounts.access import require_site_access
 from anagen.clinic.accounts.models import User
-from anagen.clinic.accounts.policy import Perm, require, require_site_access
+from anagen.clinic.accounts.policy import Perm, require
+from anagen.clinic.common import clock
+from anagen.clinic.common.scalp import ScalpZone
 
 from ..models import (
     Adjunct,
     Consent,
     ConsentText,
-    ScalpZone,
     TreatmentPlan,
 )
 from .gates import valid_consent_for
@@ -47,7 +48,7 @@ def consent_sign(
         raise ValidationError({"consent_text": "This consent version is no longer in use."})
     if plan.status == TreatmentPlan.Status.CANCELLED:
         raise ValidationError("The plan is cancelled.")
-    signed_at = timezone.now()
+    signed_at = clock.now()
     meaning = (
         f"I, {signer_name}, have read consent version {consent_text.version}, understand that "
         "this therapy is investigational, and agree to the treatment plan described."
@@ -112,7 +113,7 @@ def consent_withdraw(*, actor: User, consent: Consent, reason: str) -> Consent:
             "again since): nothing was changed. Open the plan to see the consent in force.",
             code="already_withdrawn",
         )
-    now = timezone.now()
+    now = clock.now()
     for signed in in_force:
         signed.withdrawn_at = now
         signed.withdrawal_reason = reason.strip()

@@ -9,8 +9,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from anagen.clinic.accounts.access import require_site_access
 from anagen.clinic.accounts.models import User
-from anagen.clinic.accounts.policy import Perm, require, require_site_access
+from anagen.clinic.accounts.policy import Perm, require
+from anagen.clinic.common import clock
 from anagen.identity import (
     make_donation_id,
 )
@@ -69,7 +71,7 @@ def harvest_record(
     missing = [label for key, label in Harvest.STERILE_CHECKLIST if not sterile_checklist.get(key)]
     if missing:
         raise ValidationError({"sterile_checklist": "Not confirmed: " + "; ".join(missing) + "."})
-    if performed_at > timezone.now() + CLOCK_SKEW:
+    if performed_at > clock.now() + CLOCK_SKEW:
         raise _gate("The harvest cannot be in the future.", GateCode.TIME_ORDER, "performed_at")
     code = _next_donation_code(patient.site.facility_code, timezone.localtime(performed_at).year)
     harvest = Harvest(

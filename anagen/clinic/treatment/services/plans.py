@@ -7,13 +7,14 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from anagen.clinic.accounts.access import require_site_access
 from anagen.clinic.accounts.models import User
-from anagen.clinic.accounts.policy import Perm, require, require_site_access
+from anagen.clinic.accounts.policy import Perm, require
+from anagen.clinic.common.scalp import ScalpZone
 from anagen.clinic.patients.models import Patient
 
 from ..models import (
     ProtocolTemplate,
-    ScalpZone,
     TreatmentPlan,
 )
 from ._common import (

@@ -10,13 +10,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from anagen.clinic.accounts.access import require_site_access, sites_for
 from anagen.clinic.accounts.models import User
 from anagen.clinic.accounts.passwords import (
     counts_password_failures,
 )
-from anagen.clinic.accounts.policy import Perm, require, require_site_access, sites_for
-from anagen.clinic.core.models import Signature
-from anagen.clinic.core.signatures import signature_sign
+from anagen.clinic.accounts.policy import Perm, require
+from anagen.clinic.audit.models import Signature
+from anagen.clinic.audit.signatures import signature_sign
+from anagen.clinic.common import clock
 
 from ..models import (
     CellProduct,
@@ -190,7 +192,7 @@ def _check_processing_times(product: CellProduct) -> None:
         raise _gate(
             "Processing cannot end before it started.", GateCode.TIME_ORDER, "processing_ended_at"
         )
-    if ended > timezone.now() + CLOCK_SKEW:
+    if ended > clock.now() + CLOCK_SKEW:
         raise _gate(
             "Processing cannot end in the future.", GateCode.TIME_ORDER, "processing_ended_at"
         )
@@ -230,7 +232,7 @@ def release_gates(
     product: CellProduct, *, now: datetime | None = None
 ) -> list[tuple[str, bool, str]]:
     """Every release criterion as (name, passed, detail); release needs all of them."""
-    now = now or timezone.now()
+    now = now or clock.now()
     plan = product.harvest.plan
     minimum = plan.protocol.min_viable_fraction
     qc = [product.qc_sterility, product.qc_endotoxin, product.qc_mycoplasma]
@@ -307,9 +309,9 @@ def product_store(
     require_site_access(user=actor, site_id=product.patient.site_id)
     if not all(x.strip() for x in (freezer, rack, box, position)):
         raise ValidationError("Give freezer, rack, box and position.")
-    if expires_at <= timezone.now():  # guard: expiry-store
+    if expires_at <= clock.now():  # guard: expiry-store
         raise _gate("The storage expiry must be in the future.", GateCode.EXPIRED, "expires_at")
-    if product.expires_at <= timezone.now():
+    if product.expires_at <= clock.now():
         # Freezing does not bring an expired product back: it stays expired.
         raise _gate("The product has expired: it cannot be cryopreserved.", GateCode.EXPIRED)
     if (
@@ -342,10 +344,10 @@ def product_thaw(*, actor: User, product: CellProduct, use_within_hours: int = 4
                 "use_within_hours": f"Give 1 to {MAX_THAW_WINDOW_HOURS} hours to use the thawed cells."
             }
         )
-    if product.expires_at <= timezone.now():  # guard: expiry-thaw
+    if product.expires_at <= clock.now():  # guard: expiry-thaw
         raise _gate("The product has expired: it cannot be thawed for use.", GateCode.EXPIRED)
     _transition(actor=actor, product=product, to=S.THAWED, reason="Thawed for administration")
-    product.expires_at = min(product.expires_at, timezone.now() + timedelta(hours=use_within_hours))
+    product.expires_at = min(product.expires_at, clock.now() + timedelta(hours=use_within_hours))
     product.save()
     return product
 
@@ -365,7 +367,7 @@ def products_expire_due(*, actor: User, now: datetime | None = None) -> int:
     """Mark every product of the lab technician's sites past its expiry as expired."""
     require(actor, Perm.PRODUCT_EXPIRE_SWEEP)
     due = CellProduct.objects.filter(
-        expires_at__lte=now or timezone.now(),
+        expires_at__lte=now or clock.now(),
         status__in=[s for s, nxt in TRANSITIONS.items() if S.EXPIRED in nxt],
         patient__site__in=sites_for(user=actor),
     )

@@ -9,15 +9,18 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from anagen.clinic.accounts.access import require_site_access
 from anagen.clinic.accounts.models import User
 from anagen.clinic.accounts.passwords import (
     PasswordNotConfirmed,
     counts_password_failures,
     password_confirm,
 )
-from anagen.clinic.accounts.policy import Perm, allows, require, require_site_access
-from anagen.clinic.core.models import Signature
-from anagen.clinic.core.signatures import current_signature, signature_sign
+from anagen.clinic.accounts.policy import Perm, allows, require
+from anagen.clinic.audit.models import Signature
+from anagen.clinic.audit.signatures import current_signature, signature_sign
+from anagen.clinic.common import clock
+from anagen.clinic.common.scalp import ScalpZone
 from anagen.identity import (
     InvalidIdentifier,
     parse_product_id,
@@ -28,7 +31,6 @@ from ..models import (
     CellProduct,
     CustodyEvent,
     InjectionZone,
-    ScalpZone,
     ScheduledVisit,
     TreatmentPlan,
     TreatmentSession,
@@ -139,13 +141,13 @@ def session_administer(
         raise IdentityCheckFailed(refused.message_dict) from refused  # guard: verifier-password
     if ended_at <= started_at:
         raise _gate("The session must end after it starts.", GateCode.TIME_ORDER, "ended_at")
-    if ended_at > timezone.now() + CLOCK_SKEW:
+    if ended_at > clock.now() + CLOCK_SKEW:
         raise _gate("The session cannot end in the future.", GateCode.TIME_ORDER, "ended_at")
     product = identity_check(
         plan=plan,
         scanned_product_code=scanned_product_code,
         scanned_mrn=scanned_mrn,
-        now=timezone.now(),
+        now=clock.now(),
     )
     # The session starts after the product became usable (its release, or its thaw) and after
     # the consent in force was signed: no back-dating into a frozen or unconsented period.

@@ -1,6 +1,7 @@
 from django import template
 
-from anagen.clinic.treatment.models import Adjunct, CellProduct, ScalpZone
+from anagen.clinic.common.scalp import ScalpZone
+from anagen.clinic.treatment.models import Adjunct, CellProduct
 
 register = template.Library()
 

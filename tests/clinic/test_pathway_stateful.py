@@ -44,8 +44,9 @@ from anagen.clinic.assessment.services import assessment_record, decision_overri
 from anagen.clinic.core.models import Signature
 from anagen.clinic.core.signatures import current_signature
 from anagen.clinic.patients.services import patient_create
-from anagen.clinic.treatment import services
+from anagen.clinic.treatment import selectors, services
 from anagen.clinic.treatment.defaults import ensure_defaults
+from anagen.clinic.treatment.error_codes import TreatmentErrorCode
 from anagen.clinic.treatment.models import (
     CellProduct,
     Consent,
@@ -65,7 +66,7 @@ STEPS = 25
 #: ``make guards`` sets this: a caught mutant needs no shrinking, only the failing assertion.
 NO_SHRINK = os.environ.get("ANAGEN_STATEFUL_NO_SHRINK") == "1"
 S = CellProduct.Status
-G = services.GateCode
+G = TreatmentErrorCode
 GOOD_REASON = "Patient declines transplant; living follicles remain on trichoscopy."
 #: One fault injected into the common day (``the_path_with_one_fault``), in three groups so that
 #: each fault comes up often; "none" and "below" must succeed.
@@ -340,7 +341,7 @@ class Pathway(RuleBasedStateMachine):
         if plan is None or not plan.consents:
             return
         consent = Consent.objects.get(pk=plan.consents[-1])
-        assert services.valid_consent_for(consent.plan) == consent, "[rule model] valid consent"
+        assert selectors.valid_consent_for(consent.plan) == consent, "[rule model] valid consent"
         done = expect(
             f"consent_withdraw by {who}",
             self._site_of(who),

@@ -22,7 +22,8 @@ from .models import (
     ScalpZone,
     TreatmentSession,
 )
-from .services import MAX_THAW_WINDOW_HOURS, cells_per_point_warning
+from .selectors import cells_per_point_warning
+from .services import MAX_THAW_WINDOW_HOURS
 
 TYPICAL_HARVEST_ML = (Decimal("10"), Decimal("30"))
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from django.core.exceptions import ValidationError
-
 from anagen.clinic.accounts.models import User
 from anagen.identity import (
     make_product_id,
@@ -21,7 +19,9 @@ from ..models import (
     Harvest,
 )
 from ._common import (
+    Code,
     S,
+    _gate,
 )
 
 TRANSITIONS: dict[str, set[str]] = {
@@ -99,9 +99,10 @@ def _transition(
     *, actor: User, product: CellProduct, to: str, reason: str, location: str = ""
 ) -> None:
     if to not in TRANSITIONS[product.status]:
-        raise ValidationError(
+        raise _gate(
             f"A product that is {product.get_status_display().lower()} cannot become "
-            f"{CellProduct.Status(to).label.lower()}."
+            f"{CellProduct.Status(to).label.lower()}.",
+            Code.WRONG_STATUS,
         )
     before = product.status
     product.status = to

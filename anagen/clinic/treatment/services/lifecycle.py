@@ -1,6 +1,7 @@
-"""The cell product's state machine: its transitions, custody events and new products.
+"""The cell product's state machine: its transitions, its laboratory results and new products.
 
-Every status change goes through ``_transition``, which leaves a custody event and a history row.
+Every status change goes through ``_transition``, which leaves a custody event (``events``) and a
+history row.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from anagen.identity import (
     parse_donation_id,
 )
 
+from .. import events
 from ..models import (
     CellProduct,
-    CustodyEvent,
     Harvest,
 )
 from ._common import (
@@ -37,6 +38,24 @@ TRANSITIONS: dict[str, set[str]] = {
 ADMINISTRABLE = (S.RELEASED, S.THAWED)
 #: Aliquots are drawn after processing, before release.
 SPLITTABLE = (S.QUARANTINE,)
+
+#: The laboratory's results on a product, in the order the lab records them. The one list: the
+#: results service, the aliquots, the results form and the product page all read it, so a new
+#: result is its model field plus its name here.
+RESULT_FIELDS: tuple[str, ...] = (
+    "processing_ended_at",
+    "total_nucleated_cells",
+    "viable_fraction",
+    "viable_cells",
+    "volume_ml",
+    "qc_sterility",
+    "qc_endotoxin",
+    "qc_mycoplasma",
+)
+#: Results an aliquot takes in proportion to its volume; it copies the others from its source.
+PROPORTIONAL_RESULTS: tuple[str, ...] = ("total_nucleated_cells", "viable_cells", "volume_ml")
+#: Editable with the results, though not a result: the lab may shorten or extend the expiry.
+RESULTS_ALSO_SET = ("expires_at",)
 
 
 def _product_create(
@@ -64,35 +83,8 @@ def _product_create(
             else CellProduct.QC.NOT_REQUIRED
         ),
     )
-    _record_custody(
-        actor=actor,
-        product=product,
-        kind=CustodyEvent.Kind.CREATED,
-        location="Harvest room",
-        reason=f"Specimen from harvest {harvest.donation_code}",
-    )
+    events.product_created(actor=actor, product=product, harvest=harvest)
     return product
-
-
-def _record_custody(
-    *,
-    actor: User,
-    product: CellProduct,
-    kind: str,
-    reason: str,
-    location: str = "",
-    from_status: str = "",
-) -> None:
-    """Append one custody event describing ``product`` as it is now."""
-    CustodyEvent.objects.create(
-        product=product,
-        kind=kind,
-        actor=actor,
-        from_status=from_status,
-        to_status=product.status,
-        location=location or product.location,
-        reason=reason,
-    )
 
 
 def _transition(
@@ -108,13 +100,8 @@ def _transition(
     product.status = to
     product._change_reason = reason[:100]  # type: ignore[attr-defined]  # read by simple_history
     product.save()
-    _record_custody(
-        actor=actor,
-        product=product,
-        kind=CustodyEvent.Kind.STATUS,
-        from_status=before,
-        location=location,
-        reason=reason,
+    events.product_status_changed(
+        actor=actor, product=product, from_status=before, location=location, reason=reason
     )
 
 

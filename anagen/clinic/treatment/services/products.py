@@ -16,10 +16,8 @@ from anagen.clinic.accounts.policy import Perm, require, require_site_access, si
 from anagen.clinic.core.models import Signature
 from anagen.clinic.core.signatures import signature_sign
 
-from ..models import (
-    CellProduct,
-    CustodyEvent,
-)
+from .. import events
+from ..models import CellProduct
 from ..selectors import four_eyes_refusal, release_gates
 from ._common import (
     CLOCK_SKEW,
@@ -31,7 +29,16 @@ from ._common import (
     S,
     _gate,
 )
-from .lifecycle import SPLITTABLE, TRANSITIONS, _lock, _product_create, _record_custody, _transition
+from .lifecycle import (
+    PROPORTIONAL_RESULTS,
+    RESULT_FIELDS,
+    RESULTS_ALSO_SET,
+    SPLITTABLE,
+    TRANSITIONS,
+    _lock,
+    _product_create,
+    _transition,
+)
 
 
 @transaction.atomic
@@ -39,36 +46,24 @@ def product_record_results(
     *,
     actor: User,
     product: CellProduct,
-    processing_ended_at: datetime | Keep | None = KEEP,
-    total_nucleated_cells: int | Keep | None = KEEP,
-    viable_fraction: Decimal | Keep | None = KEEP,
-    viable_cells: int | Keep | None = KEEP,
-    volume_ml: Decimal | Keep | None = KEEP,
-    qc_sterility: str | Keep = KEEP,
-    qc_endotoxin: str | Keep = KEEP,
-    qc_mycoplasma: str | Keep = KEEP,
     expires_at: datetime | Keep = KEEP,
+    **results: object,
 ) -> CellProduct:
     """Counts, viability, volume, QC and expiry from the lab; only before release.
 
-    A result not given keeps its recorded value (results often arrive one at a time).
+    ``results`` are named by ``lifecycle.RESULT_FIELDS`` (e.g. ``viable_fraction=Decimal("0.9")``,
+    None clears one). A result not given, or given as ``KEEP``, keeps its recorded value (results
+    often arrive one at a time).
     """
+    unknown = sorted(set(results) - set(RESULT_FIELDS))
+    if unknown:
+        raise TypeError(f"product_record_results() got unknown result(s): {', '.join(unknown)}")
     require(actor, Perm.PRODUCT_PROCESS)
     product = _lock(product)
     require_site_access(user=actor, site_id=product.patient.site_id)
     if product.status not in (S.IN_PROCESSING, S.QUARANTINE):
         raise _gate("Results can only change before release.", Code.WRONG_STATUS)
-    given = {
-        "processing_ended_at": processing_ended_at,
-        "total_nucleated_cells": total_nucleated_cells,
-        "viable_fraction": viable_fraction,
-        "viable_cells": viable_cells,
-        "volume_ml": volume_ml,
-        "qc_sterility": qc_sterility,
-        "qc_endotoxin": qc_endotoxin,
-        "qc_mycoplasma": qc_mycoplasma,
-        "expires_at": expires_at,
-    }
+    given: dict[str, object] = {**results, "expires_at": expires_at}
     for name, value in given.items():
         if value is not KEEP:
             setattr(product, name, value)
@@ -91,12 +86,7 @@ def product_record_results(
     _check_processing_times(product)
     product.full_clean()
     product.save()
-    _record_custody(
-        actor=actor,
-        product=product,
-        kind=CustodyEvent.Kind.RESULTS,
-        reason="Processing results recorded",
-    )
+    events.product_results_recorded(actor=actor, product=product)
     if product.status == S.IN_PROCESSING and product.processing_ended_at:
         _transition(actor=actor, product=product, to=S.QUARANTINE, reason="Processing finished")
     return product
@@ -146,15 +136,9 @@ def product_split(
             started_at=product.processing_started_at,
             parent=product,
         )
-        for name in (
-            "processing_ended_at",
-            "viable_fraction",
-            "qc_sterility",
-            "qc_endotoxin",
-            "qc_mycoplasma",
-            "expires_at",
-        ):
-            setattr(child, name, getattr(product, name))
+        for name in (*RESULT_FIELDS, *RESULTS_ALSO_SET):
+            if name not in PROPORTIONAL_RESULTS:
+                setattr(child, name, getattr(product, name))
         child.total_nucleated_cells = int((product.total_nucleated_cells or 0) * share)
         child.viable_cells = int(product.viable_cells * share)
         child.volume_ml = volume
@@ -172,12 +156,7 @@ def product_split(
     )
     product.volume_ml = remaining if remaining > 0 else product.volume_ml
     product.save()
-    _record_custody(
-        actor=actor,
-        product=product,
-        kind=CustodyEvent.Kind.RESULTS,
-        reason=f"{len(aliquots)} aliquot(s) drawn: " + ", ".join(a.product_code for a in aliquots),
-    )
+    events.product_aliquots_drawn(actor=actor, product=product, aliquots=aliquots)
     if remaining <= 0:
         _transition(
             actor=actor, product=product, to=S.DISCARDED, reason="Fully divided into aliquots"
@@ -266,9 +245,7 @@ def product_store(
     product.freezer, product.rack, product.box, product.position = freezer, rack, box, position
     product.expires_at = expires_at
     product.save()
-    _record_custody(
-        actor=actor, product=product, kind=CustodyEvent.Kind.LOCATION, reason="Placed in storage"
-    )
+    events.product_located(actor=actor, product=product, reason="Placed in storage")
     return product
 
 
@@ -321,9 +298,7 @@ def products_expire_due(*, actor: User, now: datetime | None = None) -> int:
 def product_label_printed(*, actor: User, product: CellProduct) -> None:
     require(actor, Perm.PRODUCT_PROCESS)
     require_site_access(user=actor, site_id=product.patient.site_id)
-    _record_custody(
-        actor=actor, product=product, kind=CustodyEvent.Kind.LABEL, reason="Label printed"
-    )
+    events.product_label_printed(actor=actor, product=product)
 
 
 @transaction.atomic
@@ -332,10 +307,6 @@ def product_handover(
 ) -> None:
     require(actor, Perm.PRODUCT_PROCESS)
     require_site_access(user=actor, site_id=product.patient.site_id)
-    _record_custody(
-        actor=actor,
-        product=product,
-        kind=CustodyEvent.Kind.HANDOVER,
-        location=location,
-        reason=f"Handed to {to_user.display_name}. {reason}".strip(),
+    events.product_handed_over(
+        actor=actor, product=product, to_user=to_user, location=location, reason=reason
     )

@@ -48,6 +48,7 @@ from .products import (
     product_store,
     product_thaw,
     products_expire_due,
+    products_expire_due_scheduled,
 )
 from .schedule import visits_schedule
 from .sessions import IdentityCheckFailed, identity_check, session_administer
@@ -77,6 +78,7 @@ __all__ = [
     "product_store",
     "product_thaw",
     "products_expire_due",
+    "products_expire_due_scheduled",
     "require_eligible",
     "require_valid_consent",
     "session_administer",

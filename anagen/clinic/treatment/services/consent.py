@@ -20,8 +20,8 @@ from ..models import (
     ScalpZone,
     TreatmentPlan,
 )
+from ..selectors import valid_consent_for
 from ._common import Code, _gate
-from .gates import valid_consent_for
 
 
 @transaction.atomic

@@ -59,7 +59,7 @@ RESULTS_ALSO_SET = ("expires_at",)
 
 
 def _product_create(
-    *, actor: User, harvest: Harvest, started_at: datetime, parent=None
+    *, actor: User, harvest: Harvest, started_at: datetime, parent: CellProduct | None = None
 ) -> CellProduct:
     number = (
         harvest.products.order_by("-product_number")

@@ -6,13 +6,15 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from anagen.clinic.accounts.models import User
+from anagen.clinic.accounts.models import Site, User
 from anagen.clinic.accounts.passwords import (
     counts_password_failures,
 )
 from anagen.clinic.accounts.policy import Perm, require, require_site_access, sites_for
+from anagen.clinic.accounts.system import system_actor
 from anagen.clinic.core.models import Signature
 from anagen.clinic.core.signatures import signature_sign
 
@@ -282,11 +284,22 @@ def product_discard(*, actor: User, product: CellProduct, reason: str) -> CellPr
 def products_expire_due(*, actor: User, now: datetime | None = None) -> int:
     """Mark every product of the lab technician's sites past its expiry as expired."""
     require(actor, Perm.PRODUCT_EXPIRE_SWEEP)
+    return _expire_due(actor=actor, sites=sites_for(user=actor), now=now)
+
+
+def products_expire_due_scheduled(*, now: datetime | None = None) -> int:
+    """The scheduled sweep (``tasks.expire_products``, Celery beat): every site's products past
+    their expiry become expired, recorded in custody as the system actor."""
+    return _expire_due(actor=system_actor(), sites=None, now=now)
+
+
+def _expire_due(*, actor: User, sites: QuerySet[Site] | None, now: datetime | None) -> int:
     due = CellProduct.objects.filter(
         expires_at__lte=now or timezone.now(),
         status__in=[s for s, nxt in TRANSITIONS.items() if S.EXPIRED in nxt],
-        patient__site__in=sites_for(user=actor),
     )
+    if sites is not None:
+        due = due.filter(patient__site__in=sites)
     count = 0
     for product in due:
         with transaction.atomic():

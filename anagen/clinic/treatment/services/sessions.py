@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -18,6 +19,7 @@ from anagen.clinic.accounts.passwords import (
 from anagen.clinic.accounts.policy import Perm, allows, require, require_site_access
 from anagen.clinic.core.models import Signature
 from anagen.clinic.core.signatures import current_signature, signature_sign
+from anagen.clinic.intake.models import Appointment
 from anagen.identity import (
     InvalidIdentifier,
     parse_product_id,
@@ -126,12 +128,12 @@ def session_administer(
     scanned_mrn: str,
     verifier: User,
     verifier_password: str,
-    zones: list[dict],
+    zones: list[dict[str, Any]],
     started_at: datetime,
     ended_at: datetime,
     submission_token: str,
     adjuncts: list[str] | None = None,
-    appointment=None,
+    appointment: Appointment | None = None,
     notes: str = "",
 ) -> TreatmentSession:
     """Administer a product to its own patient after the two-person identity check."""

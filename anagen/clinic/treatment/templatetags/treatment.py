@@ -50,7 +50,8 @@ def product_results(product: CellProduct) -> list[tuple[str, str]]:
     rows = []
     for name in RESULT_FIELDS:
         field = CellProduct._meta.get_field(name)
-        rows.append((capfirst(field.verbose_name), _result_shown(product, name, field)))
+        assert isinstance(field, models.Field)
+        rows.append((str(capfirst(field.verbose_name)), _result_shown(product, name, field)))
     return rows
 
 

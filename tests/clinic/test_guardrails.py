@@ -17,7 +17,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from anagen.clinic.accounts.roles import Role
+from anagen.clinic.assessment.error_codes import AssessmentErrorCode
 from anagen.clinic.assessment.services import assessment_record, decision_override
+from anagen.clinic.intake.error_codes import IntakeErrorCode
 from anagen.clinic.intake.models import Appointment
 from anagen.clinic.intake.services import appointment_book, appointment_set_status
 from anagen.clinic.treatment import selectors, services
@@ -32,6 +34,7 @@ from anagen.clinic.treatment.models import (
 )
 
 from .conftest import PASSWORD
+from .refusals import raises_code
 from .treatment_helpers import (
     administer,
     consented_plan,
@@ -287,7 +290,7 @@ def test_a_thaw_window_of_zero_hours_is_refused_by_the_service(team, patient):
         expires_at=timezone.now() + timedelta(days=30),
     )
     for hours in (0, -3, 25):
-        with pytest.raises(ValidationError, match="hours"):
+        with raises_code(Code.THAW_WINDOW, "use_within_hours"):
             services.product_thaw(actor=lab, product=product, use_within_hours=hours)
     product.refresh_from_db()
     assert product.status == S.STORED
@@ -329,7 +332,7 @@ def test_an_adverse_event_links_to_a_session_or_a_harvest_not_both_and_not_befor
         "grade": 1,
         "relatedness": "possible",
     }
-    with pytest.raises(ValidationError, match="not both"):
+    with raises_code(Code.LINK_CONFLICT, "harvest"):
         services.adverse_event_report(
             **event,
             onset_on=timezone.localdate(),
@@ -351,6 +354,7 @@ def test_a_stop_date_needs_a_start_date_in_the_service(team, patient):
     with pytest.raises(ValidationError) as caught:
         assess(physician, patient, prior_treatments={"minoxidil": {"stopped": "2024-01-01"}})
     assert "minoxidil_started" in caught.value.error_dict
+    assert codes(caught.value) == {AssessmentErrorCode.DATE_RANGE}
     assert not patient.assessments.exists()
 
 
@@ -364,7 +368,7 @@ def test_a_future_appointment_cannot_be_completed(team, patient, coordinator, to
         clinician=physician,
     )
     for status in ("completed", "no_show"):
-        with pytest.raises(ValidationError, match="not started yet"):
+        with raises_code(IntakeErrorCode.TIME_ORDER, "status"):
             appointment_set_status(actor=coordinator, appointment=appointment, status=status)
     appointment_set_status(actor=coordinator, appointment=appointment, status="arrived")  # early
     appointment.refresh_from_db()
@@ -383,6 +387,7 @@ def test_a_booking_in_the_past_needs_a_back_entry_reason(team, patient, coordina
             clinician=physician,
         )
     assert "back_entry_reason" in caught.value.error_dict
+    assert codes(caught.value) == {IntakeErrorCode.TIME_ORDER}
     assert not Appointment.objects.exists()
     booked = appointment_book(
         actor=coordinator,
@@ -427,7 +432,7 @@ def test_a_withdrawal_ends_every_signature_on_the_plan(team, patient):
     assert plan.consents.filter(withdrawn_at__isnull=True).count() == 0
     # Withdrawing again keeps the first withdrawal's time and reason.
     first = plan.consents.get(pk=again.pk)
-    with pytest.raises(ValidationError, match="already withdrawn"):
+    with raises_code(Code.ALREADY_WITHDRAWN):
         services.consent_withdraw(actor=nurse, consent=first, reason="Different reason later")
     first.refresh_from_db()
     assert first.withdrawal_reason == "Patient withdrew by phone"
@@ -493,7 +498,7 @@ def test_aliquot_limits_are_the_services(team, patient):
         viable_cells=9_000_000,
         volume_ml=Decimal("30"),
     )
-    with pytest.raises(ValidationError, match="at most 20"):
+    with raises_code(Code.TOO_MANY_ALIQUOTS, "volumes_ml"):
         services.product_split(actor=lab, product=product, volumes_ml=[Decimal("1")] * 21)
     assert not CellProduct.objects.filter(parent=product).exists()
 
@@ -529,7 +534,7 @@ def test_a_stale_withdrawal_form_cannot_withdraw_a_newer_signature(team, patient
     new = services.consent_sign(
         actor=nurse, plan=plan, consent_text=text, signer_name=patient.full_name, agrees=True
     )
-    with pytest.raises(ValidationError, match="no longer the consent in force"):
+    with raises_code(Code.ALREADY_WITHDRAWN):
         services.consent_withdraw(actor=nurse, consent=old, reason="Stale tab")
     new.refresh_from_db()
     assert new.withdrawn_at is None and selectors.valid_consent_for(plan) == new
@@ -577,3 +582,4 @@ def test_appointments_far_in_time_are_refused(team, patient, coordinator):
                 back_entry_reason="Typing error test",
             )
         assert "starts_at" in caught.value.error_dict
+        assert codes(caught.value) == {IntakeErrorCode.DATE_RANGE}

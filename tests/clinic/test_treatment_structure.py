@@ -6,6 +6,7 @@ runs on the beat as the system actor, and imaging's services and tasks do not im
 from __future__ import annotations
 
 import ast
+import inspect
 from datetime import timedelta
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from anagen.clinic.treatment import events, services
 from anagen.clinic.treatment.error_codes import TreatmentErrorCode
 from anagen.clinic.treatment.forms import ResultsForm
 from anagen.clinic.treatment.models import CellProduct, CustodyEvent
-from anagen.clinic.treatment.services.lifecycle import RESULT_FIELDS
+from anagen.clinic.treatment.services.lifecycle import RESULT_FIELDS, RESULTS_ALSO_SET
 from anagen.clinic.treatment.tasks import expire_products
 from tests.guards import GUARDS, POLICY, _guarded_raise, markers
 
@@ -161,13 +162,9 @@ def test_the_results_form_service_and_page_read_result_fields(client, patient, s
         assert f"<dt>{label[0].upper()}{label[1:]}</dt>" in page, name
 
 
-def test_an_unknown_result_is_a_programming_error(patient, staff):
-    physician, nurse = staff[Role.PHYSICIAN], staff[Role.NURSE]
-    product = harvest(physician, consented_plan(physician, nurse, patient)).products.get()
-    with pytest.raises(TypeError, match="colour"):
-        services.product_record_results(
-            actor=staff[Role.LAB_TECHNICIAN], product=product, colour="red"
-        )
+def test_the_results_service_takes_exactly_the_result_fields():
+    parameters = list(inspect.signature(services.product_record_results).parameters)
+    assert parameters == ["actor", "product", *RESULT_FIELDS, *RESULTS_ALSO_SET]
 
 
 # --- the scheduled expiry sweep ------------------------------------------------------------------

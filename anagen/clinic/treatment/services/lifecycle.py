@@ -41,7 +41,8 @@ SPLITTABLE = (S.QUARANTINE,)
 
 #: The laboratory's results on a product, in the order the lab records them. The one list: the
 #: results service, the aliquots, the results form and the product page all read it, so a new
-#: result is its model field plus its name here.
+#: result is its model field plus its name here (and, since services name every field they take,
+#: its typed parameter of ``product_record_results``: a test fails until it is added).
 RESULT_FIELDS: tuple[str, ...] = (
     "processing_ended_at",
     "total_nucleated_cells",

@@ -48,25 +48,30 @@ def product_record_results(
     *,
     actor: User,
     product: CellProduct,
+    processing_ended_at: datetime | Keep | None = KEEP,
+    total_nucleated_cells: int | Keep | None = KEEP,
+    viable_fraction: Decimal | Keep | None = KEEP,
+    viable_cells: int | Keep | None = KEEP,
+    volume_ml: Decimal | Keep | None = KEEP,
+    qc_sterility: str | Keep = KEEP,
+    qc_endotoxin: str | Keep = KEEP,
+    qc_mycoplasma: str | Keep = KEEP,
     expires_at: datetime | Keep = KEEP,
-    **results: object,
 ) -> CellProduct:
     """Counts, viability, volume, QC and expiry from the lab; only before release.
 
-    ``results`` are named by ``lifecycle.RESULT_FIELDS`` (e.g. ``viable_fraction=Decimal("0.9")``,
-    None clears one). A result not given, or given as ``KEEP``, keeps its recorded value (results
-    often arrive one at a time).
+    One typed parameter per ``lifecycle.RESULT_FIELDS`` (services name every field they take;
+    a test checks the two agree). A result not given keeps its recorded value (results often
+    arrive one at a time).
     """
-    unknown = sorted(set(results) - set(RESULT_FIELDS))
-    if unknown:
-        raise TypeError(f"product_record_results() got unknown result(s): {', '.join(unknown)}")
+    arguments = dict(locals())  # first statement: exactly the parameters above
     require(actor, Perm.PRODUCT_PROCESS)
     product = _lock(product)
     require_site_access(user=actor, site_id=product.patient.site_id)
     if product.status not in (S.IN_PROCESSING, S.QUARANTINE):
         raise _gate("Results can only change before release.", Code.WRONG_STATUS)
-    given: dict[str, object] = {**results, "expires_at": expires_at}
-    for name, value in given.items():
+    for name in (*RESULT_FIELDS, *RESULTS_ALSO_SET):
+        value = arguments[name]
         if value is not KEEP:
             setattr(product, name, value)
     if (

@@ -17,11 +17,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from anagen.clinic.accounts.roles import Role
+from anagen.clinic.assessment.error_codes import AssessmentErrorCode
 from anagen.clinic.assessment.services import assessment_record, decision_override
+from anagen.clinic.intake.error_codes import IntakeErrorCode
 from anagen.clinic.intake.models import Appointment
 from anagen.clinic.intake.services import appointment_book, appointment_set_status
-from anagen.clinic.treatment import services
+from anagen.clinic.treatment import selectors, services
 from anagen.clinic.treatment.defaults import ensure_defaults
+from anagen.clinic.treatment.error_codes import TreatmentErrorCode as Code
 from anagen.clinic.treatment.models import (
     AdverseEvent,
     CellProduct,
@@ -29,9 +32,9 @@ from anagen.clinic.treatment.models import (
     TreatmentPlan,
     TreatmentSession,
 )
-from anagen.clinic.treatment.services import GateCode
 
 from .conftest import PASSWORD
+from .refusals import raises_code
 from .treatment_helpers import (
     administer,
     consented_plan,
@@ -78,10 +81,10 @@ def test_a_withdrawn_consent_stops_the_administration(team, patient):
     plan = consented_plan(physician, nurse, patient)
     product = released_product(physician, lab, plan)
     services.consent_withdraw(actor=nurse, consent=plan.consents.get(), reason="Changed mind")
-    error = refused(GateCode.NO_CONSENT, administer, physician, nurse, plan, product)
+    error = refused(Code.NO_CONSENT, administer, physician, nurse, plan, product)
     assert "withdrawn" in str(error)
     refused(
-        GateCode.NO_CONSENT,
+        Code.NO_CONSENT,
         services.identity_check,
         plan=plan,
         scanned_product_code=product.product_code,
@@ -110,7 +113,7 @@ def test_plan_needs_a_candidate_decision(team, patient, fields):
         assert assess(physician, patient, **fields).decision.final_outcome != "candidate"
     protocol, _ = ensure_defaults()
     error = refused(
-        GateCode.NOT_ELIGIBLE,
+        Code.NOT_ELIGIBLE,
         services.plan_create,
         actor=physician,
         patient=patient,
@@ -140,8 +143,8 @@ def test_a_later_not_suitable_assessment_stops_harvest_and_administration(team, 
     product = released_product(physician, lab, plan)
     later = assess(physician, patient, contraindications=["pregnancy"])
     assert later.decision.final_outcome == "not_suitable"
-    refused(GateCode.NOT_ELIGIBLE, harvest, physician, plan)
-    refused(GateCode.NOT_ELIGIBLE, administer, physician, nurse, plan, product)
+    refused(Code.NOT_ELIGIBLE, harvest, physician, plan)
+    refused(Code.NOT_ELIGIBLE, administer, physician, nurse, plan, product)
     assert Harvest.objects.count() == 1 and not TreatmentSession.objects.exists()
 
 
@@ -177,7 +180,7 @@ def test_more_volume_than_the_product_holds_is_refused(team, patient):
     plan = consented_plan(physician, nurse, patient)
     product = _release(physician, lab, plan, volume="5.00", cells=9_000_000)
     error = refused(  # 110 × 0.05 mL = 5.50 mL
-        GateCode.OVER_VOLUME,
+        Code.OVER_VOLUME,
         administer,
         physician,
         nurse,
@@ -195,7 +198,7 @@ def test_more_cells_than_viable_is_refused(team, patient):
     plan = consented_plan(physician, nurse, patient)
     product = _release(physician, lab, plan, volume="5.00", cells=6_000_000)
     refused(
-        GateCode.OVER_CELLS,
+        Code.OVER_CELLS,
         administer,
         physician,
         nurse,
@@ -223,7 +226,7 @@ def test_a_dose_above_the_plan_is_administered_with_a_warning(client, team, pati
     product = _release(physician, lab, plan, volume="5.00", cells=12_000_000)
     session = administer(physician, nurse, plan, product, zones=_map(100, "0.04", 110_000))
     assert session.total_cells == 11_000_000
-    warning = services.dose_warning(plan=plan, total_cells=session.total_cells)
+    warning = selectors.dose_warning(plan=plan, total_cells=session.total_cells)
     assert warning and "planned dose of 5,000,000" in warning
     client.force_login(physician)
     page = client.get(reverse("treatment:session", args=[session.pk])).content.decode()
@@ -238,7 +241,7 @@ def test_processing_that_ends_after_expiry_is_refused(team, patient):
     plan = consented_plan(physician, nurse, patient)
     product = harvest(physician, plan).products.get()
     refused(
-        GateCode.EXPIRED,
+        Code.EXPIRED,
         services.product_record_results,
         actor=lab,
         product=product,
@@ -252,7 +255,7 @@ def test_processing_that_ends_after_expiry_is_refused(team, patient):
         processing_ended_at=product.expires_at + timedelta(hours=1)
     )
     product.refresh_from_db()
-    gates = {name: ok for name, ok, _ in services.release_gates(product)}
+    gates = {name: ok for name, ok, _ in selectors.release_gates(product)}
     assert gates["processed before expiry"] is False
 
 
@@ -260,7 +263,7 @@ def test_storing_with_an_expiry_in_the_past_is_refused(team, patient):
     physician, nurse, lab = team
     product = released_product(physician, lab, consented_plan(physician, nurse, patient))
     refused(
-        GateCode.EXPIRED,
+        Code.EXPIRED,
         services.product_store,
         actor=lab,
         product=product,
@@ -287,7 +290,7 @@ def test_a_thaw_window_of_zero_hours_is_refused_by_the_service(team, patient):
         expires_at=timezone.now() + timedelta(days=30),
     )
     for hours in (0, -3, 25):
-        with pytest.raises(ValidationError, match="hours"):
+        with raises_code(Code.THAW_WINDOW, "use_within_hours"):
             services.product_thaw(actor=lab, product=product, use_within_hours=hours)
     product.refresh_from_db()
     assert product.status == S.STORED
@@ -308,9 +311,7 @@ def test_the_recorder_of_results_cannot_release(team, patient):
         qc_sterility="pass",
         qc_endotoxin="pass",
     )
-    refused(
-        GateCode.FOUR_EYES, services.product_release, actor=lab, product=product, password=PASSWORD
-    )
+    refused(Code.FOUR_EYES, services.product_release, actor=lab, product=product, password=PASSWORD)
     product.refresh_from_db()
     assert product.status == S.QUARANTINE
     with override_settings(ANAGEN_RELEASE_FOUR_EYES=False):  # documented single-technician lab
@@ -331,7 +332,7 @@ def test_an_adverse_event_links_to_a_session_or_a_harvest_not_both_and_not_befor
         "grade": 1,
         "relatedness": "possible",
     }
-    with pytest.raises(ValidationError, match="not both"):
+    with raises_code(Code.LINK_CONFLICT, "harvest"):
         services.adverse_event_report(
             **event,
             onset_on=timezone.localdate(),
@@ -339,7 +340,7 @@ def test_an_adverse_event_links_to_a_session_or_a_harvest_not_both_and_not_befor
             harvest=session.product.harvest,
         )
     refused(
-        GateCode.TIME_ORDER,
+        Code.TIME_ORDER,
         services.adverse_event_report,
         **event,
         onset_on=timezone.localdate() - timedelta(days=3),
@@ -353,6 +354,7 @@ def test_a_stop_date_needs_a_start_date_in_the_service(team, patient):
     with pytest.raises(ValidationError) as caught:
         assess(physician, patient, prior_treatments={"minoxidil": {"stopped": "2024-01-01"}})
     assert "minoxidil_started" in caught.value.error_dict
+    assert codes(caught.value) == {AssessmentErrorCode.DATE_RANGE}
     assert not patient.assessments.exists()
 
 
@@ -366,7 +368,7 @@ def test_a_future_appointment_cannot_be_completed(team, patient, coordinator, to
         clinician=physician,
     )
     for status in ("completed", "no_show"):
-        with pytest.raises(ValidationError, match="not started yet"):
+        with raises_code(IntakeErrorCode.TIME_ORDER, "status"):
             appointment_set_status(actor=coordinator, appointment=appointment, status=status)
     appointment_set_status(actor=coordinator, appointment=appointment, status="arrived")  # early
     appointment.refresh_from_db()
@@ -385,6 +387,7 @@ def test_a_booking_in_the_past_needs_a_back_entry_reason(team, patient, coordina
             clinician=physician,
         )
     assert "back_entry_reason" in caught.value.error_dict
+    assert codes(caught.value) == {IntakeErrorCode.TIME_ORDER}
     assert not Appointment.objects.exists()
     booked = appointment_book(
         actor=coordinator,
@@ -424,12 +427,12 @@ def test_a_withdrawal_ends_every_signature_on_the_plan(team, patient):
         actor=nurse, plan=plan, consent_text=text, signer_name=patient.full_name, agrees=True
     )
     services.consent_withdraw(actor=nurse, consent=again, reason="Patient withdrew by phone")
-    assert services.valid_consent_for(plan) is None
-    refused(GateCode.NO_CONSENT, harvest, physician, plan)
+    assert selectors.valid_consent_for(plan) is None
+    refused(Code.NO_CONSENT, harvest, physician, plan)
     assert plan.consents.filter(withdrawn_at__isnull=True).count() == 0
     # Withdrawing again keeps the first withdrawal's time and reason.
     first = plan.consents.get(pk=again.pk)
-    with pytest.raises(ValidationError, match="already withdrawn"):
+    with raises_code(Code.ALREADY_WITHDRAWN):
         services.consent_withdraw(actor=nurse, consent=first, reason="Different reason later")
     first.refresh_from_db()
     assert first.withdrawal_reason == "Patient withdrew by phone"
@@ -437,7 +440,7 @@ def test_a_withdrawal_ends_every_signature_on_the_plan(team, patient):
     services.consent_sign(
         actor=nurse, plan=plan, consent_text=text, signer_name=patient.full_name, agrees=True
     )
-    assert services.valid_consent_for(plan) is not None
+    assert selectors.valid_consent_for(plan) is not None
 
 
 def test_no_harvest_before_the_consent_and_no_session_before_the_release(team, patient):
@@ -445,7 +448,7 @@ def test_no_harvest_before_the_consent_and_no_session_before_the_release(team, p
     physician, nurse, lab = team
     plan = consented_plan(physician, nurse, patient)  # signed a day ago
     refused(
-        GateCode.TIME_ORDER,
+        Code.TIME_ORDER,
         harvest,
         physician,
         plan,
@@ -453,7 +456,7 @@ def test_no_harvest_before_the_consent_and_no_session_before_the_release(team, p
     )
     product = released_product(physician, lab, plan)  # released now
     refused(
-        GateCode.TIME_ORDER,
+        Code.TIME_ORDER,
         administer,
         physician,
         nurse,
@@ -495,7 +498,7 @@ def test_aliquot_limits_are_the_services(team, patient):
         viable_cells=9_000_000,
         volume_ml=Decimal("30"),
     )
-    with pytest.raises(ValidationError, match="at most 20"):
+    with raises_code(Code.TOO_MANY_ALIQUOTS, "volumes_ml"):
         services.product_split(actor=lab, product=product, volumes_ml=[Decimal("1")] * 21)
     assert not CellProduct.objects.filter(parent=product).exists()
 
@@ -507,7 +510,7 @@ def test_an_expired_product_cannot_be_cryopreserved(team, patient):
         expires_at=timezone.now() - timedelta(minutes=1)
     )
     refused(
-        GateCode.EXPIRED,
+        Code.EXPIRED,
         services.product_store,
         actor=lab,
         product=product,
@@ -531,10 +534,10 @@ def test_a_stale_withdrawal_form_cannot_withdraw_a_newer_signature(team, patient
     new = services.consent_sign(
         actor=nurse, plan=plan, consent_text=text, signer_name=patient.full_name, agrees=True
     )
-    with pytest.raises(ValidationError, match="no longer the consent in force"):
+    with raises_code(Code.ALREADY_WITHDRAWN):
         services.consent_withdraw(actor=nurse, consent=old, reason="Stale tab")
     new.refresh_from_db()
-    assert new.withdrawn_at is None and services.valid_consent_for(plan) == new
+    assert new.withdrawn_at is None and selectors.valid_consent_for(plan) == new
 
 
 def test_no_session_back_dated_before_the_consent_or_the_thaw(team, patient):
@@ -554,7 +557,7 @@ def test_no_session_back_dated_before_the_consent_or_the_thaw(team, patient):
     # The thaw is recorded as happening now; a session claiming to start 20 minutes ago is refused.
     services.product_thaw(actor=lab, product=product)
     refused(
-        GateCode.TIME_ORDER,
+        Code.TIME_ORDER,
         administer,
         physician,
         nurse,
@@ -579,3 +582,4 @@ def test_appointments_far_in_time_are_refused(team, patient, coordinator):
                 back_entry_reason="Typing error test",
             )
         assert "starts_at" in caught.value.error_dict
+        assert codes(caught.value) == {IntakeErrorCode.DATE_RANGE}

@@ -3,10 +3,10 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from anagen.clinic.intake.error_codes import IntakeErrorCode
 from anagen.clinic.intake.models import Appointment, Inquiry, ReminderSent
 from anagen.clinic.intake.services import (
     appointment_book,
@@ -16,6 +16,7 @@ from anagen.clinic.intake.services import (
     reminders_send_due,
 )
 from anagen.clinic.patients.models import Patient
+from tests.clinic.refusals import raises_code
 
 pytestmark = pytest.mark.django_db
 
@@ -103,7 +104,7 @@ def test_convert_inquiry_to_patient_and_consult(coordinator, physician, site, to
     inquiry.refresh_from_db()
     assert inquiry.status == Inquiry.Status.BOOKED and inquiry.patient == patient
     assert appointment.kind == Appointment.Kind.CONSULT and appointment.patient == patient
-    with pytest.raises(ValidationError, match="already been converted"):
+    with raises_code(IntakeErrorCode.ALREADY_CONVERTED):
         inquiry_convert(
             actor=coordinator,
             inquiry=inquiry,
@@ -125,7 +126,7 @@ def test_failed_conversion_changes_nothing(coordinator, physician, patient, site
     inquiry = inquiry_submit(
         full_name="Nell Oakhanger", phone="+44 7700 900444", preferred_site=site
     )
-    with pytest.raises(ValidationError, match="already booked"):
+    with raises_code(IntakeErrorCode.CLINICIAN_BOOKED, "starts_at"):
         inquiry_convert(
             actor=coordinator,
             inquiry=inquiry,
@@ -162,7 +163,7 @@ def test_no_double_booking_of_a_clinician(
     )  # 10:00-10:45
     start = tomorrow_10 + timedelta(minutes=offset_minutes)
     if clash:
-        with pytest.raises(ValidationError, match="already booked"):
+        with raises_code(IntakeErrorCode.CLINICIAN_BOOKED, "starts_at"):
             appointment_book(
                 actor=coordinator,
                 patient=patient,
@@ -202,7 +203,7 @@ def test_cancelled_appointment_frees_the_slot(coordinator, physician, patient, t
 
 
 def test_only_clinicians_can_be_booked(coordinator, patient, tomorrow_10):
-    with pytest.raises(ValidationError, match="physician or nurse"):
+    with raises_code(IntakeErrorCode.CLINICIAN_ROLE, "clinician"):
         appointment_book(
             actor=coordinator,
             patient=patient,

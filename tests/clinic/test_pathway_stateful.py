@@ -39,13 +39,15 @@ from hypothesis.stateful import (
 from anagen.clinic.accounts.models import User
 from anagen.clinic.accounts.policy import Perm, allows
 from anagen.clinic.accounts.roles import Role
+from anagen.clinic.assessment.error_codes import AssessmentErrorCode
 from anagen.clinic.assessment.models import Assessment, EligibilityDecision
 from anagen.clinic.assessment.services import assessment_record, decision_override
 from anagen.clinic.audit.models import Signature
 from anagen.clinic.audit.signatures import current_signature
 from anagen.clinic.patients.services import patient_create
-from anagen.clinic.treatment import services
+from anagen.clinic.treatment import selectors, services
 from anagen.clinic.treatment.defaults import ensure_defaults
+from anagen.clinic.treatment.error_codes import TreatmentErrorCode
 from anagen.clinic.treatment.models import (
     CellProduct,
     Consent,
@@ -65,7 +67,8 @@ STEPS = 25
 #: ``make guards`` sets this: a caught mutant needs no shrinking, only the failing assertion.
 NO_SHRINK = os.environ.get("ANAGEN_STATEFUL_NO_SHRINK") == "1"
 S = CellProduct.Status
-G = services.GateCode
+G = TreatmentErrorCode
+A = AssessmentErrorCode
 GOOD_REASON = "Patient declines transplant; living follicles remain on trichoscopy."
 #: One fault injected into the common day (``the_path_with_one_fault``), in three groups so that
 #: each fault comes up often; "none" and "below" must succeed.
@@ -97,7 +100,7 @@ class Refusal:
     """The refusal the model expects: ``rule`` names it, ``tag`` and ``text`` recognise it."""
 
     rule: str
-    tag: str  # "perm", "site", a GateCode, or "field:<name>", or "msg"
+    tag: str  # "perm", "site", an error code (error_codes), or "field:<name>"
     text: str = ""
 
 
@@ -281,9 +284,9 @@ class Pathway(RuleBasedStateMachine):
             if who == "nurse"
             else self._site_of(who)
             or (
-                Refusal("override-outcome", "field:outcome")
+                Refusal("override-outcome", A.SAME_OUTCOME)
                 if outcome == self.m.engine[p]
-                else Refusal("override-reason", "field:reason")
+                else Refusal("override-reason", A.REASON_REQUIRED)
                 if reason == "ok"
                 else None
             )
@@ -340,7 +343,7 @@ class Pathway(RuleBasedStateMachine):
         if plan is None or not plan.consents:
             return
         consent = Consent.objects.get(pk=plan.consents[-1])
-        assert services.valid_consent_for(consent.plan) == consent, "[rule model] valid consent"
+        assert selectors.valid_consent_for(consent.plan) == consent, "[rule model] valid consent"
         done = expect(
             f"consent_withdraw by {who}",
             self._site_of(who),
@@ -402,12 +405,10 @@ class Pathway(RuleBasedStateMachine):
         expected = self._site_of(who) or (
             (
                 # Processing that ends now, after the product's expiry, is refused.
-                Refusal("expiry", "expired", "after the product's expiry")
-                if product.expired
-                else None
+                Refusal("expiry", G.EXPIRED) if product.expired else None
             )
             if product.status in (S.IN_PROCESSING, S.QUARANTINE)
-            else Refusal("status", "msg", "only change before release")
+            else Refusal("status", G.WRONG_STATUS)
         )
         done = expect(
             f"product_record_results by {who} on a {product.status} product",
@@ -441,9 +442,9 @@ class Pathway(RuleBasedStateMachine):
             return
         volumes = [Decimal(v) for v in volumes]
         expected = (
-            Refusal("status", "msg", "Aliquots are drawn after processing")
+            Refusal("status", G.WRONG_STATUS)
             if product.status != S.QUARANTINE
-            else Refusal("split-volume", "field:volumes_ml")
+            else Refusal("split-volume", G.OVER_VOLUME)
             if sum(volumes) > product.volume
             else None
         )
@@ -507,11 +508,12 @@ class Pathway(RuleBasedStateMachine):
             if who == "nurse"
             else self._site_of(who)
             or (
-                Refusal("status", "msg", "Only a product in quarantine")
+                Refusal("status", G.WRONG_STATUS)
                 if product.status != S.QUARANTINE
                 else Refusal("four-eyes", G.FOUR_EYES)
                 if user.pk in self._recorders(product)
-                else Refusal("release-gates", "msg", f"Release refused: {failed[0]} (")
+                # the code, and which criterion failed first
+                else Refusal("release-gates", G.RELEASE_GATES_FAILED, f"{failed[0]} (")
                 if failed
                 else None
             )
@@ -538,11 +540,11 @@ class Pathway(RuleBasedStateMachine):
         expected = (
             Refusal("expiry-store", G.EXPIRED)
             if past or product.expired
-            else Refusal("position", "field:position")
+            else Refusal("position", G.POSITION_OCCUPIED)
             if occupied
             else None
             if product.status in (S.RELEASED, S.THAWED)
-            else Refusal("status", "msg", "cannot become")
+            else Refusal("status", G.WRONG_STATUS)
         )
         offset = timedelta(seconds=-1) if past else timedelta(days=300)
         done = expect(
@@ -571,7 +573,7 @@ class Pathway(RuleBasedStateMachine):
             if product.expired
             else None
             if product.status == S.STORED
-            else Refusal("status", "msg", "cannot become")
+            else Refusal("status", G.WRONG_STATUS)
         )
         done = expect(
             f"product_thaw of a {product.status} product, expired {product.expired}",
@@ -591,7 +593,7 @@ class Pathway(RuleBasedStateMachine):
         live = (S.IN_PROCESSING, S.QUARANTINE, S.RELEASED, S.STORED, S.THAWED)
         done = expect(
             f"product_discard of a {product.status} product",
-            None if product.status in live else Refusal("status", "msg", "cannot become"),
+            None if product.status in live else Refusal("status", G.WRONG_STATUS),
             lambda: services.product_discard(
                 actor=self.world["lab"],
                 product=CellProduct.objects.get(pk=product.pk),
@@ -706,29 +708,29 @@ class Pathway(RuleBasedStateMachine):
         if who == "physician_b":
             return SITE
         if token in self.m.tokens:
-            return Refusal("replay", "msg", "double submission")
+            return Refusal("replay", G.ALREADY_RECORDED)
         if verifier == "self":
-            return Refusal("verifier-not-administrator", "field:verifier", "second person")
+            return Refusal("verifier-not-administrator", G.VERIFIER_IS_ADMINISTRATOR)
         if verifier == "lab":
-            return Refusal("verifier-role", "field:verifier", "physician or nurse")
+            return Refusal("verifier-role", G.VERIFIER_ROLE)
         if not password_ok:
-            return Refusal("verifier-password", "field:verifier_password")
+            return Refusal("verifier-password", G.VERIFIER_PASSWORD)
         if self.m.eligibility[plan.patient] != "candidate":
             return NOT_ELIGIBLE
         if not plan.consents:
             return NO_CONSENT
         if code != "right":
-            return Refusal("product-code", "field:scanned_product_code", "Not a valid product")
+            return Refusal("product-code", G.INVALID_IDENTIFIER)
         if mrn != self._patient(plan.patient).mrn:
-            return Refusal("mrn", "field:scanned_mrn")
+            return Refusal("mrn", G.MRN_MISMATCH)
         if product.patient != plan.patient:
-            return Refusal("patient", "field:scanned_product_code", "another patient")
+            return Refusal("patient", G.WRONG_PATIENT)
         if product.status == S.ADMINISTERED:
-            return Refusal("once", "field:scanned_product_code", "already been administered")
+            return Refusal("once", G.ALREADY_ADMINISTERED)
         if product.status not in (S.RELEASED, S.THAWED):
-            return Refusal("status", "field:scanned_product_code", "not released")
+            return Refusal("status", G.WRONG_STATUS)
         if product.expired:
-            return Refusal("expiry", "field:scanned_product_code", "has expired")
+            return Refusal("expiry", G.EXPIRED)
         if dose == "above":
             return Refusal("volume", G.OVER_VOLUME)
         if dose == "over_cells":

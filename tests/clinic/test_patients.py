@@ -2,14 +2,16 @@ from datetime import date, timedelta
 from io import BytesIO
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from PIL import Image
 
+from anagen.clinic.patients.error_codes import PatientErrorCode
 from anagen.clinic.patients.models import Patient
 from anagen.clinic.patients.selectors import patient_search
 from anagen.clinic.patients.services import patient_create
+from tests.clinic.refusals import raises_code
 
 pytestmark = pytest.mark.django_db
 
@@ -43,7 +45,7 @@ def test_search_by_name_mrn_and_birth_date(coordinator, site, patient):
 
 
 def test_future_birth_date_is_refused_and_nothing_saved(coordinator, site):
-    with pytest.raises(ValidationError, match="future"):
+    with raises_code(PatientErrorCode.DATE_OF_BIRTH, "date_of_birth"):
         new_patient(coordinator, site, date_of_birth=date.today() + timedelta(days=1))
     assert Patient.objects.count() == 0
 
@@ -198,7 +200,7 @@ def test_identical_second_patient_needs_confirmation(coordinator, site):
     first = new_patient(coordinator, site)
     with pytest.raises(PossibleDuplicate) as caught:
         new_patient(coordinator, site)
-    assert caught.value.code == "possible_duplicate"
+    assert caught.value.code == PatientErrorCode.POSSIBLE_DUPLICATE
     assert caught.value.matches == [first]
     assert first.full_name not in " ".join(caught.value.messages)  # no PHI in the message
     assert Patient.objects.count() == 1

@@ -36,15 +36,8 @@ NOT_STAFF_ACTIONS = {
     "patients.mrn_next": "sequence used inside patient_create",
     "treatment.require_eligible": "gate called by checked services",
     "treatment.require_valid_consent": "gate called by checked services",
-    "treatment.valid_consent_for": "read",
-    "treatment.eligibility_refusal": "read: why the patient may not be treated (pages ask too)",
-    "treatment.treatment_refusal": "read: why nothing may be given under a plan now",
-    "treatment.results_recorded_by": "read",
-    "treatment.four_eyes_refusal": "read: why a user may not release (asked by the page too)",
-    "treatment.release_gates": "read",
     "treatment.identity_check": "gate called inside session_administer",
-    "treatment.cells_per_point_warning": "pure",
-    "treatment.dose_warning": "pure",
+    "treatment.products_expire_due_scheduled": "scheduled job: acts as the system actor",
     "treatment.visits_schedule": "called inside session_administer",
 }
 

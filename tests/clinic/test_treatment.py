@@ -5,10 +5,12 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from anagen.clinic.accounts.passwords import PasswordNotConfirmed
 from anagen.clinic.accounts.roles import Role
 from anagen.clinic.audit.signatures import current_signature
 from anagen.clinic.patients.services import patient_create
 from anagen.clinic.treatment import services
+from anagen.clinic.treatment.error_codes import TreatmentErrorCode as Code
 from anagen.clinic.treatment.models import (
     CellProduct,
     CustodyEvent,
@@ -19,6 +21,7 @@ from anagen.clinic.treatment.models import (
 from anagen.identity import parse_product_id
 
 from .conftest import PASSWORD
+from .refusals import raises_code
 from .treatment_helpers import (
     administer,
     consented_plan,
@@ -67,7 +70,7 @@ def test_consent_requires_the_patients_own_name(team, patient):
 
     protocol, text = ensure_defaults()
     plan = services.plan_create(actor=physician, patient=patient, protocol=protocol)
-    with pytest.raises(ValidationError, match="full name"):
+    with raises_code(Code.SIGNER_NAME_MISMATCH, "signer_name"):
         services.consent_sign(
             actor=nurse, plan=plan, consent_text=text, signer_name="Someone Else", agrees=True
         )
@@ -77,7 +80,7 @@ def test_consent_requires_the_patients_own_name(team, patient):
 def test_no_harvest_without_valid_consent(team, plan):
     physician, nurse, _ = team
     services.consent_withdraw(actor=nurse, consent=plan.consents.get(), reason="Changed mind")
-    with pytest.raises(ValidationError, match="No valid consent"):
+    with raises_code(Code.NO_CONSENT):
         harvest(physician, plan)
     assert not Harvest.objects.exists()
 
@@ -95,7 +98,7 @@ def test_harvest_issues_checked_donation_identifier_and_specimen(team, plan):
 
 def test_sterile_checklist_must_be_complete(team, plan):
     physician, _, _ = team
-    with pytest.raises(ValidationError, match="Not confirmed"):
+    with raises_code(Code.STERILE_CHECKLIST, "sterile_checklist"):
         harvest(physician, plan, sterile_checklist={"skin_prep": True})
     assert not Harvest.objects.exists()
 
@@ -111,7 +114,7 @@ def test_release_gates_refuse_low_viability(team, plan):
         viable_fraction=Decimal("0.55"),
         volume_ml=Decimal("4"),
     )
-    with pytest.raises(ValidationError, match="viability"):
+    with raises_code(Code.RELEASE_GATES_FAILED):
         services.product_release(
             actor=second_lab_technician(lab), product=product, password=PASSWORD
         )
@@ -132,7 +135,7 @@ def test_release_needs_lab_technician_and_password(team, plan):
     )
     with pytest.raises(PermissionDenied):
         services.product_release(actor=physician, product=product, password=PASSWORD)
-    with pytest.raises(ValidationError, match="password"):
+    with pytest.raises(PasswordNotConfirmed):  # the accounts' refusal, not a treatment code
         services.product_release(
             actor=second_lab_technician(lab), product=product, password="wrong"
         )
@@ -164,7 +167,7 @@ def test_wrong_check_character_is_refused(team, plan):
     product = released_product(physician, lab, plan)
     code = product.product_code
     wrong = code[:13] + ("A" if code[13] != "A" else "B") + code[14:]
-    with pytest.raises(ValidationError, match="check character"):
+    with raises_code(Code.INVALID_IDENTIFIER, "scanned_product_code"):
         administer(physician, nurse, plan, product, scanned_product_code=wrong)
     product.refresh_from_db()
     assert product.status == "released" and not TreatmentSession.objects.exists()
@@ -184,9 +187,9 @@ def test_another_patients_product_is_refused(team, plan, site, coordinator):
     )
     other_plan = consented_plan(physician, nurse, other)
     theirs = released_product(physician, lab, other_plan)
-    with pytest.raises(ValidationError, match="another patient"):
+    with raises_code(Code.WRONG_PATIENT, "scanned_product_code"):
         administer(physician, nurse, plan, theirs)
-    with pytest.raises(ValidationError, match="MRN does not match"):
+    with raises_code(Code.MRN_MISMATCH, "scanned_mrn"):
         administer(physician, nurse, plan, theirs, scanned_mrn=other.mrn)
     theirs.refresh_from_db()
     assert theirs.status == "released" and not TreatmentSession.objects.exists()
@@ -198,7 +201,7 @@ def test_expired_product_is_refused(team, plan):
     CellProduct.objects.filter(pk=product.pk).update(
         expires_at=timezone.now() - timedelta(minutes=1)
     )
-    with pytest.raises(ValidationError, match="expired"):
+    with raises_code(Code.EXPIRED, "scanned_product_code"):
         administer(physician, nurse, plan, product)
     assert services.products_expire_due(actor=lab) == 1
     product.refresh_from_db()
@@ -209,9 +212,9 @@ def test_double_submission_is_refused(team, plan):
     physician, nurse, lab = team
     product = released_product(physician, lab, plan)
     session = administer(physician, nurse, plan, product, submission_token="tok-1")
-    with pytest.raises(ValidationError, match="already"):
+    with raises_code(Code.ALREADY_RECORDED):
         administer(physician, nurse, plan, product, submission_token="tok-1")
-    with pytest.raises(ValidationError, match="already been administered"):
+    with raises_code(Code.ALREADY_ADMINISTERED, "scanned_product_code"):
         administer(physician, nurse, plan, product, submission_token="tok-2")
     assert TreatmentSession.objects.get() == session
     assert product.custody.filter(to_status="administered").count() == 1
@@ -220,11 +223,11 @@ def test_double_submission_is_refused(team, plan):
 def test_two_person_check(team, plan):
     physician, nurse, lab = team
     product = released_product(physician, lab, plan)
-    with pytest.raises(ValidationError, match="second person"):
+    with raises_code(Code.VERIFIER_IS_ADMINISTRATOR, "verifier"):
         administer(physician, nurse, plan, product, verifier=physician)
-    with pytest.raises(ValidationError, match="password"):
+    with raises_code(Code.VERIFIER_PASSWORD, "verifier_password"):
         administer(physician, nurse, plan, product, verifier_password="nope")
-    with pytest.raises(ValidationError, match="physician or nurse"):
+    with raises_code(Code.VERIFIER_ROLE, "verifier"):
         administer(physician, nurse, plan, product, verifier=lab)
     product.refresh_from_db()
     assert product.status == "released"
@@ -236,7 +239,7 @@ def test_editing_a_released_product_invalidates_its_signature(team, plan):
     CellProduct.objects.filter(pk=product.pk).update(viable_cells=9_999_999)
     product.refresh_from_db()
     assert current_signature(product, "release") is None
-    with pytest.raises(ValidationError, match="release signature"):
+    with raises_code(Code.SIGNATURE_INVALID, "scanned_product_code"):
         administer(physician, nurse, plan, product)
 
 
@@ -307,7 +310,7 @@ def test_adverse_event_validation(team, plan, patient):
         action_taken="Cold pack",
     )
     assert event.pk
-    with pytest.raises(ValidationError, match="before onset"):
+    with raises_code(Code.TIME_ORDER, "resolved_on"):
         services.adverse_event_report(
             actor=nurse,
             patient=patient,
@@ -342,7 +345,7 @@ def test_aliquots_keep_the_chain_of_identity(team, plan):
         viable_cells=21_600_000,
         volume_ml=Decimal("6"),
     )
-    with pytest.raises(ValidationError, match="holds 6"):
+    with raises_code(Code.OVER_VOLUME, "volumes_ml"):
         services.product_split(actor=lab, product=product, volumes_ml=[Decimal("4"), Decimal("4")])
     first, second = services.product_split(
         actor=lab, product=product, volumes_ml=[Decimal("2"), Decimal("2")]

@@ -23,6 +23,8 @@ from anagen.clinic.patients.models import Patient
 from anagen.eligibility.labs import validate_lab
 from anagen.eligibility.vocab import parse_basp
 
+from .error_codes import AssessmentErrorCode as Code
+from .error_codes import refusal
 from .models import Assessment, EligibilityDecision
 
 OUTCOME_CODES = {code for code, _ in EligibilityDecision.OUTCOMES}
@@ -58,50 +60,65 @@ def facts_from_assessment(assessment: Assessment) -> eligibility.AssessmentFacts
 
 def _validate(assessment: Assessment) -> None:
     patient = assessment.patient
-    errors: dict[str, list[str]] = {}
+    errors: dict[str, list[ValidationError]] = {}
     when = timezone.localtime(assessment.assessed_at).date()
     if assessment.assessed_at > clock.now() + timedelta(minutes=5):
-        errors.setdefault("assessed_at", []).append("The assessment cannot be in the future.")
+        errors.setdefault("assessed_at", []).append(
+            ValidationError("The assessment cannot be in the future.", code=Code.TIME_ORDER)
+        )
     age = patient.age_on(when)
     if assessment.onset_age_years is not None and assessment.onset_age_years > age:
         errors.setdefault("onset_age_years", []).append(
-            f"Onset at {assessment.onset_age_years} is after the patient's age ({age})."
+            ValidationError(
+                f"Onset at {assessment.onset_age_years} is after the patient's age ({age}).",
+                code=Code.AGE_MISMATCH,
+            )
         )
     if (
         assessment.loss_duration_months is not None
         and assessment.loss_duration_months > age * 12 + 11
     ):
         errors.setdefault("loss_duration_months", []).append(
-            "The loss cannot have lasted longer than the patient has lived."
+            ValidationError(
+                "The loss cannot have lasted longer than the patient has lived.",
+                code=Code.AGE_MISMATCH,
+            )
         )
     for code, value in assessment.labs.items():
         try:
             validate_lab(code, value)
         except ValueError as exc:
-            errors.setdefault(code, []).append(str(exc))
+            errors.setdefault(code, []).append(ValidationError(str(exc), code=Code.INVALID_LAB))
     for code, span in assessment.prior_treatments.items():
         started = date.fromisoformat(span["started"]) if span.get("started") else None
         stopped = date.fromisoformat(span["stopped"]) if span.get("stopped") else None
         if stopped and not started:
-            errors.setdefault(f"{code}_started", []).append("Give the start date as well.")
+            errors.setdefault(f"{code}_started", []).append(
+                ValidationError("Give the start date as well.", code=Code.DATE_RANGE)
+            )
         for label, day in (("started", started), ("stopped", stopped)):
             if day and (day > when or day < patient.date_of_birth):
                 errors.setdefault(f"{code}_{label}", []).append(
-                    "The date must lie between the patient's birth and the assessment."
+                    ValidationError(
+                        "The date must lie between the patient's birth and the assessment.",
+                        code=Code.DATE_RANGE,
+                    )
                 )
         if started and stopped and stopped < started:
-            errors.setdefault(f"{code}_stopped", []).append("Stopped before it started.")
+            errors.setdefault(f"{code}_stopped", []).append(
+                ValidationError("Stopped before it started.", code=Code.DATE_RANGE)
+            )
     if assessment.basp:
         try:
             parse_basp(assessment.basp)
         except ValueError as exc:
-            errors.setdefault("basp", []).append(str(exc))
+            errors.setdefault("basp", []).append(ValidationError(str(exc), code=Code.INVALID_BASP))
     if errors:
         raise ValidationError(errors)
     try:
         facts_from_assessment(assessment)
     except ValueError as exc:  # unknown codes in the JSON lists
-        raise ValidationError(str(exc)) from None
+        raise refusal(str(exc), Code.UNKNOWN_CODE) from None
 
 
 @transaction.atomic
@@ -188,12 +205,14 @@ def decision_override(
     _require_physician(actor, decision.assessment.patient, Perm.ELIGIBILITY_OVERRIDE)
     reason = (reason or "").strip()
     if outcome not in OUTCOME_CODES:
-        raise ValidationError({"outcome": f"Unknown outcome {outcome!r}."})
+        raise refusal(f"Unknown outcome {outcome!r}.", Code.UNKNOWN_OUTCOME, "outcome")
     if outcome == decision.outcome:
-        raise ValidationError({"outcome": "That is already the engine's decision."})
+        raise refusal("That is already the engine's decision.", Code.SAME_OUTCOME, "outcome")
     if len(reason) < 15:
-        raise ValidationError(
-            {"reason": "Write the clinical reason for the override (15+ characters)."}
+        raise refusal(
+            "Write the clinical reason for the override (15+ characters).",
+            Code.REASON_REQUIRED,
+            "reason",
         )
     decision.override_outcome = outcome
     decision.override_reason = reason

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -31,6 +30,9 @@ from anagen.clinic.common import clock
 from anagen.clinic.common.uploads import strict_image_decoding
 from anagen.clinic.patients.models import Patient
 
+from . import dispatch
+from .error_codes import ImagingErrorCode as Code
+from .error_codes import refusal
 from .models import Device, GlobalPhoto, ImagingVisit, TargetSite, TrichoscopyImage
 
 if TYPE_CHECKING:
@@ -68,9 +70,11 @@ def imaging_visit_create(
 ) -> ImagingVisit:
     _require_imager(actor, patient)
     if taken_on > clock.localdate():
-        raise ValidationError({"taken_on": "The imaging date cannot be in the future."})
+        raise refusal("The imaging date cannot be in the future.", Code.FUTURE_DATE, "taken_on")
     if scheduled_visit is not None and scheduled_visit.patient_id != patient.pk:
-        raise ValidationError({"scheduled_visit": "That visit belongs to another patient."})
+        raise refusal(
+            "That visit belongs to another patient.", Code.WRONG_PATIENT, "scheduled_visit"
+        )
     visit = ImagingVisit.objects.create(
         patient=patient,
         taken_on=taken_on,
@@ -90,7 +94,7 @@ def photo_upload(
 ) -> GlobalPhoto:
     _require_imager(actor, visit.patient)
     if visit.photos.filter(view=view).exists():
-        raise ValidationError({"view": "This view was already photographed at this visit."})
+        raise refusal("This view was already photographed at this visit.", Code.VIEW_TAKEN, "view")
     photo = GlobalPhoto(visit=visit, view=view, image=image, uploaded_by=actor)
     photo.full_clean()
     photo.save()
@@ -134,17 +138,19 @@ def trichoscopy_upload(
     """Store the image and queue its analysis (a Celery job; eager in the embedded default)."""
     _require_imager(actor, visit.patient)
     if target_site.patient_id != visit.patient_id:
-        raise ValidationError({"target_site": "That target site belongs to another patient."})
+        raise refusal(
+            "That target site belongs to another patient.", Code.WRONG_PATIENT, "target_site"
+        )
     if device.um_per_px is None:
-        raise ValidationError(
-            {
-                "device": f"{device} has no calibration (µm per pixel); calibrate it in the admin first."
-            }
+        raise refusal(
+            f"{device} has no calibration (µm per pixel); calibrate it in the admin first.",
+            Code.NOT_CALIBRATED,
+            "device",
         )
     size = _pixel_size(image)
     if size is not None and size[0] * size[1] > settings.ANAGEN_TRICHOSCOPY_MAX_PIXELS:
         message = _too_large_message(*size)
-        raise ValidationError({"image": message[0].upper() + message[1:]})
+        raise refusal(message[0].upper() + message[1:], Code.IMAGE_TOO_LARGE, "image")
     record = TrichoscopyImage(
         visit=visit,
         target_site=target_site,
@@ -162,9 +168,7 @@ def trichoscopy_upload(
 
 def _send_analysis(pk: int) -> None:
     """Send the analysis job once the transaction commits (the web request only enqueues)."""
-    from .tasks import analyse_trichoscopy  # tasks import services: keep this one lazy
-
-    transaction.on_commit(lambda: analyse_trichoscopy.delay(pk))
+    dispatch.send_on_commit(dispatch.ANALYSE_TRICHOSCOPY, pk)
 
 
 def _enqueue_analysis(record: TrichoscopyImage, *, now: datetime | None = None) -> None:
@@ -183,7 +187,9 @@ def trichoscopy_retry(*, actor: User, record: TrichoscopyImage) -> TrichoscopyIm
     _require_imager(actor, record.visit.patient)
     record = TrichoscopyImage.objects.select_for_update().get(pk=record.pk)
     if record.status != TrichoscopyImage.Status.FAILED:
-        raise ValidationError("Only an image whose analysis failed can be analysed again.")
+        raise refusal(
+            "Only an image whose analysis failed can be analysed again.", Code.WRONG_STATUS
+        )
     record.analysis_attempts = 0
     _enqueue_analysis(record)
     return record
@@ -324,18 +330,20 @@ def trichoscopy_correct(
     """A clinician's correction: false hairs removed, missed hairs added; automatic values kept."""
     _require_imager(actor, record.visit.patient)
     if record.status != TrichoscopyImage.Status.ANALYSED:
-        raise ValidationError("Only an analysed image can be corrected.")
+        raise refusal("Only an analysed image can be corrected.", Code.WRONG_STATUS)
     assert record.result is not None, "an analysed image has its result"
     known = {h["id"] for h in record.result.get("hairs", []) if h["counted"]}
     unknown = sorted(set(removed_hair_ids) - known)
     if unknown:
-        raise ValidationError(
-            {"removed_hair_ids": f"No counted hair has id {', '.join(map(str, unknown))}."}
+        raise refusal(
+            f"No counted hair has id {', '.join(map(str, unknown))}.",
+            Code.UNKNOWN_HAIR,
+            "removed_hair_ids",
         )
     if added_terminal < 0 or added_vellus < 0 or added_terminal + added_vellus > 2000:
-        raise ValidationError({"added_terminal": "Added hairs must be between 0 and 2000."})
+        raise refusal("Added hairs must be between 0 and 2000.", Code.ADDED_HAIRS, "added_terminal")
     if not note.strip():
-        raise ValidationError({"note": "Say briefly what was corrected."})
+        raise refusal("Say briefly what was corrected.", Code.NOTE_REQUIRED, "note")
     record.removed_hair_ids = sorted(set(removed_hair_ids))
     record.added_terminal = added_terminal
     record.added_vellus = added_vellus

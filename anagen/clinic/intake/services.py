@@ -21,6 +21,8 @@ from anagen.clinic.common import clock
 from anagen.clinic.patients.models import Patient
 from anagen.clinic.patients.services import patient_create
 
+from .error_codes import IntakeErrorCode as Code
+from .error_codes import refusal
 from .models import Appointment, Inquiry, InquiryNote, ReminderSent
 
 logger = logging.getLogger(__name__)
@@ -63,7 +65,7 @@ def inquiry_add_note(*, actor: User, inquiry: Inquiry, text: str, status: str = 
     _check_inquiry_site(actor=actor, inquiry=inquiry)
     text = text.strip()
     if not text:
-        raise ValidationError({"text": "Write what was said on the call."})
+        raise refusal("Write what was said on the call.", Code.NOTE_REQUIRED, "text")
     note = InquiryNote.objects.create(inquiry=inquiry, author=actor, text=text)
     if status:
         inquiry_set_status(actor=actor, inquiry=inquiry, status=status)
@@ -76,9 +78,9 @@ def inquiry_add_note(*, actor: User, inquiry: Inquiry, text: str, status: str = 
 def inquiry_set_status(*, actor: User, inquiry: Inquiry, status: str) -> Inquiry:
     _check_inquiry_site(actor=actor, inquiry=inquiry)
     if status not in Inquiry.Status.values:
-        raise ValidationError({"status": f"Unknown status {status!r}."})
+        raise refusal(f"Unknown status {status!r}.", Code.UNKNOWN_STATUS, "status")
     if status == Inquiry.Status.BOOKED and inquiry.patient_id is None:
-        raise ValidationError({"status": "Book a consultation to mark the inquiry booked."})
+        raise refusal("Book a consultation to mark the inquiry booked.", Code.NOT_BOOKED, "status")
     inquiry.status = status
     inquiry.save(update_fields=["status"])
     return inquiry
@@ -105,7 +107,7 @@ def inquiry_convert(
     inquiry = Inquiry.objects.select_for_update().get(pk=inquiry.pk)
     if inquiry.patient_id is not None:
         raise ValidationError(
-            "This inquiry has already been converted to a patient.", code="already_converted"
+            "This inquiry has already been converted to a patient.", code=Code.ALREADY_CONVERTED
         )
     patient = patient_create(
         actor=actor, site=site, confirm_not_duplicate=confirm_not_duplicate, **patient_fields
@@ -170,40 +172,47 @@ def appointment_book(
     require(actor, Perm.APPOINTMENT_BOOK)
     require_site_access(user=actor, site_id=patient.site_id)
     if not allows(clinician, Perm.APPOINTMENT_HOLD):
-        raise ValidationError({"clinician": "Appointments are booked with a physician or nurse."})
+        raise refusal(
+            "Appointments are booked with a physician or nurse.", Code.CLINICIAN_ROLE, "clinician"
+        )
     if not (clinician.all_sites or clinician.sites.filter(pk=patient.site_id).exists()):
-        raise ValidationError({"clinician": "This clinician does not work at the patient's site."})
+        raise refusal(
+            "This clinician does not work at the patient's site.", Code.CLINICIAN_SITE, "clinician"
+        )
     if kind not in Appointment.Kind.values:
-        raise ValidationError({"kind": f"Unknown appointment kind {kind!r}."})
+        raise refusal(f"Unknown appointment kind {kind!r}.", Code.UNKNOWN_KIND, "kind")
     if timezone.is_naive(starts_at):
         starts_at = timezone.make_aware(starts_at)
     back_entry_reason = (back_entry_reason or "").strip()
     if starts_at < clock.now() - BACK_ENTRY_GRACE and not back_entry_reason:
-        raise ValidationError(
-            {
-                "back_entry_reason": "This time is in the past: give the reason for entering it "
-                "afterwards, or choose a future time."
-            },
-            code="time_order",
+        raise refusal(
+            "This time is in the past: give the reason for entering it afterwards, or choose a "
+            "future time.",
+            Code.TIME_ORDER,
+            "back_entry_reason",
         )
     if not MIN_YEAR <= starts_at.year <= clock.now().year + MAX_YEARS_AHEAD:
-        raise ValidationError(
-            {"starts_at": f"Choose a date between {MIN_YEAR} and {MAX_YEARS_AHEAD} years ahead."}
+        raise refusal(
+            f"Choose a date between {MIN_YEAR} and {MAX_YEARS_AHEAD} years ahead.",
+            Code.DATE_RANGE,
+            "starts_at",
         )
     minutes = duration_minutes or Appointment.DEFAULT_MINUTES[kind]
     if not 5 <= minutes <= 8 * 60:
-        raise ValidationError({"duration_minutes": "Duration must be between 5 and 480 minutes."})
+        raise refusal(
+            "Duration must be between 5 and 480 minutes.", Code.DURATION, "duration_minutes"
+        )
     ends_at = starts_at + timedelta(minutes=minutes)
     # Lock the clinician's row so two coordinators cannot book the same slot concurrently.
     User.objects.select_for_update().filter(pk=clinician.pk).exists()
     clash = clinician_conflicts(clinician=clinician, starts_at=starts_at, ends_at=ends_at).first()
     if clash is not None:
         local = timezone.localtime(clash.starts_at)
-        raise ValidationError(
-            {
-                "starts_at": f"{clinician.display_name} is already booked from "
-                f"{local:%H:%M} to {timezone.localtime(clash.ends_at):%H:%M} on {local:%d %b %Y}."
-            }
+        raise refusal(
+            f"{clinician.display_name} is already booked from "
+            f"{local:%H:%M} to {timezone.localtime(clash.ends_at):%H:%M} on {local:%d %b %Y}.",
+            Code.CLINICIAN_BOOKED,
+            "starts_at",
         )
     appointment = Appointment(
         patient=patient,
@@ -226,14 +235,13 @@ def appointment_set_status(*, actor: User, appointment: Appointment, status: str
     require(actor, Perm.APPOINTMENT_BOOK)
     require_site_access(user=actor, site_id=appointment.site_id)
     if status not in Appointment.Status.values:
-        raise ValidationError({"status": f"Unknown status {status!r}."})
+        raise refusal(f"Unknown status {status!r}.", Code.UNKNOWN_STATUS, "status")
     if status in HAPPENED and appointment.starts_at > clock.now():
-        raise ValidationError(
-            {
-                "status": "The appointment has not started yet: it cannot be marked "
-                f"\u201c{Appointment.Status(status).label}\u201d."
-            },
-            code="time_order",
+        raise refusal(
+            "The appointment has not started yet: it cannot be marked "
+            f"\u201c{Appointment.Status(status).label}\u201d.",
+            Code.TIME_ORDER,
+            "status",
         )
     appointment.status = status
     appointment.save(update_fields=["status"])

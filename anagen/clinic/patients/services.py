@@ -13,6 +13,8 @@ from anagen.clinic.accounts.access import require_site_access
 from anagen.clinic.accounts.models import Site, User
 from anagen.clinic.accounts.policy import Perm, require
 
+from .error_codes import PatientErrorCode as Code
+from .error_codes import refusal
 from .models import MrnSequence, Patient
 from .selectors import possible_duplicates
 
@@ -34,9 +36,11 @@ def _check_site(*, actor: User, site: Site) -> None:
 def _check_birth_date(born: date) -> None:
     today = date.today()
     if born > today:
-        raise ValidationError({"date_of_birth": "The date of birth is in the future."})
+        raise refusal("The date of birth is in the future.", Code.DATE_OF_BIRTH, "date_of_birth")
     if born.year < today.year - 120:
-        raise ValidationError({"date_of_birth": "The date of birth is more than 120 years ago."})
+        raise refusal(
+            "The date of birth is more than 120 years ago.", Code.DATE_OF_BIRTH, "date_of_birth"
+        )
 
 
 class PossibleDuplicate(ValidationError):
@@ -46,7 +50,7 @@ class PossibleDuplicate(ValidationError):
     shows each match only as far as the member of staff may see its site.
     """
 
-    code = "possible_duplicate"
+    code = Code.POSSIBLE_DUPLICATE
 
     def __init__(self, matches: list[Patient]):
         self.matches = matches

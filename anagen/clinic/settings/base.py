@@ -236,6 +236,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "anagen.clinic.imaging.tasks.retry_stuck_analyses",
         "schedule": 5 * 60,
     },
+    "cell-products-expiry-sweep": {
+        "task": "anagen.clinic.treatment.tasks.expire_products",
+        "schedule": 15 * 60,
+    },
 }
 
 REST_FRAMEWORK = {

@@ -22,7 +22,9 @@ from .models import (
     ProtocolTemplate,
     TreatmentSession,
 )
-from .services import MAX_THAW_WINDOW_HOURS, cells_per_point_warning
+from .selectors import cells_per_point_warning
+from .services import MAX_THAW_WINDOW_HOURS
+from .services.lifecycle import RESULT_FIELDS
 
 TYPICAL_HARVEST_ML = (Decimal("10"), Decimal("30"))
 
@@ -154,6 +156,15 @@ QC_CHOICES = CellProduct.QC.choices
 
 
 class ResultsForm(forms.Form):
+    """One input per laboratory result (``lifecycle.RESULT_FIELDS``), viability in percent.
+
+    The inputs declared here word and bound the common results; a result added to
+    ``RESULT_FIELDS`` without one gets its model field's own form field (``__init__``).
+    """
+
+    #: The input of a result where it is not the model field itself.
+    INPUTS = {"viable_fraction": "viability_percent"}
+
     processing_ended_at = forms.DateTimeField(
         label="Processing ended", required=False, widget=DateTimeInput()
     )
@@ -176,27 +187,37 @@ class ResultsForm(forms.Form):
     qc_endotoxin = forms.ChoiceField(label="QC: endotoxin", choices=QC_CHOICES)
     qc_mycoplasma = forms.ChoiceField(label="QC: mycoplasma", choices=QC_CHOICES)
 
-    @staticmethod
-    def initial_from(product: CellProduct) -> dict:
-        return {
-            "processing_ended_at": product.processing_ended_at
-            and timezone.localtime(product.processing_ended_at),
-            "total_nucleated_cells": product.total_nucleated_cells,
-            "viability_percent": (
-                (product.viable_fraction * 100).quantize(Decimal("0.1"))
-                if product.viable_fraction is not None
-                else None
-            ),
-            "viable_cells": product.viable_cells,
-            "volume_ml": product.volume_ml,
-            "qc_sterility": product.qc_sterility,
-            "qc_endotoxin": product.qc_endotoxin,
-            "qc_mycoplasma": product.qc_mycoplasma,
-        }
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in RESULT_FIELDS:
+            if self.input_of(name) not in self.fields:
+                self.fields[name] = CellProduct._meta.get_field(name).formfield(required=False)
+        self.order_fields([self.input_of(name) for name in RESULT_FIELDS])
+
+    @classmethod
+    def input_of(cls, result: str) -> str:
+        return cls.INPUTS.get(result, result)
+
+    @property
+    def input_names(self) -> str:
+        """The inputs in ``RESULT_FIELDS`` order, comma-separated (for ``fields_named``)."""
+        return ",".join(self.input_of(name) for name in RESULT_FIELDS)
+
+    @classmethod
+    def initial_from(cls, product: CellProduct) -> dict:
+        initial = {cls.input_of(name): getattr(product, name) for name in RESULT_FIELDS}
+        if product.processing_ended_at:
+            initial["processing_ended_at"] = timezone.localtime(product.processing_ended_at)
+        initial["viability_percent"] = (
+            (product.viable_fraction * 100).quantize(Decimal("0.1"))
+            if product.viable_fraction is not None
+            else None
+        )
+        return initial
 
     def service_fields(self) -> dict:
-        data = dict(self.cleaned_data)
-        percent = data.pop("viability_percent")
+        data = {name: self.cleaned_data[self.input_of(name)] for name in RESULT_FIELDS}
+        percent = data["viable_fraction"]
         data["viable_fraction"] = (
             (percent / 100).quantize(Decimal("0.001")) if percent is not None else None
         )

@@ -279,26 +279,38 @@ class CellProduct(models.Model):
     )
     method = models.CharField(max_length=24, choices=Method.choices)
     processing_started_at = models.DateTimeField()
-    processing_ended_at = models.DateTimeField(null=True, blank=True)
-    total_nucleated_cells = models.PositiveBigIntegerField(null=True, blank=True)
+    # The laboratory's results (services.lifecycle.RESULT_FIELDS); the product page labels them
+    # with these verbose names.
+    processing_ended_at = models.DateTimeField("processing ended", null=True, blank=True)
+    total_nucleated_cells = models.PositiveBigIntegerField(
+        "total nucleated cells", null=True, blank=True
+    )
     viable_fraction = models.DecimalField(
+        "viability",
         max_digits=4,
         decimal_places=3,
         null=True,
         blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(1)],
     )
-    viable_cells = models.PositiveBigIntegerField(null=True, blank=True)
+    viable_cells = models.PositiveBigIntegerField("viable cells", null=True, blank=True)
     volume_ml = models.DecimalField(
+        "volume (mL)",
         max_digits=6,
         decimal_places=2,
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0.01"))],
     )
-    qc_sterility = models.CharField(max_length=16, choices=QC.choices, default=QC.PENDING)
-    qc_endotoxin = models.CharField(max_length=16, choices=QC.choices, default=QC.PENDING)
-    qc_mycoplasma = models.CharField(max_length=16, choices=QC.choices, default=QC.NOT_REQUIRED)
+    qc_sterility = models.CharField(
+        "QC: sterility", max_length=16, choices=QC.choices, default=QC.PENDING
+    )
+    qc_endotoxin = models.CharField(
+        "QC: endotoxin", max_length=16, choices=QC.choices, default=QC.PENDING
+    )
+    qc_mycoplasma = models.CharField(
+        "QC: mycoplasma", max_length=16, choices=QC.choices, default=QC.NOT_REQUIRED
+    )
     storage = models.CharField(max_length=8, choices=Storage.choices, default=Storage.FRESH)
     freezer = models.CharField(max_length=40, blank=True)
     rack = models.CharField(max_length=20, blank=True)

@@ -1,15 +1,36 @@
+"""Reads of the treatment pathway: what the pages show and what the services' gates ask.
+
+Nothing here writes. Services call selectors (the consent in force, who recorded a product's
+results, the release criteria); selectors never call services.
+"""
+
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from anagen.clinic.accounts.access import sites_for
 from anagen.clinic.accounts.models import User
 from anagen.clinic.accounts.policy import Perm, roles_with
+from anagen.clinic.assessment.selectors import current_decision
+from anagen.clinic.common import clock
+from anagen.clinic.patients.models import Patient
 
-from .models import CellProduct, ScheduledVisit, TreatmentPlan
+from .models import (
+    MAX_CELLS_PER_POINT_WARNING,
+    AdverseEvent,
+    CellProduct,
+    Consent,
+    ConsentText,
+    CustodyEvent,
+    ScheduledVisit,
+    TreatmentPlan,
+    TreatmentSession,
+)
 
 
 def plan_get(*, user: User, pk: int) -> TreatmentPlan:
@@ -55,9 +76,7 @@ def visits_due(*, user: User, today: date) -> dict[str, QuerySet[ScheduledVisit]
 # --- reads for the staff pages (site-scoped; 404 for other sites) ------------------------------
 
 
-def consent_get(*, user: User, pk: int):
-    from .models import Consent
-
+def consent_get(*, user: User, pk: int) -> Consent:
     return get_object_or_404(
         Consent.objects.filter(plan__patient__site__in=sites_for(user=user)).select_related(
             "plan__patient", "consent_text", "witnessed_by"
@@ -66,9 +85,7 @@ def consent_get(*, user: User, pk: int):
     )
 
 
-def session_get(*, user: User, pk: int):
-    from .models import TreatmentSession
-
+def session_get(*, user: User, pk: int) -> TreatmentSession:
     return get_object_or_404(
         TreatmentSession.objects.filter(patient__site__in=sites_for(user=user)).select_related(
             "plan__protocol", "patient__site", "product", "performed_by", "verified_by"
@@ -77,33 +94,153 @@ def session_get(*, user: User, pk: int):
     )
 
 
-def consent_text_current():
+def consent_text_current() -> ConsentText | None:
     """The consent wording a new signature uses: the newest active version."""
-    from .models import ConsentText
-
     return ConsentText.objects.filter(active=True).order_by("-created_at", "-pk").first()
 
 
-def plans_for(*, patient) -> QuerySet[TreatmentPlan]:
+def plans_for(*, patient: Patient) -> QuerySet[TreatmentPlan]:
     return TreatmentPlan.objects.filter(patient=patient).select_related("protocol")
 
 
-def adverse_events_for(*, patient):
-    from .models import AdverseEvent
-
+def adverse_events_for(*, patient: Patient) -> QuerySet[AdverseEvent]:
     return AdverseEvent.objects.filter(patient=patient).select_related(
         "session", "harvest", "reported_by"
     )
 
 
-def verifiers_for(*, user: User, site_id: int):
+def verifiers_for(*, user: User, site_id: int) -> QuerySet[User]:
     """Physicians and nurses of the site who may verify ``user``'s session (never ``user``)."""
-    from anagen.clinic.accounts.models import User as UserModel
-
     return (
-        UserModel.objects.filter(role__in=roles_with(Perm.SESSION_VERIFY), is_active=True)
+        User.objects.filter(role__in=roles_with(Perm.SESSION_VERIFY), is_active=True)
         .filter(sites__in=sites_for(user=user).filter(pk=site_id))
         .exclude(pk=user.pk)
         .distinct()
         .order_by("role", "last_name", "first_name")
     )
+
+
+# --- the gates, as the pages show them (the services enforce them) ------------------------------
+
+
+def valid_consent_for(plan: TreatmentPlan) -> Consent | None:
+    """The consent in force for ``plan``: its latest signature, unless withdrawn.
+
+    A withdrawal ends the patient's consent to the plan whatever was signed before it; only a
+    signature after the withdrawal restores it.
+    """
+    latest = plan.consents.order_by("-signed_at", "-pk").first()
+    return latest if latest is not None and latest.withdrawn_at is None else None
+
+
+def eligibility_refusal(patient: Patient) -> str | None:
+    """Why the patient may not be treated now (None: their current decision is *candidate*).
+
+    A physician's override with a written reason counts (``final_outcome``); the engine's own
+    outcome stays on record beside it.
+    """
+    decision = current_decision(patient=patient)
+    if decision is None:
+        return "The patient has no eligibility decision yet: a physician must assess them first."
+    if decision.final_outcome != "candidate":
+        return (
+            f"The current eligibility decision is \u201c{decision.final_outcome_label}\u201d: "
+            "treatment needs \u201cCandidate\u201d, or a physician's override with a reason."
+        )
+    return None
+
+
+NO_CONSENT_MESSAGE = (
+    "No valid consent for this plan (never signed, or withdrawn): nothing can be done until "
+    "the patient signs again."
+)
+
+
+def treatment_refusal(plan: TreatmentPlan) -> str | None:
+    """Why nothing may be given under ``plan`` now (eligibility, then consent); None if it may."""
+    if refusal := eligibility_refusal(plan.patient):
+        return refusal
+    return None if valid_consent_for(plan) else NO_CONSENT_MESSAGE
+
+
+def results_recorded_by(product: CellProduct) -> set[int]:
+    """Ids of the staff who recorded results for this product or the product it was drawn from."""
+    ids: set[int] = set()
+    current: CellProduct | None = product
+    while current is not None:
+        ids.update(
+            current.custody.filter(kind=CustodyEvent.Kind.RESULTS).values_list(
+                "actor_id", flat=True
+            )
+        )
+        current = current.parent
+    return ids
+
+
+def four_eyes_refusal(*, actor: User, product: CellProduct) -> str | None:
+    """Why ``actor`` may not release ``product`` under the four-eyes rule (None: they may)."""
+    if settings.ANAGEN_RELEASE_FOUR_EYES and actor.pk in results_recorded_by(product):
+        return (
+            "A second lab technician must release: you recorded this product's results. Ask "
+            "another lab technician to review and release it."
+        )
+    return None
+
+
+def release_gates(
+    product: CellProduct, *, now: datetime | None = None
+) -> list[tuple[str, bool, str]]:
+    """Every release criterion as (name, passed, detail); release needs all of them."""
+    now = now or clock.now()
+    plan = product.harvest.plan
+    minimum = plan.protocol.min_viable_fraction
+    qc = [product.qc_sterility, product.qc_endotoxin, product.qc_mycoplasma]
+    return [
+        ("processing finished", product.processing_ended_at is not None, "end time recorded"),
+        (
+            "processed before expiry",
+            product.processing_ended_at is not None
+            and product.processing_ended_at <= product.expires_at,
+            "processing ended before the expiry time",
+        ),
+        ("volume recorded", bool(product.volume_ml), f"{product.volume_ml or 0} mL"),
+        (
+            "viability",
+            product.viable_fraction is not None and product.viable_fraction >= minimum,
+            f"{product.viable_fraction or 0:.1%} (needs ≥ {minimum:.0%})",
+        ),
+        (
+            "dose",
+            (product.viable_cells or 0) >= plan.planned_dose_cells,
+            f"{product.viable_cells or 0:,} viable cells (plan needs {plan.planned_dose_cells:,})",
+        ),
+        (
+            "within expiry",
+            product.expires_at > now,
+            f"expires {timezone.localtime(product.expires_at):%d %b %Y %H:%M}",
+        ),
+        ("QC not failed", CellProduct.QC.FAIL not in qc, "sterility, endotoxin, mycoplasma"),
+        (
+            "mycoplasma (cultured products)",
+            product.method != "cultured_adsc" or product.qc_mycoplasma == CellProduct.QC.PASS,
+            "must pass for culture-expanded products"
+            if product.method == "cultured_adsc"
+            else "not applicable to uncultured SVF",
+        ),
+    ]
+
+
+def cells_per_point_warning(cells_per_point: int) -> str | None:
+    if cells_per_point > MAX_CELLS_PER_POINT_WARNING:
+        return f"{cells_per_point:,} cells per point is above the usual {MAX_CELLS_PER_POINT_WARNING:,}."
+    return None
+
+
+def dose_warning(*, plan: TreatmentPlan, total_cells: int) -> str | None:
+    """A warning (not a refusal) when a session injects more cells than the plan's dose."""
+    if total_cells > plan.planned_dose_cells:
+        return (
+            f"{total_cells:,} cells is above the planned dose of {plan.planned_dose_cells:,} "
+            "cells per session."
+        )
+    return None

@@ -82,7 +82,7 @@ def plan_new(request, patient_pk):
             "protocol": chosen,
             "protocols": protocols,
             "has_protocols": protocols.exists(),
-            "eligibility_refusal": services.eligibility_refusal(patient),
+            "eligibility_refusal": selectors.eligibility_refusal(patient),
         },
     )
 
@@ -100,8 +100,8 @@ def plan_detail(request, pk):
         {
             "plan": plan,
             "patient": plan.patient,
-            "consent": services.valid_consent_for(plan),
-            "treatment_refusal": services.treatment_refusal(plan),
+            "consent": selectors.valid_consent_for(plan),
+            "treatment_refusal": selectors.treatment_refusal(plan),
             "consents": plan.consents.select_related("consent_text", "witnessed_by"),
             "harvests": plan.harvests.select_related("operator").order_by("performed_at"),
             "products": products,
@@ -154,7 +154,7 @@ def consent_sign(request, pk):
             "text": text,
             "paragraphs": [p.strip() for p in text.body.split("\n\n") if p.strip()] if text else [],
             "form": form,
-            "consent": services.valid_consent_for(plan),
+            "consent": selectors.valid_consent_for(plan),
         },
     )
 
@@ -224,9 +224,9 @@ def harvest_new(request, pk):
             "plan": plan,
             "patient": plan.patient,
             "form": form,
-            "consent": services.valid_consent_for(plan),
+            "consent": selectors.valid_consent_for(plan),
             "volume_hint": volume_hint(getattr(form, "cleaned_data", {}).get("volume_ml")),
-            "treatment_refusal": services.treatment_refusal(plan),
+            "treatment_refusal": selectors.treatment_refusal(plan),
         },
     )
 
@@ -274,8 +274,8 @@ def _product_page(request, product: CellProduct, status: int = 200, **forms):
         "plan": product.harvest.plan,
         "display_id": _display(product),
         "custody": product.custody.select_related("actor"),
-        "gates": services.release_gates(product),
-        "four_eyes_refusal": services.four_eyes_refusal(actor=request.user, product=product),
+        "gates": selectors.release_gates(product),
+        "four_eyes_refusal": selectors.four_eyes_refusal(actor=request.user, product=product),
         "signatures": signatures_for(product),
         "release_signature": release_signature,
         "editable_results": product.status
@@ -447,7 +447,7 @@ def session_new(request, pk):
                 request,
                 f"Session {session.session_number} recorded; the product is marked administered.",
             )
-            warning = services.dose_warning(plan=plan, total_cells=session.total_cells)
+            warning = selectors.dose_warning(plan=plan, total_cells=session.total_cells)
             if warning:
                 messages.warning(request, warning)
             return redirect("treatment:session", pk=session.pk)
@@ -462,7 +462,7 @@ def session_new(request, pk):
             "patient": plan.patient,
             "form": form,
             "identity_error": identity_error,
-            "treatment_refusal": services.treatment_refusal(plan),
+            "treatment_refusal": selectors.treatment_refusal(plan),
             "released": [(p, _display(p)) for p in released],
             "in_storage": CellProduct.objects.filter(
                 patient=plan.patient, status=CellProduct.Status.STORED
@@ -475,7 +475,7 @@ def session_new(request, pk):
 def session_detail(request, pk):
     session = selectors.session_get(user=request.user, pk=pk)
     zones = [
-        (zone, services.cells_per_point_warning(zone.cells_per_point))
+        (zone, selectors.cells_per_point_warning(zone.cells_per_point))
         for zone in session.zones.all()
     ]
     return render(
@@ -486,7 +486,7 @@ def session_detail(request, pk):
             "plan": session.plan,
             "patient": session.patient,
             "zones": zones,
-            "dose_warning": services.dose_warning(
+            "dose_warning": selectors.dose_warning(
                 plan=session.plan, total_cells=session.total_cells
             ),
             "product_display": _display(session.product),

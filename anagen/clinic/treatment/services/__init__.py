@@ -13,12 +13,14 @@ lives here.
   must fit in the product (volume and viable cells), and a second member of staff must verify
   with their password.
 
-Every refusal is a ``ValidationError`` with a ``code`` (``GateCode``) that pages, the API and the
-tests read.
+Every refusal is a ``ValidationError`` with a ``code`` (``error_codes.TreatmentErrorCode``) that
+pages, the API and the tests read.
 
 Modules: ``gates`` (eligibility, consent in force), ``plans``, ``consent``, ``harvest``,
-``lifecycle`` (the product state machine), ``products`` (the lab), ``sessions``, ``schedule``,
-``adverse_events``. Callers import from this package.
+``lifecycle`` (the product state machine and its result fields), ``products`` (the lab),
+``sessions``, ``schedule``, ``adverse_events``. Callers import from this package. What the
+services only read (the consent in force, the release criteria, warnings) is in
+``treatment.selectors``; every custody event is written through ``treatment.events``.
 """
 
 from __future__ import annotations
@@ -28,24 +30,15 @@ from ._common import (
     KEEP,
     MAX_ALIQUOTS,
     MAX_THAW_WINDOW_HOURS,
-    GateCode,
     Keep,
 )
 from .adverse_events import adverse_event_report
 from .consent import consent_sign, consent_withdraw
-from .gates import (
-    NO_CONSENT_MESSAGE,
-    eligibility_refusal,
-    require_eligible,
-    require_valid_consent,
-    treatment_refusal,
-    valid_consent_for,
-)
+from .gates import require_eligible, require_valid_consent
 from .harvest import harvest_record
 from .lifecycle import ADMINISTRABLE, SPLITTABLE, TRANSITIONS
 from .plans import plan_create
 from .products import (
-    four_eyes_refusal,
     product_discard,
     product_handover,
     product_label_printed,
@@ -55,17 +48,10 @@ from .products import (
     product_store,
     product_thaw,
     products_expire_due,
-    release_gates,
-    results_recorded_by,
+    products_expire_due_scheduled,
 )
 from .schedule import visits_schedule
-from .sessions import (
-    IdentityCheckFailed,
-    cells_per_point_warning,
-    dose_warning,
-    identity_check,
-    session_administer,
-)
+from .sessions import IdentityCheckFailed, identity_check, session_administer
 
 __all__ = [
     "ADMINISTRABLE",
@@ -73,19 +59,13 @@ __all__ = [
     "KEEP",
     "MAX_ALIQUOTS",
     "MAX_THAW_WINDOW_HOURS",
-    "NO_CONSENT_MESSAGE",
     "SPLITTABLE",
     "TRANSITIONS",
-    "GateCode",
     "IdentityCheckFailed",
     "Keep",
     "adverse_event_report",
-    "cells_per_point_warning",
     "consent_sign",
     "consent_withdraw",
-    "dose_warning",
-    "eligibility_refusal",
-    "four_eyes_refusal",
     "harvest_record",
     "identity_check",
     "plan_create",
@@ -98,12 +78,9 @@ __all__ = [
     "product_store",
     "product_thaw",
     "products_expire_due",
-    "release_gates",
+    "products_expire_due_scheduled",
     "require_eligible",
     "require_valid_consent",
-    "results_recorded_by",
     "session_administer",
-    "treatment_refusal",
-    "valid_consent_for",
     "visits_schedule",
 ]

@@ -1,4 +1,4 @@
-"""Shared by the treatment services: status shorthand, clock tolerance, limits, error codes."""
+"""Shared by the treatment services: status shorthand, clock tolerance, limits, refusals."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 
+from ..error_codes import TreatmentErrorCode
 from ..models import (
     CellProduct,
 )
@@ -28,19 +29,12 @@ class Keep:
 KEEP = Keep()
 
 
-class GateCode:
-    """Error codes of the treatment gates (``ValidationError.code``)."""
-
-    NOT_ELIGIBLE = "not_eligible"
-    NO_CONSENT = "no_consent"
-    OVER_VOLUME = "over_volume"
-    OVER_CELLS = "over_cells"
-    EXPIRED = "expired"
-    FOUR_EYES = "four_eyes"
-    TIME_ORDER = "time_order"
+#: Shorthand for the services' refusals.
+Code = TreatmentErrorCode
 
 
-def _gate(message: str, code: str, field: str | None = None) -> ValidationError:
+def _gate(message: str, code: TreatmentErrorCode, field: str | None = None) -> ValidationError:
+    """A refusal carrying ``code``; keyed by ``field`` (shown beside it on the form) if given."""
     error = ValidationError(message, code=code)
     return ValidationError({field: error}) if field else error
 

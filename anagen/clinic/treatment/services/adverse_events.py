@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,7 +19,7 @@ from ..models import (
     TreatmentSession,
 )
 from ._common import (
-    GateCode,
+    Code,
     _gate,
 )
 
@@ -45,7 +44,9 @@ def adverse_event_report(
     require(actor, Perm.ADVERSE_EVENT_REPORT)
     require_site_access(user=actor, site_id=patient.site_id)
     if session is not None and harvest is not None:
-        raise ValidationError({"harvest": "Link the event to a session or a harvest, not both."})
+        raise _gate(
+            "Link the event to a session or a harvest, not both.", Code.LINK_CONFLICT, "harvest"
+        )
     event = AdverseEvent(
         patient=patient,
         reported_by=actor,
@@ -61,20 +62,20 @@ def adverse_event_report(
         harvest=harvest,
     )
     if session is not None and session.patient_id != patient.pk:
-        raise ValidationError({"session": "That session belongs to another patient."})
+        raise _gate("That session belongs to another patient.", Code.WRONG_PATIENT, "session")
     if harvest is not None and harvest.patient_id != patient.pk:
-        raise ValidationError({"harvest": "That harvest belongs to another patient."})
+        raise _gate("That harvest belongs to another patient.", Code.WRONG_PATIENT, "harvest")
     if onset_on > clock.localdate():
-        raise ValidationError({"onset_on": "The onset cannot be in the future."})
+        raise _gate("The onset cannot be in the future.", Code.TIME_ORDER, "onset_on")
     linked = session.started_at if session else harvest.performed_at if harvest else None
     if linked is not None and onset_on < timezone.localtime(linked).date():
         raise _gate(
             "The onset cannot be before the session or harvest it is linked to.",
-            GateCode.TIME_ORDER,
+            Code.TIME_ORDER,
             "onset_on",
         )
     if event.resolved_on and event.resolved_on < event.onset_on:
-        raise ValidationError({"resolved_on": "Resolution cannot come before onset."})
+        raise _gate("Resolution cannot come before onset.", Code.TIME_ORDER, "resolved_on")
     event.full_clean()
     event.save()
     return event

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -22,7 +21,8 @@ from ..models import (
     ConsentText,
     TreatmentPlan,
 )
-from .gates import valid_consent_for
+from ..selectors import valid_consent_for
+from ._common import Code, _gate
 
 
 @transaction.atomic
@@ -39,15 +39,21 @@ def consent_sign(
     require_site_access(user=actor, site_id=plan.patient.site_id)
     signer_name = (signer_name or "").strip()
     if not agrees:
-        raise ValidationError({"agrees": "The patient must tick that they have read and agree."})
+        raise _gate(
+            "The patient must tick that they have read and agree.", Code.NOT_AGREED, "agrees"
+        )
     if signer_name.casefold() != plan.patient.full_name.casefold():
-        raise ValidationError(
-            {"signer_name": "Type the patient's full name exactly as registered to sign."}
+        raise _gate(
+            "Type the patient's full name exactly as registered to sign.",
+            Code.SIGNER_NAME_MISMATCH,
+            "signer_name",
         )
     if not consent_text.active:
-        raise ValidationError({"consent_text": "This consent version is no longer in use."})
+        raise _gate(
+            "This consent version is no longer in use.", Code.CONSENT_TEXT_RETIRED, "consent_text"
+        )
     if plan.status == TreatmentPlan.Status.CANCELLED:
-        raise ValidationError("The plan is cancelled.")
+        raise _gate("The plan is cancelled.", Code.PLAN_CLOSED)
     signed_at = clock.now()
     meaning = (
         f"I, {signer_name}, have read consent version {consent_text.version}, understand that "
@@ -102,16 +108,16 @@ def consent_withdraw(*, actor: User, consent: Consent, reason: str) -> Consent:
     require(actor, Perm.CONSENT_WITNESS)
     require_site_access(user=actor, site_id=consent.plan.patient.site_id)
     if not reason.strip():
-        raise ValidationError({"reason": "Record why consent was withdrawn."})
+        raise _gate("Record why consent was withdrawn.", Code.REASON_REQUIRED, "reason")
     in_force = list(
         Consent.objects.select_for_update().filter(plan=consent.plan, withdrawn_at__isnull=True)
     )
     current = valid_consent_for(consent.plan)
     if not in_force or current is None or current.pk != consent.pk:
-        raise ValidationError(
+        raise _gate(
             "This signature is no longer the consent in force (already withdrawn, or signed "
             "again since): nothing was changed. Open the plan to see the consent in force.",
-            code="already_withdrawn",
+            Code.ALREADY_WITHDRAWN,
         )
     now = clock.now()
     for signed in in_force:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,7 +23,7 @@ from ..models import (
 )
 from ._common import (
     CLOCK_SKEW,
-    GateCode,
+    Code,
     _gate,
 )
 from .gates import require_eligible, require_valid_consent
@@ -60,19 +59,23 @@ def harvest_record(
     require_eligible(patient)
     consent = require_valid_consent(plan)
     if plan.status in (TreatmentPlan.Status.CANCELLED, TreatmentPlan.Status.COMPLETED):
-        raise ValidationError("The plan is closed.")
+        raise _gate("The plan is closed.", Code.PLAN_CLOSED)
     if performed_at < consent.signed_at - CLOCK_SKEW:
         raise _gate(
             "The harvest cannot be before the consent in force was signed "
             f"({timezone.localtime(consent.signed_at):%d %b %Y %H:%M}).",
-            GateCode.TIME_ORDER,
+            Code.TIME_ORDER,
             "performed_at",
         )
     missing = [label for key, label in Harvest.STERILE_CHECKLIST if not sterile_checklist.get(key)]
     if missing:
-        raise ValidationError({"sterile_checklist": "Not confirmed: " + "; ".join(missing) + "."})
+        raise _gate(
+            "Not confirmed: " + "; ".join(missing) + ".",
+            Code.STERILE_CHECKLIST,
+            "sterile_checklist",
+        )
     if performed_at > clock.now() + CLOCK_SKEW:
-        raise _gate("The harvest cannot be in the future.", GateCode.TIME_ORDER, "performed_at")
+        raise _gate("The harvest cannot be in the future.", Code.TIME_ORDER, "performed_at")
     code = _next_donation_code(patient.site.facility_code, timezone.localtime(performed_at).year)
     harvest = Harvest(
         plan=plan,

@@ -1,13 +1,12 @@
-"""The cell product's state machine: its transitions, custody events and new products.
+"""The cell product's state machine: its transitions, its laboratory results and new products.
 
-Every status change goes through ``_transition``, which leaves a custody event and a history row.
+Every status change goes through ``_transition``, which leaves a custody event (``events``) and a
+history row.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-
-from django.core.exceptions import ValidationError
 
 from anagen.clinic.accounts.models import User
 from anagen.identity import (
@@ -15,13 +14,15 @@ from anagen.identity import (
     parse_donation_id,
 )
 
+from .. import events
 from ..models import (
     CellProduct,
-    CustodyEvent,
     Harvest,
 )
 from ._common import (
+    Code,
     S,
+    _gate,
 )
 
 TRANSITIONS: dict[str, set[str]] = {
@@ -38,9 +39,28 @@ ADMINISTRABLE = (S.RELEASED, S.THAWED)
 #: Aliquots are drawn after processing, before release.
 SPLITTABLE = (S.QUARANTINE,)
 
+#: The laboratory's results on a product, in the order the lab records them. The one list: the
+#: results service, the aliquots, the results form and the product page all read it, so a new
+#: result is its model field plus its name here (and, since services name every field they take,
+#: its typed parameter of ``product_record_results``: a test fails until it is added).
+RESULT_FIELDS: tuple[str, ...] = (
+    "processing_ended_at",
+    "total_nucleated_cells",
+    "viable_fraction",
+    "viable_cells",
+    "volume_ml",
+    "qc_sterility",
+    "qc_endotoxin",
+    "qc_mycoplasma",
+)
+#: Results an aliquot takes in proportion to its volume; it copies the others from its source.
+PROPORTIONAL_RESULTS: tuple[str, ...] = ("total_nucleated_cells", "viable_cells", "volume_ml")
+#: Editable with the results, though not a result: the lab may shorten or extend the expiry.
+RESULTS_ALSO_SET = ("expires_at",)
+
 
 def _product_create(
-    *, actor: User, harvest: Harvest, started_at: datetime, parent=None
+    *, actor: User, harvest: Harvest, started_at: datetime, parent: CellProduct | None = None
 ) -> CellProduct:
     number = (
         harvest.products.order_by("-product_number")
@@ -64,56 +84,25 @@ def _product_create(
             else CellProduct.QC.NOT_REQUIRED
         ),
     )
-    _record_custody(
-        actor=actor,
-        product=product,
-        kind=CustodyEvent.Kind.CREATED,
-        location="Harvest room",
-        reason=f"Specimen from harvest {harvest.donation_code}",
-    )
+    events.product_created(actor=actor, product=product, harvest=harvest)
     return product
-
-
-def _record_custody(
-    *,
-    actor: User,
-    product: CellProduct,
-    kind: str,
-    reason: str,
-    location: str = "",
-    from_status: str = "",
-) -> None:
-    """Append one custody event describing ``product`` as it is now."""
-    CustodyEvent.objects.create(
-        product=product,
-        kind=kind,
-        actor=actor,
-        from_status=from_status,
-        to_status=product.status,
-        location=location or product.location,
-        reason=reason,
-    )
 
 
 def _transition(
     *, actor: User, product: CellProduct, to: str, reason: str, location: str = ""
 ) -> None:
     if to not in TRANSITIONS[product.status]:
-        raise ValidationError(
+        raise _gate(
             f"A product that is {product.get_status_display().lower()} cannot become "
-            f"{CellProduct.Status(to).label.lower()}."
+            f"{CellProduct.Status(to).label.lower()}.",
+            Code.WRONG_STATUS,
         )
     before = product.status
     product.status = to
     product._change_reason = reason[:100]  # type: ignore[attr-defined]  # read by simple_history
     product.save()
-    _record_custody(
-        actor=actor,
-        product=product,
-        kind=CustodyEvent.Kind.STATUS,
-        from_status=before,
-        location=location,
-        reason=reason,
+    events.product_status_changed(
+        actor=actor, product=product, from_status=before, location=location, reason=reason
     )
 
 

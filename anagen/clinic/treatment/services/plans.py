@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from anagen.clinic.accounts.access import require_site_access
@@ -18,6 +17,8 @@ from ..models import (
     TreatmentPlan,
 )
 from ._common import (
+    Code,
+    _gate,
     _given,
 )
 from .gates import require_eligible
@@ -66,11 +67,15 @@ def plan_create(
     )
     unknown_zones = set(plan.target_zones) - set(ScalpZone.values)
     if unknown_zones or not plan.target_zones:
-        raise ValidationError({"target_zones": "Choose one or more scalp zones from the list."})
+        raise _gate(
+            "Choose one or more scalp zones from the list.", Code.INVALID_ZONES, "target_zones"
+        )
     if plan.price_min > plan.price_max:
-        raise ValidationError({"price_max": "The upper price must not be below the lower."})
+        raise _gate("The upper price must not be below the lower.", Code.PRICE_RANGE, "price_max")
     if len(plan.follow_up_days) != len(plan.follow_up_window_days):
-        raise ValidationError({"follow_up_days": "Give one window for each follow-up day."})
+        raise _gate(
+            "Give one window for each follow-up day.", Code.FOLLOW_UP_WINDOWS, "follow_up_days"
+        )
     plan.full_clean()
     plan.save()
     return plan

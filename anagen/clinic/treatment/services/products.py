@@ -5,36 +5,43 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.db.models import QuerySet
 
 from anagen.clinic.accounts.access import require_site_access, sites_for
-from anagen.clinic.accounts.models import User
+from anagen.clinic.accounts.models import Site, User
 from anagen.clinic.accounts.passwords import (
     counts_password_failures,
 )
 from anagen.clinic.accounts.policy import Perm, require
+from anagen.clinic.accounts.system import system_actor
 from anagen.clinic.audit.models import Signature
 from anagen.clinic.audit.signatures import signature_sign
 from anagen.clinic.common import clock
 
-from ..models import (
-    CellProduct,
-    CustodyEvent,
-)
+from .. import events
+from ..models import CellProduct
+from ..selectors import four_eyes_refusal, release_gates
 from ._common import (
     CLOCK_SKEW,
     KEEP,
     MAX_ALIQUOTS,
     MAX_THAW_WINDOW_HOURS,
-    GateCode,
+    Code,
     Keep,
     S,
     _gate,
 )
-from .lifecycle import SPLITTABLE, TRANSITIONS, _lock, _product_create, _record_custody, _transition
+from .lifecycle import (
+    PROPORTIONAL_RESULTS,
+    RESULT_FIELDS,
+    RESULTS_ALSO_SET,
+    SPLITTABLE,
+    TRANSITIONS,
+    _lock,
+    _product_create,
+    _transition,
+)
 
 
 @transaction.atomic
@@ -54,25 +61,18 @@ def product_record_results(
 ) -> CellProduct:
     """Counts, viability, volume, QC and expiry from the lab; only before release.
 
-    A result not given keeps its recorded value (results often arrive one at a time).
+    One typed parameter per ``lifecycle.RESULT_FIELDS`` (services name every field they take;
+    a test checks the two agree). A result not given keeps its recorded value (results often
+    arrive one at a time).
     """
+    arguments = dict(locals())  # first statement: exactly the parameters above
     require(actor, Perm.PRODUCT_PROCESS)
     product = _lock(product)
     require_site_access(user=actor, site_id=product.patient.site_id)
     if product.status not in (S.IN_PROCESSING, S.QUARANTINE):
-        raise ValidationError("Results can only change before release.")
-    given = {
-        "processing_ended_at": processing_ended_at,
-        "total_nucleated_cells": total_nucleated_cells,
-        "viable_fraction": viable_fraction,
-        "viable_cells": viable_cells,
-        "volume_ml": volume_ml,
-        "qc_sterility": qc_sterility,
-        "qc_endotoxin": qc_endotoxin,
-        "qc_mycoplasma": qc_mycoplasma,
-        "expires_at": expires_at,
-    }
-    for name, value in given.items():
+        raise _gate("Results can only change before release.", Code.WRONG_STATUS)
+    for name in (*RESULT_FIELDS, *RESULTS_ALSO_SET):
+        value = arguments[name]
         if value is not KEEP:
             setattr(product, name, value)
     if (
@@ -86,16 +86,15 @@ def product_record_results(
         and product.total_nucleated_cells is not None
         and product.viable_cells > product.total_nucleated_cells
     ):
-        raise ValidationError({"viable_cells": "Viable cells cannot exceed total nucleated cells."})
+        raise _gate(
+            "Viable cells cannot exceed total nucleated cells.",
+            Code.VIABLE_EXCEEDS_TOTAL,
+            "viable_cells",
+        )
     _check_processing_times(product)
     product.full_clean()
     product.save()
-    _record_custody(
-        actor=actor,
-        product=product,
-        kind=CustodyEvent.Kind.RESULTS,
-        reason="Processing results recorded",
-    )
+    events.product_results_recorded(actor=actor, product=product)
     if product.status == S.IN_PROCESSING and product.processing_ended_at:
         _transition(actor=actor, product=product, to=S.QUARANTINE, reason="Processing finished")
     return product
@@ -115,19 +114,26 @@ def product_split(
     product = _lock(product)
     require_site_access(user=actor, site_id=product.patient.site_id)
     if product.status not in SPLITTABLE:
-        raise ValidationError("Aliquots are drawn after processing, before release (quarantine).")
+        raise _gate(
+            "Aliquots are drawn after processing, before release (quarantine).",
+            Code.WRONG_STATUS,
+        )
     if not product.volume_ml or product.viable_cells is None:
-        raise ValidationError("Record the volume and cell counts before drawing aliquots.")
+        raise _gate(
+            "Record the volume and cell counts before drawing aliquots.", Code.RESULTS_INCOMPLETE
+        )
     volumes = [Decimal(v) for v in volumes_ml]
     if not volumes or any(v <= 0 for v in volumes):
-        raise ValidationError({"volumes_ml": "Give one or more positive volumes."})
+        raise _gate("Give one or more positive volumes.", Code.INVALID_VOLUMES, "volumes_ml")
     if len(volumes) > MAX_ALIQUOTS:
-        raise ValidationError({"volumes_ml": f"Draw at most {MAX_ALIQUOTS} aliquots at a time."})
+        raise _gate(
+            f"Draw at most {MAX_ALIQUOTS} aliquots at a time.", Code.TOO_MANY_ALIQUOTS, "volumes_ml"
+        )
     if sum(volumes) > product.volume_ml:
-        raise ValidationError(
-            {
-                "volumes_ml": f"The aliquots need {sum(volumes)} mL; the product holds {product.volume_ml} mL."
-            }
+        raise _gate(
+            f"The aliquots need {sum(volumes)} mL; the product holds {product.volume_ml} mL.",
+            Code.OVER_VOLUME,
+            "volumes_ml",
         )
     aliquots = []
     for volume in volumes:
@@ -138,15 +144,9 @@ def product_split(
             started_at=product.processing_started_at,
             parent=product,
         )
-        for name in (
-            "processing_ended_at",
-            "viable_fraction",
-            "qc_sterility",
-            "qc_endotoxin",
-            "qc_mycoplasma",
-            "expires_at",
-        ):
-            setattr(child, name, getattr(product, name))
+        for name in (*RESULT_FIELDS, *RESULTS_ALSO_SET):
+            if name not in PROPORTIONAL_RESULTS:
+                setattr(child, name, getattr(product, name))
         child.total_nucleated_cells = int((product.total_nucleated_cells or 0) * share)
         child.viable_cells = int(product.viable_cells * share)
         child.volume_ml = volume
@@ -164,12 +164,7 @@ def product_split(
     )
     product.volume_ml = remaining if remaining > 0 else product.volume_ml
     product.save()
-    _record_custody(
-        actor=actor,
-        product=product,
-        kind=CustodyEvent.Kind.RESULTS,
-        reason=f"{len(aliquots)} aliquot(s) drawn: " + ", ".join(a.product_code for a in aliquots),
-    )
+    events.product_aliquots_drawn(actor=actor, product=product, aliquots=aliquots)
     if remaining <= 0:
         _transition(
             actor=actor, product=product, to=S.DISCARDED, reason="Fully divided into aliquots"
@@ -182,7 +177,7 @@ def _check_processing_times(product: CellProduct) -> None:
     if product.processing_started_at < product.harvest.performed_at:
         raise _gate(
             "Processing cannot start before the harvest.",
-            GateCode.TIME_ORDER,
+            Code.TIME_ORDER,
             "processing_ended_at",
         )
     ended = product.processing_ended_at
@@ -190,85 +185,16 @@ def _check_processing_times(product: CellProduct) -> None:
         return
     if ended < product.processing_started_at:
         raise _gate(
-            "Processing cannot end before it started.", GateCode.TIME_ORDER, "processing_ended_at"
+            "Processing cannot end before it started.", Code.TIME_ORDER, "processing_ended_at"
         )
     if ended > clock.now() + CLOCK_SKEW:
-        raise _gate(
-            "Processing cannot end in the future.", GateCode.TIME_ORDER, "processing_ended_at"
-        )
+        raise _gate("Processing cannot end in the future.", Code.TIME_ORDER, "processing_ended_at")
     if ended > product.expires_at:
         raise _gate(
             "Processing ended after the product's expiry: the product cannot be used.",
-            GateCode.EXPIRED,
+            Code.EXPIRED,
             "processing_ended_at",
         )
-
-
-def results_recorded_by(product: CellProduct) -> set[int]:
-    """Ids of the staff who recorded results for this product or the product it was drawn from."""
-    ids: set[int] = set()
-    current: CellProduct | None = product
-    while current is not None:
-        ids.update(
-            current.custody.filter(kind=CustodyEvent.Kind.RESULTS).values_list(
-                "actor_id", flat=True
-            )
-        )
-        current = current.parent
-    return ids
-
-
-def four_eyes_refusal(*, actor: User, product: CellProduct) -> str | None:
-    """Why ``actor`` may not release ``product`` under the four-eyes rule (None: they may)."""
-    if settings.ANAGEN_RELEASE_FOUR_EYES and actor.pk in results_recorded_by(product):
-        return (
-            "A second lab technician must release: you recorded this product's results. Ask "
-            "another lab technician to review and release it."
-        )
-    return None
-
-
-def release_gates(
-    product: CellProduct, *, now: datetime | None = None
-) -> list[tuple[str, bool, str]]:
-    """Every release criterion as (name, passed, detail); release needs all of them."""
-    now = now or clock.now()
-    plan = product.harvest.plan
-    minimum = plan.protocol.min_viable_fraction
-    qc = [product.qc_sterility, product.qc_endotoxin, product.qc_mycoplasma]
-    return [
-        ("processing finished", product.processing_ended_at is not None, "end time recorded"),
-        (
-            "processed before expiry",
-            product.processing_ended_at is not None
-            and product.processing_ended_at <= product.expires_at,
-            "processing ended before the expiry time",
-        ),
-        ("volume recorded", bool(product.volume_ml), f"{product.volume_ml or 0} mL"),
-        (
-            "viability",
-            product.viable_fraction is not None and product.viable_fraction >= minimum,
-            f"{product.viable_fraction or 0:.1%} (needs ≥ {minimum:.0%})",
-        ),
-        (
-            "dose",
-            (product.viable_cells or 0) >= plan.planned_dose_cells,
-            f"{product.viable_cells or 0:,} viable cells (plan needs {plan.planned_dose_cells:,})",
-        ),
-        (
-            "within expiry",
-            product.expires_at > now,
-            f"expires {timezone.localtime(product.expires_at):%d %b %Y %H:%M}",
-        ),
-        ("QC not failed", CellProduct.QC.FAIL not in qc, "sterility, endotoxin, mycoplasma"),
-        (
-            "mycoplasma (cultured products)",
-            product.method != "cultured_adsc" or product.qc_mycoplasma == CellProduct.QC.PASS,
-            "must pass for culture-expanded products"
-            if product.method == "cultured_adsc"
-            else "not applicable to uncultured SVF",
-        ),
-    ]
 
 
 @counts_password_failures
@@ -278,13 +204,13 @@ def product_release(*, actor: User, product: CellProduct, password: str) -> Cell
     product = _lock(product)
     require_site_access(user=actor, site_id=product.patient.site_id)
     if product.status != S.QUARANTINE:
-        raise ValidationError("Only a product in quarantine can be released.")
+        raise _gate("Only a product in quarantine can be released.", Code.WRONG_STATUS)
     refusal = four_eyes_refusal(actor=actor, product=product)
     if refusal:  # guard: four-eyes
-        raise _gate(refusal, GateCode.FOUR_EYES)
+        raise _gate(refusal, Code.FOUR_EYES)
     failed = [f"{name} ({detail})" for name, ok, detail in release_gates(product) if not ok]
     if failed:
-        raise ValidationError("Release refused: " + "; ".join(failed) + ".")
+        raise _gate("Release refused: " + "; ".join(failed) + ".", Code.RELEASE_GATES_FAILED)
     _transition(actor=actor, product=product, to=S.RELEASED, reason="Released: all gates passed")
     signature_sign(
         actor=actor, record=product, meaning=Signature.Meaning.RELEASE, password=password
@@ -308,12 +234,12 @@ def product_store(
     product = _lock(product)
     require_site_access(user=actor, site_id=product.patient.site_id)
     if not all(x.strip() for x in (freezer, rack, box, position)):
-        raise ValidationError("Give freezer, rack, box and position.")
+        raise _gate("Give freezer, rack, box and position.", Code.LOCATION_REQUIRED)
     if expires_at <= clock.now():  # guard: expiry-store
-        raise _gate("The storage expiry must be in the future.", GateCode.EXPIRED, "expires_at")
+        raise _gate("The storage expiry must be in the future.", Code.EXPIRED, "expires_at")
     if product.expires_at <= clock.now():
         # Freezing does not bring an expired product back: it stays expired.
-        raise _gate("The product has expired: it cannot be cryopreserved.", GateCode.EXPIRED)
+        raise _gate("The product has expired: it cannot be cryopreserved.", Code.EXPIRED)
     if (
         CellProduct.objects.filter(
             freezer=freezer, rack=rack, box=box, position=position, status=S.STORED
@@ -321,15 +247,13 @@ def product_store(
         .exclude(pk=product.pk)
         .exists()
     ):
-        raise ValidationError({"position": "That freezer position is occupied."})
+        raise _gate("That freezer position is occupied.", Code.POSITION_OCCUPIED, "position")
     _transition(actor=actor, product=product, to=S.STORED, reason="Cryopreserved")
     product.storage = CellProduct.Storage.CRYO
     product.freezer, product.rack, product.box, product.position = freezer, rack, box, position
     product.expires_at = expires_at
     product.save()
-    _record_custody(
-        actor=actor, product=product, kind=CustodyEvent.Kind.LOCATION, reason="Placed in storage"
-    )
+    events.product_located(actor=actor, product=product, reason="Placed in storage")
     return product
 
 
@@ -339,13 +263,13 @@ def product_thaw(*, actor: User, product: CellProduct, use_within_hours: int = 4
     product = _lock(product)
     require_site_access(user=actor, site_id=product.patient.site_id)
     if not 1 <= use_within_hours <= MAX_THAW_WINDOW_HOURS:
-        raise ValidationError(
-            {
-                "use_within_hours": f"Give 1 to {MAX_THAW_WINDOW_HOURS} hours to use the thawed cells."
-            }
+        raise _gate(
+            f"Give 1 to {MAX_THAW_WINDOW_HOURS} hours to use the thawed cells.",
+            Code.THAW_WINDOW,
+            "use_within_hours",
         )
     if product.expires_at <= clock.now():  # guard: expiry-thaw
-        raise _gate("The product has expired: it cannot be thawed for use.", GateCode.EXPIRED)
+        raise _gate("The product has expired: it cannot be thawed for use.", Code.EXPIRED)
     _transition(actor=actor, product=product, to=S.THAWED, reason="Thawed for administration")
     product.expires_at = min(product.expires_at, clock.now() + timedelta(hours=use_within_hours))
     product.save()
@@ -358,7 +282,7 @@ def product_discard(*, actor: User, product: CellProduct, reason: str) -> CellPr
     product = _lock(product)
     require_site_access(user=actor, site_id=product.patient.site_id)
     if not reason.strip():
-        raise ValidationError({"reason": "Record why the product is discarded."})
+        raise _gate("Record why the product is discarded.", Code.REASON_REQUIRED, "reason")
     _transition(actor=actor, product=product, to=S.DISCARDED, reason=reason.strip())
     return product
 
@@ -366,11 +290,22 @@ def product_discard(*, actor: User, product: CellProduct, reason: str) -> CellPr
 def products_expire_due(*, actor: User, now: datetime | None = None) -> int:
     """Mark every product of the lab technician's sites past its expiry as expired."""
     require(actor, Perm.PRODUCT_EXPIRE_SWEEP)
+    return _expire_due(actor=actor, sites=sites_for(user=actor), now=now)
+
+
+def products_expire_due_scheduled(*, now: datetime | None = None) -> int:
+    """The scheduled sweep (``tasks.expire_products``, Celery beat): every site's products past
+    their expiry become expired, recorded in custody as the system actor."""
+    return _expire_due(actor=system_actor(), sites=None, now=now)
+
+
+def _expire_due(*, actor: User, sites: QuerySet[Site] | None, now: datetime | None) -> int:
     due = CellProduct.objects.filter(
         expires_at__lte=now or clock.now(),
         status__in=[s for s, nxt in TRANSITIONS.items() if S.EXPIRED in nxt],
-        patient__site__in=sites_for(user=actor),
     )
+    if sites is not None:
+        due = due.filter(patient__site__in=sites)
     count = 0
     for product in due:
         with transaction.atomic():
@@ -382,9 +317,7 @@ def products_expire_due(*, actor: User, now: datetime | None = None) -> int:
 def product_label_printed(*, actor: User, product: CellProduct) -> None:
     require(actor, Perm.PRODUCT_PROCESS)
     require_site_access(user=actor, site_id=product.patient.site_id)
-    _record_custody(
-        actor=actor, product=product, kind=CustodyEvent.Kind.LABEL, reason="Label printed"
-    )
+    events.product_label_printed(actor=actor, product=product)
 
 
 @transaction.atomic
@@ -393,10 +326,6 @@ def product_handover(
 ) -> None:
     require(actor, Perm.PRODUCT_PROCESS)
     require_site_access(user=actor, site_id=product.patient.site_id)
-    _record_custody(
-        actor=actor,
-        product=product,
-        kind=CustodyEvent.Kind.HANDOVER,
-        location=location,
-        reason=f"Handed to {to_user.display_name}. {reason}".strip(),
+    events.product_handed_over(
+        actor=actor, product=product, to_user=to_user, location=location, reason=reason
     )

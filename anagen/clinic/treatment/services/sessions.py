@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -21,13 +22,13 @@ from anagen.clinic.audit.models import Signature
 from anagen.clinic.audit.signatures import current_signature, signature_sign
 from anagen.clinic.common import clock
 from anagen.clinic.common.scalp import ScalpZone
+from anagen.clinic.intake.models import Appointment
 from anagen.identity import (
     InvalidIdentifier,
     parse_product_id,
 )
 
 from ..models import (
-    MAX_CELLS_PER_POINT_WARNING,
     CellProduct,
     CustodyEvent,
     InjectionZone,
@@ -37,7 +38,7 @@ from ..models import (
 )
 from ._common import (
     CLOCK_SKEW,
-    GateCode,
+    Code,
     S,
     _gate,
 )
@@ -48,6 +49,9 @@ from .schedule import visits_schedule
 
 class IdentityCheckFailed(ValidationError):
     """The product and the patient in front of the clinician do not match."""
+
+
+PRODUCT_CODE = "scanned_product_code"
 
 
 def identity_check(
@@ -64,7 +68,7 @@ def identity_check(
         product_id = parse_product_id(scanned_product_code)
     except InvalidIdentifier as exc:
         raise IdentityCheckFailed(
-            {"scanned_product_code": f"Not a valid product identifier: {exc}"}
+            _gate(f"Not a valid product identifier: {exc}", Code.INVALID_IDENTIFIER, PRODUCT_CODE)
         ) from None
     product = (
         CellProduct.objects.select_for_update()
@@ -74,30 +78,44 @@ def identity_check(
     )
     if product is None:
         raise IdentityCheckFailed(
-            {"scanned_product_code": "No product with this identifier exists."}
+            _gate("No product with this identifier exists.", Code.UNKNOWN_PRODUCT, PRODUCT_CODE)
         )
     patient = plan.patient
     if scanned_mrn.strip().upper() != patient.mrn:  # guard: mrn
-        raise IdentityCheckFailed({"scanned_mrn": "The MRN does not match this patient's chart."})
+        raise IdentityCheckFailed(
+            _gate("The MRN does not match this patient's chart.", Code.MRN_MISMATCH, "scanned_mrn")
+        )
     if product.patient_id != patient.pk or product.harvest.patient_id != patient.pk:
         raise IdentityCheckFailed(  # guard: patient
-            {"scanned_product_code": "STOP: this product belongs to another patient."}
+            _gate(
+                "STOP: this product belongs to another patient.", Code.WRONG_PATIENT, PRODUCT_CODE
+            )
         )
     if product.status == S.ADMINISTERED:
         raise IdentityCheckFailed(
-            {"scanned_product_code": "This product has already been administered."}
+            _gate(
+                "This product has already been administered.",
+                Code.ALREADY_ADMINISTERED,
+                PRODUCT_CODE,
+            )
         )
     if product.status not in ADMINISTRABLE:
         raise IdentityCheckFailed(
-            {
-                "scanned_product_code": f"The product is {product.get_status_display().lower()}, not released."
-            }
+            _gate(
+                f"The product is {product.get_status_display().lower()}, not released.",
+                Code.WRONG_STATUS,
+                PRODUCT_CODE,
+            )
         )
     if product.expires_at <= now:  # guard: expiry
-        raise IdentityCheckFailed({"scanned_product_code": "The product has expired."})
+        raise IdentityCheckFailed(_gate("The product has expired.", Code.EXPIRED, PRODUCT_CODE))
     if current_signature(product, Signature.Meaning.RELEASE) is None:
         raise IdentityCheckFailed(
-            {"scanned_product_code": "The release signature no longer matches the product record."}
+            _gate(
+                "The release signature no longer matches the product record.",
+                Code.SIGNATURE_INVALID,
+                PRODUCT_CODE,
+            )
         )
     return product
 
@@ -112,37 +130,51 @@ def session_administer(
     scanned_mrn: str,
     verifier: User,
     verifier_password: str,
-    zones: list[dict],
+    zones: list[dict[str, Any]],
     started_at: datetime,
     ended_at: datetime,
     submission_token: str,
     adjuncts: list[str] | None = None,
-    appointment=None,
+    appointment: Appointment | None = None,
     notes: str = "",
 ) -> TreatmentSession:
     """Administer a product to its own patient after the two-person identity check."""
     require(actor, Perm.SESSION_ADMINISTER)
     require_site_access(user=actor, site_id=plan.patient.site_id)
     if not submission_token:
-        raise ValidationError("Missing submission token.")
+        raise _gate("Missing submission token.", Code.MISSING_TOKEN)
     if TreatmentSession.objects.filter(submission_token=submission_token).exists():
-        raise ValidationError(  # guard: replay
-            "This session was already recorded (double submission); nothing changed."
+        raise _gate(  # guard: replay
+            "This session was already recorded (double submission); nothing changed.",
+            Code.ALREADY_RECORDED,
         )
     if verifier.pk == actor.pk:  # guard: verifier-not-administrator
-        raise IdentityCheckFailed({"verifier": "A second person must verify: choose someone else."})
+        raise IdentityCheckFailed(
+            _gate(
+                "A second person must verify: choose someone else.",
+                Code.VERIFIER_IS_ADMINISTRATOR,
+                "verifier",
+            )
+        )
     if not allows(verifier, Perm.SESSION_VERIFY):  # guard: verifier-role
-        raise IdentityCheckFailed({"verifier": "The verifier must be a physician or nurse."})
+        raise IdentityCheckFailed(
+            _gate("The verifier must be a physician or nurse.", Code.VERIFIER_ROLE, "verifier")
+        )
     try:  # counts towards the verifier's login lockout (accounts.passwords)
         password_confirm(
             verifier, verifier_password, purpose="the verification", field="verifier_password"
         )
     except PasswordNotConfirmed as refused:
-        raise IdentityCheckFailed(refused.message_dict) from refused  # guard: verifier-password
+        raise IdentityCheckFailed(  # guard: verifier-password
+            {
+                field: [ValidationError(m, code=Code.VERIFIER_PASSWORD) for m in messages]
+                for field, messages in refused.message_dict.items()
+            }
+        ) from refused
     if ended_at <= started_at:
-        raise _gate("The session must end after it starts.", GateCode.TIME_ORDER, "ended_at")
+        raise _gate("The session must end after it starts.", Code.TIME_ORDER, "ended_at")
     if ended_at > clock.now() + CLOCK_SKEW:
-        raise _gate("The session cannot end in the future.", GateCode.TIME_ORDER, "ended_at")
+        raise _gate("The session cannot end in the future.", Code.TIME_ORDER, "ended_at")
     product = identity_check(
         plan=plan,
         scanned_product_code=scanned_product_code,
@@ -166,16 +198,16 @@ def session_administer(
             raise _gate(
                 f"The session cannot start before {what} "
                 f"({timezone.localtime(since):%d %b %Y %H:%M}).",
-                GateCode.TIME_ORDER,
+                Code.TIME_ORDER,
                 "started_at",
             )
     if not zones:
-        raise ValidationError({"zones": "Record at least one injected zone."})
+        raise _gate("Record at least one injected zone.", Code.NO_ZONES, "zones")
     seen, rows = set(), []
     total_volume, total_cells = Decimal(0), 0
     for zone in zones:
         if zone["zone"] not in ScalpZone.values or zone["zone"] in seen:
-            raise ValidationError({"zones": f"Unknown or repeated zone {zone['zone']!r}."})
+            raise _gate(f"Unknown or repeated zone {zone['zone']!r}.", Code.INVALID_ZONE, "zones")
         seen.add(zone["zone"])
         row = InjectionZone(
             zone=zone["zone"],
@@ -190,14 +222,14 @@ def session_administer(
     if product.volume_ml is None or total_volume > product.volume_ml:
         raise _gate(  # guard: volume
             f"The map injects {total_volume} mL but the product holds {product.volume_ml or 0} mL.",
-            GateCode.OVER_VOLUME,
+            Code.OVER_VOLUME,
             "zones",
         )
     if product.viable_cells is None or total_cells > product.viable_cells:
         raise _gate(  # guard: cells
             f"The map injects {total_cells:,} cells but the product holds "
             f"{product.viable_cells or 0:,} viable cells.",
-            GateCode.OVER_CELLS,
+            Code.OVER_CELLS,
             "zones",
         )
     number = plan.sessions.count() + 1
@@ -222,8 +254,9 @@ def session_administer(
                 notes=notes,
             )
     except IntegrityError:
-        raise ValidationError(
-            "This session or product was already recorded; nothing changed."
+        raise _gate(
+            "This session or product was already recorded; nothing changed.",
+            Code.ALREADY_RECORDED,
         ) from None
     for row in rows:
         row.session = session
@@ -251,19 +284,3 @@ def session_administer(
         plan=plan, kind=ScheduledVisit.Kind.REPEAT_SESSION, label=f"Session {number}"
     ).update(completed=True)
     return session
-
-
-def cells_per_point_warning(cells_per_point: int) -> str | None:
-    if cells_per_point > MAX_CELLS_PER_POINT_WARNING:
-        return f"{cells_per_point:,} cells per point is above the usual {MAX_CELLS_PER_POINT_WARNING:,}."
-    return None
-
-
-def dose_warning(*, plan: TreatmentPlan, total_cells: int) -> str | None:
-    """A warning (not a refusal) when a session injects more cells than the plan's dose."""
-    if total_cells > plan.planned_dose_cells:
-        return (
-            f"{total_cells:,} cells is above the planned dose of {plan.planned_dose_cells:,} "
-            "cells per session."
-        )
-    return None

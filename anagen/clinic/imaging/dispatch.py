@@ -1,0 +1,20 @@
+"""The seam between imaging's services and its Celery tasks.
+
+The tasks call the services; the services must not import the tasks back (that was an import
+cycle, held apart by a late import). They name the job instead, and this module sends it through
+the Celery app's task registry once the database transaction commits (the web request only
+enqueues). ``ImagingConfig.ready`` imports ``tasks`` so the names are registered.
+"""
+
+from __future__ import annotations
+
+from celery import current_app
+from django.db import transaction
+
+ANALYSE_TRICHOSCOPY = "anagen.clinic.imaging.tasks.analyse_trichoscopy"
+
+
+def send_on_commit(task_name: str, *args: object) -> None:
+    """Queue ``task_name(*args)`` when the current transaction commits (at once outside one)."""
+    task = current_app.tasks[task_name]
+    transaction.on_commit(lambda: task.delay(*args))

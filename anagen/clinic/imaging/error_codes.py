@@ -1,0 +1,25 @@
+"""Why an imaging service refused: the ``code`` of every ValidationError it raises."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.core.exceptions import ValidationError
+
+
+class ImagingErrorCode(StrEnum):
+    FUTURE_DATE = "future_date"
+    WRONG_PATIENT = "wrong_patient"
+    VIEW_TAKEN = "view_taken"
+    NOT_CALIBRATED = "not_calibrated"
+    IMAGE_TOO_LARGE = "image_too_large"
+    WRONG_STATUS = "wrong_status"
+    UNKNOWN_HAIR = "unknown_hair"
+    ADDED_HAIRS = "added_hairs"
+    NOTE_REQUIRED = "note_required"
+
+
+def refusal(message: str, code: ImagingErrorCode, field: str | None = None) -> ValidationError:
+    """A refusal carrying ``code``; keyed by ``field`` (shown beside it on the form) if given."""
+    error = ValidationError(message, code=code)
+    return ValidationError({field: error}) if field else error

@@ -25,7 +25,7 @@ from anagen.clinic.treatment.forms import ResultsForm
 from anagen.clinic.treatment.models import CellProduct, CustodyEvent
 from anagen.clinic.treatment.services.lifecycle import RESULT_FIELDS, RESULTS_ALSO_SET
 from anagen.clinic.treatment.tasks import expire_products
-from tests.guards import GUARDS, POLICY, _guarded_raise, markers
+from tests.guards import ACCESS, GUARDS, _guarded_raise, markers
 
 from .conftest import PASSWORD, make_user
 from .treatment_helpers import consented_plan, harvest, released_product
@@ -129,7 +129,7 @@ def test_every_refusal_of_the_other_apps_carries_a_code(app):
 def test_every_guard_marker_refuses_with_a_code():
     codes = set(TreatmentErrorCode.__members__)
     for guard, (path, _) in GUARDS.items():
-        if path == POLICY:
+        if path == ACCESS:
             continue  # the site guard is a PermissionDenied
         source = (ROOT / path).read_text()
         tree = ast.parse(source)

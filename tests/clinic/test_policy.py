@@ -46,6 +46,7 @@ NOT_STAFF_ACTIONS = {
     "treatment.cells_per_point_warning": "pure",
     "treatment.dose_warning": "pure",
     "treatment.visits_schedule": "called inside session_administer",
+    "registry.outcomes_refresh": "job: rebuilds derived rows after a committed change",
 }
 
 

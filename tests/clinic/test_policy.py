@@ -39,6 +39,7 @@ NOT_STAFF_ACTIONS = {
     "treatment.identity_check": "gate called inside session_administer",
     "treatment.products_expire_due_scheduled": "scheduled job: acts as the system actor",
     "treatment.visits_schedule": "called inside session_administer",
+    "registry.outcomes_refresh": "job: rebuilds derived rows after a committed change",
 }
 
 

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "anagen.clinic.assessment",
     "anagen.clinic.treatment",
     "anagen.clinic.imaging",
+    "anagen.clinic.registry",
     "anagen.clinic.audit",
     "anagen.clinic.demo",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from datetime import date
 
@@ -16,6 +17,7 @@ from .factories import DeviceFactory, ImagingVisitFactory, TargetSiteFactory
 UM_PER_PX = 6.0
 
 
+@functools.cache  # deterministic for its arguments; bytes cannot be changed by a test
 def phantom_png(seed: int = 1, width: int = 480, height: int = 360, **spec) -> bytes:
     image, _ = render_phantom(
         PhantomSpec(width=width, height=height, seed=seed, um_per_px=UM_PER_PX, **spec)

@@ -37,11 +37,11 @@ format: setup
 
 test: setup lint  ## every test; under CI=true also against PostgreSQL/Redis/Chromium
 	@mkdir -p var
-	$(PY) -m pytest -n 2 --dist worksteal
+	$(PY) -m pytest -n 2 --dist loadgroup
 	@if [ -n "$$TEST_POSTGRES_URL" ]; then $(MAKE) --no-print-directory test-postgres; fi
 
 test-postgres: setup  ## the clinic tests again on a real PostgreSQL server
-	DATABASE_URL="$$TEST_POSTGRES_URL" ANAGEN_STATEFUL_EXAMPLES=200 $(PY) -m pytest -n 2 --dist worksteal tests/clinic -m "not browser"
+	DATABASE_URL="$$TEST_POSTGRES_URL" ANAGEN_STATEFUL_EXAMPLES=200 $(PY) -m pytest -n 2 --dist loadgroup tests/clinic -m "not browser"
 
 guards: setup  ## remove each clinical guard in a scratch copy; the pathway property test must catch it
 	@mkdir -p var

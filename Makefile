@@ -41,7 +41,7 @@ test: setup lint  ## every test; under CI=true also against PostgreSQL/Redis/Chr
 	@if [ -n "$$TEST_POSTGRES_URL" ]; then $(MAKE) --no-print-directory test-postgres; fi
 
 test-postgres: setup  ## the clinic tests again on a real PostgreSQL server
-	DATABASE_URL="$$TEST_POSTGRES_URL" ANAGEN_STATEFUL_EXAMPLES=200 $(PY) -m pytest -n 2 tests/clinic -m "not browser"
+	DATABASE_URL="$$TEST_POSTGRES_URL" ANAGEN_STATEFUL_EXAMPLES=200 $(PY) -m pytest -n 2 --dist loadgroup tests/clinic -m "not browser"
 
 guards: setup  ## remove each clinical guard in a scratch copy; the pathway property test must catch it
 	@mkdir -p var

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from datetime import date
 
@@ -9,12 +10,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from anagen.clinic.imaging import services
-from anagen.clinic.imaging.models import Device
 from anagen.phantoms.render import PhantomSpec, render_phantom
+
+from .factories import DeviceFactory, ImagingVisitFactory, TargetSiteFactory
 
 UM_PER_PX = 6.0
 
 
+@functools.cache  # deterministic for its arguments; bytes cannot be changed by a test
 def phantom_png(seed: int = 1, width: int = 480, height: int = 360, **spec) -> bytes:
     image, _ = render_phantom(
         PhantomSpec(width=width, height=height, seed=seed, um_per_px=UM_PER_PX, **spec)
@@ -29,12 +32,14 @@ def upload(name: str, data: bytes) -> SimpleUploadedFile:
 
 
 def imaging_world(clinician, patient, *, taken_on: date | None = None, seed: int = 1):
-    device = Device.objects.create(name="Dermatoscope", magnification="20×", um_per_px=UM_PER_PX)
-    site = services.target_site_create(
-        actor=clinician, patient=patient, zone="vertex", description="Vertex, 2 cm left of midline"
-    )
-    visit = services.imaging_visit_create(
-        actor=clinician, patient=patient, taken_on=taken_on or date.today()
+    """A device, a target site and a visit (plain rows) with a photo and an analysed trichoscopy.
+
+    The uploads and the analysis go through the imaging services (validation, the engine).
+    """
+    device = DeviceFactory(um_per_px=UM_PER_PX)
+    site = TargetSiteFactory(patient=patient)
+    visit = ImagingVisitFactory(
+        patient=patient, created_by=clinician, taken_on=taken_on or date.today()
     )
     photo = services.photo_upload(
         actor=clinician, visit=visit, view="top", image=upload("top.png", phantom_png(seed))

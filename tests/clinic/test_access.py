@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from anagen.clinic.accounts.policy import GUARDED_NAMESPACES, PAGES, PUBLIC
@@ -17,6 +18,7 @@ from anagen.clinic.accounts.roles import Role
 from anagen.clinic.assessment.services import assessment_record
 from anagen.clinic.intake.models import Appointment
 from anagen.clinic.intake.services import appointment_book, inquiry_submit
+from tests.clinic.factories import PatientFactory, SiteFactory, staff_at, tomorrow_at
 from tests.clinic.imaging_helpers import imaging_world
 from tests.clinic.test_patients import _png
 from tests.clinic.treatment_helpers import administer, consented_plan, released_product
@@ -126,37 +128,62 @@ def test_every_clinic_url_has_a_rule():
     assert not stale, f"rules for views that no longer exist: {stale}"
 
 
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """One full record set for the whole module: staff, a patient and one of every record.
+
+    Built once inside a transaction that is rolled back after the module's last test; each test
+    runs in its own savepoint within it (pytest-django's ``db``), so whatever a test writes is
+    undone before the next one, as with Django's ``TestCase.setUpTestData``.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        site = SiteFactory(code="LDN")
+        staff = staff_at(site)
+        physician, nurse = staff[Role.PHYSICIAN], staff[Role.NURSE]
+        patient = PatientFactory(site=site, created_by=staff[Role.COORDINATOR])
+        inquiry = inquiry_submit(
+            full_name="Rhea Larkspur", phone="+44 7700 900123", preferred_site=site
+        )
+        appointment = appointment_book(
+            actor=physician,
+            patient=patient,
+            kind=Appointment.Kind.CONSULT,
+            starts_at=tomorrow_at(10),
+            clinician=physician,
+        )
+        patient.photo.save("face.png", ContentFile(_png()), save=True)
+        assessment = assessment_record(
+            actor=physician, patient=patient, pattern="thinning", norwood="III"
+        )
+        plan = consented_plan(physician, nurse, patient)
+        product = released_product(physician, staff[Role.LAB_TECHNICIAN], plan)
+        session = administer(physician, nurse, plan, product)
+        imaging = imaging_world(physician, patient)
+        objects = {
+            **imaging,
+            "patient": patient,
+            "inquiry": inquiry,
+            "appointment": appointment,
+            "assessment": assessment,
+            "plan": plan,
+            "consent": plan.consents.get(),
+            "product": product,
+            "session": session,
+        }
+        yield {"staff": staff, "objects": objects}
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def objects(patient, physician, staff, site, tomorrow_10):
-    inquiry = inquiry_submit(
-        full_name="Rhea Larkspur", phone="+44 7700 900123", preferred_site=site
-    )
-    appointment = appointment_book(
-        actor=physician,
-        patient=patient,
-        kind=Appointment.Kind.CONSULT,
-        starts_at=tomorrow_10,
-        clinician=physician,
-    )
-    patient.photo.save("face.png", ContentFile(_png()), save=True)
-    assessment = assessment_record(
-        actor=physician, patient=patient, pattern="thinning", norwood="III"
-    )
-    plan = consented_plan(physician, staff[Role.NURSE], patient)
-    product = released_product(physician, staff[Role.LAB_TECHNICIAN], plan)
-    session = administer(physician, staff[Role.NURSE], plan, product)
-    imaging = imaging_world(physician, patient)
-    return {
-        **imaging,
-        "patient": patient,
-        "inquiry": inquiry,
-        "appointment": appointment,
-        "assessment": assessment,
-        "plan": plan,
-        "consent": plan.consents.get(),
-        "product": product,
-        "session": session,
-    }
+def staff(world, db):
+    return world["staff"]
+
+
+@pytest.fixture
+def objects(world, db):
+    for record in world["objects"].values():
+        record.refresh_from_db()
+    return world["objects"]
 
 
 def url_for(name: str, objects) -> str:

@@ -13,6 +13,7 @@ from tests.clinic.conftest import PASSWORD
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.slow(9)
 def test_demo_clinic_loads_once_and_is_consistent():
     call_command("load_demo", patients=40)
     counts = (Patient.objects.count(), Appointment.objects.count(), Assessment.objects.count())

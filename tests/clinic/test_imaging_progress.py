@@ -4,8 +4,8 @@ one measurement, none, untreated patients, and plans with or without sessions st
 from __future__ import annotations
 
 from datetime import date, timedelta
+from unittest import mock
 
-import matplotlib.pyplot as plt
 import pytest
 from django.urls import reverse
 
@@ -45,21 +45,23 @@ def _treated(staff, patient):
     return plan
 
 
-def _page_and_plot(client, staff, patient, site):
+def _page_and_plot(client, staff, patient, site) -> tuple[str, set[str]]:
+    """The progress page, and the curve labels of the very plot the PNG view drew."""
+    drawn: list[set[str]] = []
+
+    def spy(**kwargs):
+        fig = progress_figure(**kwargs)
+        drawn.append({line.get_label() for ax in fig.axes for line in ax.get_lines()})
+        return fig
+
     client.force_login(staff[Role.PHYSICIAN])
     page = client.get(reverse("imaging:progress", args=[patient.pk]))
-    plot = client.get(reverse("imaging:progress_plot", args=[patient.pk, site.pk]))
+    with mock.patch("anagen.clinic.imaging.forecast.progress_figure", spy):
+        plot = client.get(reverse("imaging:progress_plot", args=[patient.pk, site.pk]))
     assert page.status_code == 200, page.status_code
     assert plot.status_code == 200 and plot.content.startswith(b"\x89PNG")
-    return page.content.decode()
-
-
-def _curve_labels(site) -> set[str]:
-    fig = progress_figure(target_site=site)
-    try:
-        return {line.get_label() for ax in fig.axes for line in ax.get_lines()}
-    finally:
-        plt.close(fig)
+    assert len(drawn) == 1
+    return page.content.decode(), drawn[0]
 
 
 def test_baseline_imaging_before_the_first_session(client, staff, patient):
@@ -70,9 +72,9 @@ def test_baseline_imaging_before_the_first_session(client, staff, patient):
     assert [m.day for m in series] == [0]
     assert session_days(patient=patient) == [21]
     assert further_session_days(patient=patient) == [21 + 56, 21 + 112]  # 2 of 3 left, 8 weeks
-    page = _page_and_plot(client, staff, patient, world["site"])
+    page, labels = _page_and_plot(client, staff, patient, world["site"])
     assert "Model forecast, not a promise" in page and NO_FURTHER not in page
-    assert "model: with further sessions" in _curve_labels(world["site"])
+    assert "model: with further sessions" in labels
 
 
 def test_baseline_and_follow_up_around_a_session(client, staff, patient):
@@ -80,16 +82,15 @@ def test_baseline_and_follow_up_around_a_session(client, staff, patient):
     _treated(staff, patient)
     _measure(staff[Role.NURSE], patient, world, date.today(), seed=4)
     assert [m.day for m in outcome_series(target_site=world["site"])] == [0, 60]
-    page = _page_and_plot(client, staff, patient, world["site"])
+    page, _ = _page_and_plot(client, staff, patient, world["site"])
     assert "Model forecast, not a promise" in page
 
 
 def test_single_measurement_untreated_without_a_plan(client, staff, patient):
     world = imaging_world(staff[Role.NURSE], patient)
     assert further_session_days(patient=patient) == []
-    page = _page_and_plot(client, staff, patient, world["site"])
+    page, labels = _page_and_plot(client, staff, patient, world["site"])
     assert "Model forecast, not a promise" in page and NO_FURTHER in page
-    labels = _curve_labels(world["site"])
     assert "model: no further sessions" in labels
     assert "model: with further sessions" not in labels
 
@@ -99,9 +100,9 @@ def test_no_measurement_at_the_site(client, staff, patient):
     site = services.target_site_create(
         actor=nurse, patient=patient, zone="frontal", description="Frontal, midline"
     )
-    page = _page_and_plot(client, staff, patient, site)
+    page, labels = _page_and_plot(client, staff, patient, site)
     assert "No analysed trichoscopy at this site yet" in page
-    assert not any(label.startswith("model:") for label in _curve_labels(site))
+    assert not any(label.startswith("model:") for label in labels)
 
 
 def test_no_target_site_at_all(client, staff, patient):
@@ -114,9 +115,9 @@ def test_plan_without_any_session_forecasts_the_planned_sessions(client, staff, 
     world = imaging_world(staff[Role.NURSE], patient)
     consented_plan(staff[Role.PHYSICIAN], staff[Role.NURSE], patient)
     assert len(further_session_days(patient=patient)) == 3
-    page = _page_and_plot(client, staff, patient, world["site"])
+    page, labels = _page_and_plot(client, staff, patient, world["site"])
     assert NO_FURTHER not in page
-    assert "model: with further sessions" in _curve_labels(world["site"])
+    assert "model: with further sessions" in labels
 
 
 @pytest.mark.parametrize("how", ["all-given", "completed", "cancelled"])
@@ -128,8 +129,7 @@ def test_no_further_curve_when_the_plan_expects_no_more_sessions(client, staff, 
     else:
         TreatmentPlan.objects.filter(pk=plan.pk).update(status=how)
     assert further_session_days(patient=patient) == []
-    page = _page_and_plot(client, staff, patient, world["site"])
+    page, labels = _page_and_plot(client, staff, patient, world["site"])
     assert NO_FURTHER in page
-    labels = _curve_labels(world["site"])
     assert "model: no further sessions" in labels
     assert "model: with further sessions" not in labels

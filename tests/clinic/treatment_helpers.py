@@ -1,4 +1,9 @@
-"""Builders for the treatment pathway, shared by the treatment tests."""
+"""Builders for the treatment pathway, shared by the treatment tests.
+
+Every clinical step here (consent, harvest, QC results, four-eyes release, session) goes through
+the treatment services, so custody, signatures and the product state machine are the real ones;
+plain rows (staff, patients, plans' prerequisites) come from ``tests/clinic/factories.py``.
+"""
 
 from __future__ import annotations
 
@@ -10,22 +15,18 @@ from django.utils import timezone
 
 from anagen.clinic.accounts.models import User
 from anagen.clinic.accounts.roles import Role
-from anagen.clinic.assessment.selectors import current_decision
-from anagen.clinic.assessment.services import assessment_record
 from anagen.clinic.treatment import services
 from anagen.clinic.treatment.defaults import ensure_defaults
 from anagen.clinic.treatment.models import Consent, Harvest
 
-from .conftest import PASSWORD, make_user
+from .factories import PASSWORD, AssessmentFactory, TreatmentPlanFactory, UserFactory
 
 CHECKLIST = {key: True for key, _ in Harvest.STERILE_CHECKLIST}
 
 
 def make_candidate(physician, patient):
     """An assessment whose engine decision is *candidate* (early pattern loss, normal labs)."""
-    assessment = assessment_record(
-        actor=physician, patient=patient, pattern="thinning", norwood="III", loss_duration_months=12
-    )
+    assessment = AssessmentFactory(actor=physician, patient=patient)
     assert assessment.decision.final_outcome == "candidate"
     return assessment
 
@@ -33,16 +34,15 @@ def make_candidate(physician, patient):
 def second_lab_technician(lab: User) -> User:
     """Another lab technician at the same sites: the four-eyes releaser."""
     email = f"qa-{lab.email}"
-    return User.objects.filter(email=email).first() or make_user(
-        Role.LAB_TECHNICIAN, *lab.sites.all(), email=email
+    return User.objects.filter(email=email).first() or UserFactory.at(
+        Role.LAB_TECHNICIAN, *lab.sites.all(), email=email, username=email
     )
 
 
 def consented_plan(physician, nurse, patient):
-    protocol, text = ensure_defaults()
-    if current_decision(patient=patient) is None:
-        make_candidate(physician, patient)
-    plan = services.plan_create(actor=physician, patient=patient, protocol=protocol)
+    """A plan from the default protocol with the patient's consent signed (yesterday)."""
+    _, text = ensure_defaults()
+    plan = TreatmentPlanFactory(actor=physician, patient=patient)
     consent = services.consent_sign(
         actor=nurse, plan=plan, consent_text=text, signer_name=patient.full_name, agrees=True
     )

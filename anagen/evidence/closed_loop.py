@@ -116,7 +116,7 @@ class ClosedLoopConfig:
     """
 
     n_patients: int = 16
-    windows: tuple[int, ...] = (90, 180)
+    windows: tuple[int, ...] = (180,)
     replications: int = field(default_factory=replications_for_se)
     width: int = 640
     height: int = 480

@@ -7,8 +7,8 @@ trichometry engine (``anagen.trichometry.analyze``) and analysed by ``anagen.evi
 in ``anagen/evidence/closed_loop.py``; its docstring defines the true effect.
 
 Run ``python -m bench.evidence`` (212 replications: the coverage's standard error is <= 1.5
-points; about 15-25 minutes on 2 cores) or ``python -m bench.evidence --quick`` (24
-replications, not published unless ``--publish``). The table goes into README.md (section
+points; 12 minutes on 2 shared cores in the published run) or
+``python -m bench.evidence --quick`` (24 replications, not published unless ``--publish``). The table goes into README.md (section
 ``bench:evidence``) and docs/benchmarks/evidence.md, the figure into
 docs/figures/evidence_coverage.png.
 """
@@ -98,7 +98,8 @@ def table(result: ClosedLoopResult, quick: bool, figure_path: str) -> str:
         f"{' --quick' if quick else ''}`): {c.replications} synthetic cohorts of "
         f"{c.n_patients} treated patients from the follicle model (`generate_cohort`: 1-4 "
         "sessions every 60 days, individual AGA severity and response; the treatment effect is "
-        f"the model's hypothesis), imaged at day 0 and days {', '.join(map(str, c.windows))} as "
+        f"the model's hypothesis), imaged at day 0 and day{'s' if len(c.windows) > 1 else ''} "
+        f"{', '.join(map(str, c.windows))} as "
         f"{c.width}x{c.height} px phantoms at {c.um_per_px:g} um/px (counting frame "
         f"{c.frame_area_cm2:.3f} cm2; same site re-imaged, hairs clipped to "
         f"{c.hair_length_um[0]:g}-{c.hair_length_um[1]:g} um, black/brown/grey/blond hair on "

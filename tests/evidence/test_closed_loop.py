@@ -60,7 +60,8 @@ def test_the_engine_measured_change_follows_the_phantoms_exact_change(result):
     (s,) = result.summary()
     assert s.engine_truth_correlation > 0.7
     # the engine's error on one patient's change: no systematic part beyond 4 hairs/cm²
-    # (64 changes with an SD of about 9/cm²: the standard error of the mean is about 1.1)
+    # (64 changes with an SD of about 12/cm²: the standard error of the mean is about 1.5;
+    # this seed gives -2.7, the full benchmark -0.3 over 3,392 changes)
     assert abs(s.engine_error_mean) < 4.0, s
     assert s.engine_error_sd < 20.0, s
 

@@ -12,11 +12,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def publish(name: str, markdown: str) -> None:
-    """Replace the README section of benchmark ``name`` and write ``docs/benchmarks/NAME.md``."""
+def publish(name: str, markdown: str, docs_markdown: str | None = None) -> None:
+    """Replace the README section of benchmark ``name`` and write ``docs/benchmarks/NAME.md``.
+
+    ``docs_markdown`` (default: ``markdown``) is the docs copy, for links relative to
+    ``docs/benchmarks/`` (e.g. a figure under ``docs/figures/``).
+    """
     docs = ROOT / "docs" / "benchmarks"
     docs.mkdir(parents=True, exist_ok=True)
-    (docs / f"{name}.md").write_text(markdown.rstrip() + "\n")
+    (docs / f"{name}.md").write_text((docs_markdown or markdown).rstrip() + "\n")
     readme = ROOT / "README.md"
     start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
     text = readme.read_text() if readme.exists() else ""

@@ -24,6 +24,9 @@ proportions
     Wilson and Clopper-Pearson intervals.
 synthetic
     Simulated cohorts with a known true effect.
+closed_loop
+    Closed-loop validation: follicle-model cohorts imaged as phantoms, counted by the
+    trichometry engine, analysed here; coverage of the true mean change (``bench.evidence``).
 cli
     ``anagen evidence summarize``.
 """

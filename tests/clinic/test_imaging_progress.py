@@ -11,8 +11,11 @@ from django.urls import reverse
 
 from anagen.clinic.accounts.roles import Role
 from anagen.clinic.imaging import services
-from anagen.clinic.imaging.forecast import progress_figure
 from anagen.clinic.imaging.selectors import further_session_days, outcome_series, session_days
+from anagen.clinic.progress.forecast import progress_figure, site_forecast
+from anagen.clinic.progress.selectors import forecast_inputs
+from anagen.clinic.progress.services import snapshots_refresh
+from anagen.clinic.registry.services import outcomes_refresh
 from anagen.clinic.treatment.models import TreatmentPlan
 
 from .imaging_helpers import imaging_world, phantom_png, upload
@@ -46,16 +49,24 @@ def _treated(staff, patient):
 
 
 def _page_and_plot(client, staff, patient, site):
+    """The page once the jobs ran (the outcome rows, then the stored forecast and plot)."""
+    outcomes_refresh(patient=patient)
+    snapshots_refresh(patient=patient)
     client.force_login(staff[Role.PHYSICIAN])
-    page = client.get(reverse("imaging:progress", args=[patient.pk]))
-    plot = client.get(reverse("imaging:progress_plot", args=[patient.pk, site.pk]))
+    page = client.get(reverse("progress:patient", args=[patient.pk]))
     assert page.status_code == 200, page.status_code
-    assert plot.status_code == 200 and plot.content.startswith(b"\x89PNG")
+    plot = client.get(reverse("progress:plot", args=[patient.pk, site.pk]))
+    if outcome_series(target_site=site):
+        assert plot.status_code == 200 and plot.content.startswith(b"\x89PNG")
+    else:
+        assert plot.status_code == 404  # nothing measured: no plot to show
     return page.content.decode()
 
 
 def _curve_labels(site) -> set[str]:
-    fig = progress_figure(target_site=site)
+    outcomes_refresh(patient=site.patient)
+    inputs = forecast_inputs(target_site=site)
+    fig = progress_figure(inputs, site_forecast(inputs))
     try:
         return {line.get_label() for ax in fig.axes for line in ax.get_lines()}
     finally:
@@ -106,7 +117,7 @@ def test_no_measurement_at_the_site(client, staff, patient):
 
 def test_no_target_site_at_all(client, staff, patient):
     client.force_login(staff[Role.PHYSICIAN])
-    page = client.get(reverse("imaging:progress", args=[patient.pk]))
+    page = client.get(reverse("progress:patient", args=[patient.pk]))
     assert page.status_code == 200 and "No target site marked yet" in page.content.decode()
 
 

@@ -221,9 +221,7 @@ def _thin_haired_site(seed: int = 11):
     for d in (0, 30, 90):
         sim.advance_to(d)
         snap = sim.snapshot()
-        visits.append(
-            Visit(d, float(snap["diameter_um"].size), float(snap["diameter_um"].mean()))
-        )
+        visits.append(Visit(d, float(snap["diameter_um"].size), float(snap["diameter_um"].mean())))
     return visits
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import date
 
 from django.db.models import QuerySet
@@ -57,8 +57,8 @@ class ForecastInputs:
     further_session_days: tuple[int, ...]
     terminal_min_um: float
     windows: tuple[int, ...]
-    model_version: str = MODEL_VERSION
-    algorithm_versions: tuple[str, ...] = field(default=())
+    model_version: str
+    algorithm_versions: tuple[str, ...]
 
     def as_json(self) -> dict[str, object]:
         data = asdict(self)
@@ -121,6 +121,7 @@ def forecast_inputs(
         further_session_days=tuple(further),
         terminal_min_um=terminal_min_um(),
         windows=outcome_windows(),
+        model_version=MODEL_VERSION,
         algorithm_versions=tuple(sorted({p.algorithm_version for p in points})),
     )
 
@@ -160,8 +161,9 @@ def site_progress(*, patient: Patient) -> list[SiteProgress]:
         site.patient = patient  # already loaded: saves a query per site
         points = site_points(target_site=site)
         fingerprint = (
-            forecast_inputs(target_site=site, points=points, sessions=sessions, further=further)
-            .fingerprint
+            forecast_inputs(
+                target_site=site, points=points, sessions=sessions, further=further
+            ).fingerprint
             if points
             else ""
         )

@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("anagen.clinic.intake.urls")),
     path("assessments/", include("anagen.clinic.assessment.urls")),
     path("imaging/", include("anagen.clinic.imaging.urls")),
+    path("progress/", include("anagen.clinic.progress.urls")),
     path("audit/", include("anagen.clinic.audit.urls")),
     path("treatment/", include("anagen.clinic.treatment.urls")),
     path("accounts/", include("allauth.urls")),

@@ -6,6 +6,14 @@ Workflow
    series of one target site (density in hairs/cm2 and mean shaft diameter at visit days,
    baseline = day 0, with the session days) by a grid likelihood on the deterministic
    mean-field model; the site's follicle density is profiled out in closed form.
+   The diameter is calibrated to the patient's own baseline (``anchor_diameter``): the
+   model's mean diameter is ``vellus + (d0 - vellus) * g(t)``, with ``g`` set by severity and
+   response and ``d0`` the terminal (pre-loss) caliber, so for each grid point the ``d0`` that
+   reproduces the measured baseline diameter is solved in closed form and kept. By default
+   the fit itself still reads the absolute diameter against the population's caliber (one
+   visit cannot tell thin hair from miniaturized hair); with ``terminal_diameter_prior_sd_um``
+   the caliber is profiled in the likelihood too, under a Gaussian prior around the
+   population's, and later diameters then inform the fit through their change from baseline.
 2. :func:`forecast` draws (severity, response, follicle density) from that grid posterior, runs
    one stochastic automaton per ensemble member from AGA onset through the visits to the
    horizon, and reports median and 5-95 % band for two scenarios: *with further sessions* and
@@ -108,6 +116,12 @@ class Calibration:
         Profiled follicle density at each grid point.
     visits, session_days, zone, years_since_onset, params :
         The inputs, kept for :func:`forecast`.
+    terminal_diameter_grid : ndarray or None
+        The patient's profiled terminal (pre-loss) shaft diameter at each grid point, um, chosen
+        so that the model's mean diameter at the baseline visit equals the measured one; None
+        when the diameter is not anchored (no measured diameter, or ``anchor_diameter=False``).
+    terminal_diameter_um : float or None
+        ``terminal_diameter_grid`` at the MAP point.
     """
 
     severity: float
@@ -127,6 +141,8 @@ class Calibration:
     years_since_onset: float
     params: ModelParameters = field(repr=False)
     label: str = MODEL_LABEL
+    terminal_diameter_grid: np.ndarray | None = field(default=None, repr=False)
+    terminal_diameter_um: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly summary (without the full grids)."""
@@ -137,6 +153,7 @@ class Calibration:
             "severity": {"mean": self.severity, "sd": self.severity_sd, "map": self.severity_map},
             "response": {"mean": self.response, "sd": self.response_sd, "map": self.response_map},
             "follicles_per_cm2": self.follicles_per_cm2,
+            "terminal_diameter_um": self.terminal_diameter_um,
             "session_days": list(self.session_days),
             "visits": [v.__dict__ for v in self.visits],
         }
@@ -153,6 +170,8 @@ def calibrate(
     response_grid: Sequence[float] | None = None,
     density_sd_fraction: float = 0.08,
     diameter_sd_um: float = 3.0,
+    anchor_diameter: bool = True,
+    terminal_diameter_prior_sd_um: float | None = None,
 ) -> Calibration:
     """Fit AGA severity and treatment response of one patient site (mean-field grid likelihood).
 
@@ -177,6 +196,18 @@ def calibrate(
         within ~7-12 % of truth, Bokhari 2022); floor 3 hairs/cm2.
     diameter_sd_um : float
         Measurement SD of the mean diameter, um.
+    anchor_diameter : bool
+        Calibrate the diameter to the patient's own baseline: the terminal shaft diameter
+        ``d0`` is solved per grid point so that the model's mean diameter at the first visit
+        with a diameter equals the measured one, and :func:`forecast` rescales each member's
+        diameters to it (the forecast starts from the patient's measured baseline). False: the
+        population's ``d0`` (``params.alopecia.terminal_diameter_mean_um``) for everyone.
+    terminal_diameter_prior_sd_um : float, optional
+        With ``anchor_diameter``: also fit with the anchored ``d0`` (later diameters count by
+        their change from baseline) plus a Gaussian prior of this SD around the population's
+        caliber, um. None (default): the likelihood compares absolute diameters with the
+        population's caliber, which identifies severity better when the patient's caliber is
+        typical.
 
     Returns
     -------
@@ -191,6 +222,8 @@ def calibrate(
     zf = zone_factor(zone)
     if not (math.isfinite(years_since_onset) and years_since_onset >= 0):
         raise ValueError("years_since_onset must be >= 0")
+    if terminal_diameter_prior_sd_um is not None and not terminal_diameter_prior_sd_um > 0:
+        raise ValueError("terminal_diameter_prior_sd_um (the caliber prior's SD) must be > 0")
     visits = _as_visits(observations)
     sess = tuple(sorted(float(s) for s in session_days))
     if any(s < 0 or not math.isfinite(s) for s in sess):
@@ -209,8 +242,13 @@ def calibrate(
     sd_y = np.maximum(3.0, density_sd_fraction * y)
     d_obs = np.array([np.nan if v.mean_diameter_um is None else v.mean_diameter_um for v in visits])
     has_d = np.isfinite(d_obs)
+    anchored = anchor_diameter and bool(has_d.any())
+    vellus_um = params.alopecia.vellus_diameter_um
+    d0_population = params.alopecia.terminal_diameter_mean_um
+    base = int(np.argmax(has_d))  # the first visit with a measured diameter
     loglik = np.empty((sev.size, resp.size))
     fgrid = np.empty_like(loglik)
+    d0grid = np.full_like(loglik, d0_population)
     w = 1.0 / sd_y**2
     for i, s in enumerate(sev):
         ts = mean_field(
@@ -229,9 +267,18 @@ def calibrate(
         F = (vis * y * w).sum(axis=1) / np.maximum((vis**2 * w).sum(axis=1), 1e-300)
         F = np.clip(F, 20.0, 500.0)
         chi = (((y - F[:, None] * vis) ** 2) * w).sum(axis=1)
+        md = ts.mean_diameter_um  # R x V, with the population's d0
+        if anchored:
+            # md = vellus + (d0 - vellus) * g: solve for the d0 that meets the baseline diameter
+            g = (md - vellus_um) / (d0_population - vellus_um)
+            d0 = vellus_um + (d_obs[base] - vellus_um) / np.maximum(g[:, base], 1e-6)
+            d0 = np.clip(d0, vellus_um + 1.0, 3.0 * d0_population)
+            d0grid[i] = d0
+            if terminal_diameter_prior_sd_um is not None:
+                md = vellus_um + (d0[:, None] - vellus_um) * g
+                chi = chi + ((d0 - d0_population) / terminal_diameter_prior_sd_um) ** 2
         if has_d.any():
-            md = ts.mean_diameter_um[:, has_d]
-            chi = chi + (((d_obs[has_d] - md) / diameter_sd_um) ** 2).sum(axis=1)
+            chi = chi + (((d_obs[has_d] - md[:, has_d]) / diameter_sd_um) ** 2).sum(axis=1)
         loglik[i] = -0.5 * chi
         fgrid[i] = F
     post = np.exp(loglik - loglik.max())
@@ -256,6 +303,8 @@ def calibrate(
         zone=zone,
         years_since_onset=float(years_since_onset),
         params=params,
+        terminal_diameter_grid=d0grid if anchored else None,
+        terminal_diameter_um=float(d0grid[imap]) if anchored else None,
     )
 
 
@@ -371,6 +420,15 @@ def forecast(
     resp = cal.response_grid[i_r]
     dens = cal.follicle_density_grid[i_s, i_r]
     counts = np.maximum(np.rint(dens * area_cm2), 1).astype(np.int64)
+    # The patient's terminal caliber per member (the simulator uses the population's): every
+    # shaft diameter is vellus + (d0 - vellus) * f, so the mean rescales about the vellus floor.
+    al = cal.params.alopecia
+    caliber = (
+        np.ones(members)
+        if cal.terminal_diameter_grid is None
+        else (cal.terminal_diameter_grid[i_s, i_r] - al.vellus_diameter_um)
+        / (al.terminal_diameter_mean_um - al.vellus_diameter_um)
+    )
     onset = -cal.years_since_onset * DAYS_PER_YEAR
     sim = FollicleSimulator(
         counts,
@@ -399,7 +457,10 @@ def forecast(
             "session_days": [float(s) for s in past + list(extra)],
             "density_per_cm2": _band(ts.visible / area),
             "terminal_density_per_cm2": _band(ts.terminal / area),
-            "mean_diameter_um": _band(ts.mean_diameter_um),
+            "mean_diameter_um": _band(
+                al.vellus_diameter_um
+                + (ts.mean_diameter_um - al.vellus_diameter_um) * caliber[:, None]
+            ),
         }
     return Forecast(
         days=days,

@@ -18,6 +18,7 @@ from anagen.clinic.accounts.roles import Role
 from anagen.clinic.assessment.services import assessment_record
 from anagen.clinic.intake.models import Appointment
 from anagen.clinic.intake.services import appointment_book, inquiry_submit
+from anagen.clinic.progress.models import ProgressSnapshot
 from tests.clinic.factories import PatientFactory, SiteFactory, staff_at, tomorrow_at
 from tests.clinic.imaging_helpers import imaging_world
 from tests.clinic.test_patients import _png
@@ -94,8 +95,10 @@ EXPECTED = {
     "imaging:trichoscopy_retry": ("", "PN"),
     "imaging:trichoscopy_file": ("PNA", ""),
     "imaging:photo_file": ("PNA", ""),
-    "imaging:progress": ("PNA", ""),
-    "imaging:progress_plot": ("PNA", ""),
+    "progress:patient": ("PNA", ""),
+    "progress:plot": ("PNA", ""),
+    "progress:compare": ("PNA", ""),
+    "progress:report": ("PN", ""),
 }
 
 
@@ -159,6 +162,10 @@ def world(django_db_setup, django_db_blocker):
         product = released_product(physician, staff[Role.LAB_TECHNICIAN], plan)
         session = administer(physician, nurse, plan, product)
         imaging = imaging_world(physician, patient)
+        # A stored progress plot (the job's output), so the plot URL has something to serve.
+        ProgressSnapshot.objects.create(
+            target_site=imaging["site"], patient=patient, plot_png=_png(), fingerprint="x"
+        )
         objects = {
             **imaging,
             "patient": patient,
@@ -213,11 +220,12 @@ def url_for(name: str, objects) -> str:
         "imaging:trichoscopy_retry": {"pk": objects["trichoscopy"].pk},
         "imaging:trichoscopy_file": {"pk": objects["trichoscopy"].pk, "kind": "overlay"},
         "imaging:photo_file": {"pk": objects["photo"].pk},
-        "imaging:progress_plot": {
+        "progress:plot": {
             "patient_pk": objects["patient"].pk,
             "site_pk": objects["site"].pk,
         },
         "imaging": {"patient_pk": objects["patient"].pk},
+        "progress": {"patient_pk": objects["patient"].pk},
     }
     for key in (name, name.split(":")[0]):
         if key in pattern_kwargs:

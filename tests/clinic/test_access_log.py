@@ -42,14 +42,14 @@ def test_refused_page_logs_one_event_without_patient_details(client, staff, pati
     lab = staff[Role.LAB_TECHNICIAN]  # no imaging access
     client.force_login(lab)
     with caplog.at_level(logging.INFO, logger="anagen.access"):
-        response = client.get(reverse("imaging:progress", args=[patient.pk]))
+        response = client.get(reverse("progress:patient", args=[patient.pk]))
     assert response.status_code == 403
     [record] = _refusals(caplog)
     assert record.levelno == logging.WARNING and record.getMessage() == "access refused"
     assert (record.user_id, record.role, record.action) == (
         lab.pk,
         Role.LAB_TECHNICIAN,
-        "GET imaging:progress",
+        "GET progress:patient",
     )
     _assert_no_phi(record, patient)
 

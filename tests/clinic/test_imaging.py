@@ -135,26 +135,6 @@ def test_correction_keeps_automatic_values(client, staff, world):
     )
 
 
-def test_progress_page_shows_series_and_labelled_forecast(client, staff, patient, world):
-    nurse = staff[Role.NURSE]
-    later = services.imaging_visit_create(
-        actor=nurse, patient=patient, taken_on=date.today() - timedelta(days=0)
-    )
-    record = services.trichoscopy_upload(
-        actor=nurse,
-        visit=later,
-        target_site=world["site"],
-        device=world["device"],
-        image=upload("l.png", phantom_png(9)),
-    )
-    services.trichoscopy_analyse(record=record)
-    client.force_login(staff[Role.PHYSICIAN])
-    page = client.get(reverse("imaging:progress", args=[patient.pk])).content.decode()
-    assert "Model forecast, not a promise" in page
-    plot = client.get(reverse("imaging:progress_plot", args=[patient.pk, world["site"].pk]))
-    assert plot["Content-Type"] == "image/png" and plot.content.startswith(b"\x89PNG")
-
-
 def test_future_imaging_date_is_refused(staff, patient):
     with pytest.raises(Exception, match="future"):
         services.imaging_visit_create(

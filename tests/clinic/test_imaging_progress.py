@@ -4,15 +4,18 @@ one measurement, none, untreated patients, and plans with or without sessions st
 from __future__ import annotations
 
 from datetime import date, timedelta
-from unittest import mock
 
+import matplotlib.pyplot as plt
 import pytest
 from django.urls import reverse
 
 from anagen.clinic.accounts.roles import Role
 from anagen.clinic.imaging import services
-from anagen.clinic.imaging.forecast import progress_figure
 from anagen.clinic.imaging.selectors import further_session_days, outcome_series, session_days
+from anagen.clinic.progress.forecast import progress_figure, site_forecast
+from anagen.clinic.progress.selectors import forecast_inputs
+from anagen.clinic.progress.services import snapshots_refresh
+from anagen.clinic.registry.services import outcomes_refresh
 from anagen.clinic.treatment.models import TreatmentPlan
 
 from .imaging_helpers import imaging_world, phantom_png, upload
@@ -45,23 +48,29 @@ def _treated(staff, patient):
     return plan
 
 
-def _page_and_plot(client, staff, patient, site) -> tuple[str, set[str]]:
-    """The progress page, and the curve labels of the very plot the PNG view drew."""
-    drawn: list[set[str]] = []
-
-    def spy(**kwargs):
-        fig = progress_figure(**kwargs)
-        drawn.append({line.get_label() for ax in fig.axes for line in ax.get_lines()})
-        return fig
-
+def _page_and_plot(client, staff, patient, site):
+    """The page once the jobs ran (the outcome rows, then the stored forecast and plot)."""
+    outcomes_refresh(patient=patient)
+    snapshots_refresh(patient=patient)
     client.force_login(staff[Role.PHYSICIAN])
-    page = client.get(reverse("imaging:progress", args=[patient.pk]))
-    with mock.patch("anagen.clinic.imaging.forecast.progress_figure", spy):
-        plot = client.get(reverse("imaging:progress_plot", args=[patient.pk, site.pk]))
+    page = client.get(reverse("progress:patient", args=[patient.pk]))
     assert page.status_code == 200, page.status_code
-    assert plot.status_code == 200 and plot.content.startswith(b"\x89PNG")
-    assert len(drawn) == 1
-    return page.content.decode(), drawn[0]
+    plot = client.get(reverse("progress:plot", args=[patient.pk, site.pk]))
+    if outcome_series(target_site=site):
+        assert plot.status_code == 200 and plot.content.startswith(b"\x89PNG")
+    else:
+        assert plot.status_code == 404  # nothing measured: no plot to show
+    return page.content.decode()
+
+
+def _curve_labels(site) -> set[str]:
+    outcomes_refresh(patient=site.patient)
+    inputs = forecast_inputs(target_site=site)
+    fig = progress_figure(inputs, site_forecast(inputs))
+    try:
+        return {line.get_label() for ax in fig.axes for line in ax.get_lines()}
+    finally:
+        plt.close(fig)
 
 
 def test_baseline_imaging_before_the_first_session(client, staff, patient):
@@ -72,9 +81,9 @@ def test_baseline_imaging_before_the_first_session(client, staff, patient):
     assert [m.day for m in series] == [0]
     assert session_days(patient=patient) == [21]
     assert further_session_days(patient=patient) == [21 + 56, 21 + 112]  # 2 of 3 left, 8 weeks
-    page, labels = _page_and_plot(client, staff, patient, world["site"])
+    page = _page_and_plot(client, staff, patient, world["site"])
     assert "Model forecast, not a promise" in page and NO_FURTHER not in page
-    assert "model: with further sessions" in labels
+    assert "model: with further sessions" in _curve_labels(world["site"])
 
 
 def test_baseline_and_follow_up_around_a_session(client, staff, patient):
@@ -82,15 +91,16 @@ def test_baseline_and_follow_up_around_a_session(client, staff, patient):
     _treated(staff, patient)
     _measure(staff[Role.NURSE], patient, world, date.today(), seed=4)
     assert [m.day for m in outcome_series(target_site=world["site"])] == [0, 60]
-    page, _ = _page_and_plot(client, staff, patient, world["site"])
+    page = _page_and_plot(client, staff, patient, world["site"])
     assert "Model forecast, not a promise" in page
 
 
 def test_single_measurement_untreated_without_a_plan(client, staff, patient):
     world = imaging_world(staff[Role.NURSE], patient)
     assert further_session_days(patient=patient) == []
-    page, labels = _page_and_plot(client, staff, patient, world["site"])
+    page = _page_and_plot(client, staff, patient, world["site"])
     assert "Model forecast, not a promise" in page and NO_FURTHER in page
+    labels = _curve_labels(world["site"])
     assert "model: no further sessions" in labels
     assert "model: with further sessions" not in labels
 
@@ -100,14 +110,14 @@ def test_no_measurement_at_the_site(client, staff, patient):
     site = services.target_site_create(
         actor=nurse, patient=patient, zone="frontal", description="Frontal, midline"
     )
-    page, labels = _page_and_plot(client, staff, patient, site)
+    page = _page_and_plot(client, staff, patient, site)
     assert "No analysed trichoscopy at this site yet" in page
-    assert not any(label.startswith("model:") for label in labels)
+    assert not any(label.startswith("model:") for label in _curve_labels(site))
 
 
 def test_no_target_site_at_all(client, staff, patient):
     client.force_login(staff[Role.PHYSICIAN])
-    page = client.get(reverse("imaging:progress", args=[patient.pk]))
+    page = client.get(reverse("progress:patient", args=[patient.pk]))
     assert page.status_code == 200 and "No target site marked yet" in page.content.decode()
 
 
@@ -115,9 +125,9 @@ def test_plan_without_any_session_forecasts_the_planned_sessions(client, staff, 
     world = imaging_world(staff[Role.NURSE], patient)
     consented_plan(staff[Role.PHYSICIAN], staff[Role.NURSE], patient)
     assert len(further_session_days(patient=patient)) == 3
-    page, labels = _page_and_plot(client, staff, patient, world["site"])
+    page = _page_and_plot(client, staff, patient, world["site"])
     assert NO_FURTHER not in page
-    assert "model: with further sessions" in labels
+    assert "model: with further sessions" in _curve_labels(world["site"])
 
 
 @pytest.mark.parametrize("how", ["all-given", "completed", "cancelled"])
@@ -129,7 +139,8 @@ def test_no_further_curve_when_the_plan_expects_no_more_sessions(client, staff, 
     else:
         TreatmentPlan.objects.filter(pk=plan.pk).update(status=how)
     assert further_session_days(patient=patient) == []
-    page, labels = _page_and_plot(client, staff, patient, world["site"])
+    page = _page_and_plot(client, staff, patient, world["site"])
     assert NO_FURTHER in page
+    labels = _curve_labels(world["site"])
     assert "model: no further sessions" in labels
     assert "model: with further sessions" not in labels

@@ -40,6 +40,10 @@ NOT_STAFF_ACTIONS = {
     "treatment.products_expire_due_scheduled": "scheduled job: acts as the system actor",
     "treatment.visits_schedule": "called inside session_administer",
     "registry.outcomes_refresh": "job: rebuilds derived rows after a committed change",
+    "progress.snapshot_refresh": "job: recomputes a site's derived forecast and plot",
+    "progress.snapshots_refresh": "job: recomputes a patient's outdated snapshots",
+    "progress.snapshots_refresh_later": "queues that job after the outcome rows are rebuilt",
+    "progress.snapshot_request": "a page found the derived snapshot outdated: queue it once",
 }
 
 

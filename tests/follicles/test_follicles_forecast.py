@@ -194,3 +194,67 @@ def test_telogen_hairs_stop_growing():
     assert len(same) > 50
     assert all(a == b for a, b in same)
     assert all(a > 0 for a, _ in same)
+
+
+def _thin_haired_site(seed: int = 11):
+    """A patient whose own terminal hairs are thinner (58 um) than the population's (75 um)."""
+    from dataclasses import replace
+
+    from anagen.follicles import ModelParameters
+
+    base = ModelParameters()
+    params = replace(base, alopecia=replace(base.alopecia, terminal_diameter_mean_um=58.0))
+    on = -6.0 * DAYS_PER_YEAR
+    sim = FollicleSimulator(
+        190,
+        params=params,
+        severity=0.4,
+        zone="vertex",
+        onset_day=on,
+        t_start=on,
+        response=1.0,
+        sessions=SESSIONS,
+        seed=seed,
+        area_cm2=1.0,
+    )
+    visits = []
+    for d in (0, 30, 90):
+        sim.advance_to(d)
+        snap = sim.snapshot()
+        visits.append(Visit(d, float(snap["diameter_um"].size), float(snap["diameter_um"].mean())))
+    return visits
+
+
+def test_forecast_diameter_starts_from_the_patients_own_baseline_diameter():
+    visits = _thin_haired_site()
+    measured = visits[0].mean_diameter_um
+    assert measured is not None
+    kw = {"session_days": SESSIONS, "zone": "vertex", "years_since_onset": 6.0}
+    anchored = calibrate(visits, **kw)
+    population = calibrate(visits, anchor_diameter=False, **kw)
+    assert population.terminal_diameter_um is None
+    assert anchored.terminal_diameter_um is not None
+    assert anchored.to_dict()["terminal_diameter_um"] == anchored.terminal_diameter_um
+
+    def start(cal):
+        band = forecast(cal, members=200, seed=1).scenarios["no_further_sessions"]
+        return band["mean_diameter_um"]["median"][0]
+
+    assert abs(start(anchored) - measured) < 3.0
+    assert abs(start(anchored) - measured) < abs(start(population) - measured)
+
+
+def test_diameter_anchor_without_any_measured_diameter_falls_back_to_the_population():
+    cal = calibrate([Visit(0, 150), Visit(60, 155)], session_days=[0.0])
+    assert cal.terminal_diameter_um is None and cal.terminal_diameter_grid is None
+    with pytest.raises(ValueError, match="prior"):
+        calibrate([Visit(0, 150, 60)], terminal_diameter_prior_sd_um=0)
+
+
+def test_profiled_caliber_reads_a_thin_haired_patient_as_less_severe():
+    """With the caliber in the likelihood, thin hair is not all read as miniaturization."""
+    visits = _thin_haired_site()
+    kw = {"session_days": SESSIONS, "zone": "vertex", "years_since_onset": 6.0}
+    absolute = calibrate(visits, **kw)
+    profiled = calibrate(visits, terminal_diameter_prior_sd_um=8.0, **kw)
+    assert profiled.severity < absolute.severity - 0.1  # the truth is 0.4

@@ -63,6 +63,8 @@ class Perm(StrEnum):
     FOLLOW_UPS_VIEW = "follow_ups_view"
     IMAGING_VIEW = "imaging_view"
     IMAGING_CAPTURE = "imaging_capture"  # take, upload and correct images
+    # --- progress page and patient report (issue 11) ---
+    PROGRESS_REPORT = "progress_report"  # print the patient's progress report (PDF)
 
 
 P = Perm
@@ -85,6 +87,7 @@ _CLINICAL = (
         P.FOLLOW_UPS_VIEW,
         P.IMAGING_VIEW,
         P.IMAGING_CAPTURE,
+        P.PROGRESS_REPORT,
     }
 )
 _FRONT_DESK = _CHART | {
@@ -197,7 +200,7 @@ PUBLIC = frozenset({"intake:request", "intake:request_thanks"})
 
 #: Namespaces whose views are governed by PAGES (allauth and admin guard themselves).
 GUARDED_NAMESPACES = frozenset(
-    {"patients", "intake", "assessment", "audit", "treatment", "imaging"}
+    {"patients", "intake", "assessment", "audit", "treatment", "imaging", "progress"}
 )
 
 PAGES: dict[str, Page] = {
@@ -248,8 +251,11 @@ PAGES: dict[str, Page] = {
     "imaging:trichoscopy_retry": Page(read=None, write=P.IMAGING_CAPTURE),
     "imaging:trichoscopy_file": Page(read=P.IMAGING_VIEW),
     "imaging:photo_file": Page(read=P.IMAGING_VIEW),
-    "imaging:progress": Page(read=P.IMAGING_VIEW),
-    "imaging:progress_plot": Page(read=P.IMAGING_VIEW),
+    # --- progress page and patient report (issue 11) ---
+    "progress:patient": Page(read=P.IMAGING_VIEW),
+    "progress:plot": Page(read=P.IMAGING_VIEW),
+    "progress:compare": Page(read=P.IMAGING_VIEW),
+    "progress:report": Page(read=P.PROGRESS_REPORT),
 }
 
 

@@ -8,12 +8,6 @@ urlpatterns = [
     path(
         "patients/<int:patient_pk>/target-sites/new/", views.target_site_new, name="target_site_new"
     ),
-    path("patients/<int:patient_pk>/progress/", views.progress, name="progress"),
-    path(
-        "patients/<int:patient_pk>/progress/<int:site_pk>.png",
-        views.progress_plot,
-        name="progress_plot",
-    ),
     path("visits/<int:pk>/", views.visit_detail, name="visit"),
     path("trichoscopy/<int:pk>/", views.trichoscopy_detail, name="trichoscopy"),
     path("trichoscopy/<int:pk>/retry/", views.trichoscopy_retry, name="trichoscopy_retry"),

@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -10,7 +9,6 @@ from anagen.clinic.common.responses import stored_file_response
 from anagen.clinic.patients.selectors import patient_get
 
 from . import selectors, services
-from .forecast import has_further_sessions, progress_png, site_forecast
 from .forms import CorrectionForm, ImagingVisitForm, PhotoForm, TargetSiteForm, TrichoscopyForm
 
 
@@ -45,7 +43,7 @@ def target_site_new(request, patient_pk):
             add_service_errors(form, error)
         else:
             messages.success(request, "Target site marked.")
-            return redirect("imaging:progress", patient_pk=patient.pk)
+            return redirect("progress:patient", patient_pk=patient.pk)
     return render(request, "imaging/target_site_new.html", {"patient": patient, "form": form})
 
 
@@ -145,26 +143,3 @@ def trichoscopy_file(request, pk, kind):
 
 def photo_file(request, pk):
     return stored_file_response(selectors.photo_get(user=request.user, pk=pk).image)
-
-
-def progress(request, patient_pk):
-    patient = patient_get(user=request.user, pk=patient_pk)
-    sites = []
-    for site in patient.target_sites.all():
-        series = selectors.outcome_series(target_site=site)
-        prediction = site_forecast(target_site=site, series=series) if series else None
-        further = prediction is not None and has_further_sessions(prediction)
-        sites.append({"site": site, "series": series, "forecast": prediction, "further": further})
-    return render(
-        request,
-        "imaging/progress.html",
-        {"patient": patient, "sites": sites, "visits": patient.imaging_visits.all()},
-    )
-
-
-def progress_plot(request, patient_pk, site_pk):
-    patient = patient_get(user=request.user, pk=patient_pk)
-    site = get_object_or_404(patient.target_sites, pk=site_pk)
-    response = HttpResponse(progress_png(target_site=site), content_type="image/png")
-    response["Cache-Control"] = "private, max-age=60"
-    return response

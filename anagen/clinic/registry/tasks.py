@@ -7,6 +7,11 @@ def refresh_outcomes(patient_id: int) -> int:
     from anagen.clinic.patients.models import Patient
 
     from .services import outcomes_refresh
+    from .signals import outcomes_refreshed
 
     patient = Patient.objects.filter(pk=patient_id).first()
-    return 0 if patient is None else outcomes_refresh(patient=patient)
+    if patient is None:
+        return 0
+    rows = outcomes_refresh(patient=patient)  # its own transaction, committed on return
+    outcomes_refreshed.send(sender=refresh_outcomes, patient_id=patient_id)
+    return rows

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "anagen.clinic.treatment",
     "anagen.clinic.imaging",
     "anagen.clinic.registry",
+    "anagen.clinic.progress",
     "anagen.clinic.audit",
     "anagen.clinic.demo",
 ]

@@ -68,7 +68,7 @@ def date_offset_days(key: bytes | str, patient_id: object) -> int:
 
 def shift_date(day: date | None, offset_days: int) -> date | None:
     """``day`` moved back by ``offset_days`` (None stays None)."""
-    return None if day is None or pd.isna(day) else day - timedelta(days=offset_days)
+    return None if day is None or _missing(day) else day - timedelta(days=offset_days)
 
 
 @dataclass(frozen=True)
@@ -340,6 +340,14 @@ HASHED = {"image_id": "image", "patient_id": "patient", "visit_id": "visit", "si
 REQUIRED_SOURCES = tuple(dict.fromkeys(f.source for f in FIELDS))
 
 
+def _missing(value: object) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or value is pd.NA
+
+
+def _yes_no(value: object) -> object:
+    return pd.NA if _missing(value) else int(bool(value))
+
+
 def deidentify(
     table: pd.DataFrame, *, key: bytes | str, fields: Sequence[Field] = FIELDS
 ) -> pd.DataFrame:
@@ -373,7 +381,9 @@ def deidentify(
         column = table[f.source]
         if f.type == "id":
             kind = HASHED.get(f.source, f.source)
-            out[f.name] = column.map(lambda v, k=kind: keyed_hash(secret, k, v))
+            out[f.name] = pd.Series(
+                [keyed_hash(secret, kind, v) for v in column], index=table.index, dtype=object
+            )
         elif f.type == "date":
             if patients is None:
                 raise DeidentificationError("dates can only be shifted with a patient_id column")
@@ -382,7 +392,7 @@ def deidentify(
             ]
             out[f.name] = pd.Series(shifted, index=table.index, dtype=object)
         elif f.type == "yesno":
-            out[f.name] = column.map(lambda v: pd.NA if v is None or pd.isna(v) else int(bool(v)))
+            out[f.name] = column.map(_yes_no).astype("Int64")
         elif f.type == "integer":
             values = pd.to_numeric(column, errors="coerce")
             if f.name == "age_years":
@@ -391,7 +401,9 @@ def deidentify(
         elif f.type == "number":
             out[f.name] = pd.to_numeric(column, errors="coerce").astype(float)
         else:
-            out[f.name] = column.map(lambda v: "" if v is None or pd.isna(v) else str(v))
+            out[f.name] = pd.Series(
+                ["" if _missing(v) else str(v) for v in column], index=table.index, dtype=object
+            )
     return pd.DataFrame(out, index=table.index).reset_index(drop=True)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 import pandas as pd
@@ -118,7 +119,9 @@ def per_visit(frame: pd.DataFrame, measure: Measure) -> pd.DataFrame:
     values = frame[["patient_id", "visit_day", measure.column]].copy()
     values[measure.column] = pd.to_numeric(values[measure.column], errors="coerce")
     values = values.dropna(subset=[measure.column])
-    table = values.groupby(["patient_id", "visit_day"], as_index=False)[measure.column].mean()
+    table: pd.DataFrame = values.groupby(["patient_id", "visit_day"], as_index=False)[
+        [measure.column]
+    ].mean()
     if measure.kind == "score":
         table = table[table["visit_day"] > 0]
         zero = pd.DataFrame(
@@ -207,7 +210,7 @@ class Completeness:
 
 
 def completeness(
-    scheduled: pd.DataFrame, frame: pd.DataFrame, *, today: pd.Timestamp | object
+    scheduled: pd.DataFrame, frame: pd.DataFrame, *, today: date
 ) -> list[Completeness]:
     """Follow-up visits due, done and missed per window.
 
@@ -216,22 +219,29 @@ def completeness(
     when it was marked completed or the patient has a measurement in that window, *missed*
     when its window closed without either, and *open* while its window still runs.
     """
-    measured = (
-        set(zip(frame["patient_id"].astype(int), frame["window_day"], strict=True))
-        if not frame.empty
-        else set()
-    )
+    measured: set[tuple[int, int]] = set()
+    if not frame.empty:
+        known = frame.dropna(subset=["window_day"])
+        measured = {
+            (int(p), int(w)) for p, w in zip(known["patient_id"], known["window_day"], strict=True)
+        }
+    visits: dict[int, list[tuple[int, date, date, bool]]] = {}
+    columns = ["patient_id", "window_day", "due_on", "window_end", "completed"]
+    if not scheduled.empty:
+        for pid, day, due_on, window_end, completed in scheduled[columns].itertuples(
+            index=False, name=None
+        ):
+            visits.setdefault(int(day), []).append((int(pid), due_on, window_end, bool(completed)))
     out = []
     for day in outcome_windows():
-        rows = scheduled[scheduled["window_day"] == day] if not scheduled.empty else scheduled
         due = done = missed = still_open = 0
-        for row in rows.itertuples(index=False):
-            if row.due_on > today:
+        for pid, due_on, window_end, completed in visits.get(day, []):
+            if due_on > today:
                 continue
             due += 1
-            if row.completed or (int(row.patient_id), day) in measured:
+            if completed or (pid, day) in measured:
                 done += 1
-            elif row.window_end < today:
+            elif window_end < today:
                 missed += 1
             else:
                 still_open += 1

@@ -74,9 +74,13 @@ class CohortForm(forms.Form):
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         sites = sites_for(user=user).order_by("name")
-        self.fields["site"].choices = ANY + [(str(s.pk), s.name) for s in sites]
+        site_field = self.fields["site"]
+        assert isinstance(site_field, forms.ChoiceField)
+        site_field.choices = ANY + [(str(s.pk), s.name) for s in sites]
         protocols = ProtocolTemplate.objects.order_by("name").values_list("name", flat=True)
-        self.fields["protocol"].choices = ANY + [(p, p) for p in protocols]
+        protocol_field = self.fields["protocol"]
+        assert isinstance(protocol_field, forms.ChoiceField)
+        protocol_field.choices = ANY + [(p, p) for p in protocols]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -115,7 +119,7 @@ class CohortForm(forms.Form):
             if not value:
                 continue
             if isinstance(field, forms.ChoiceField):
-                label = dict(field.choices).get(value, value)
+                label = dict(field.choices).get(value, value)  # type: ignore[arg-type]
                 parts.append(f"{field.label or name.capitalize()}: {label}")
             else:
                 parts.append(f"{field.label}: {value:%d %b %Y}")

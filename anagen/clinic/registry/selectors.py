@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pandas as pd
 from django.db.models import QuerySet
@@ -130,7 +131,7 @@ def outcome_frame(*, user: User, cohort: Cohort | None = None) -> pd.DataFrame:
 # --- registry pages (issue 11: cohort statistics, completeness, safety, what to expect) ------
 
 
-def _cohort_patients(*, user: User, cohort: Cohort | None) -> QuerySet[OutcomeRecord]:
+def _cohort_patients(*, user: User, cohort: Cohort | None) -> QuerySet[OutcomeRecord, Any]:
     """The cohort's patient ids as a subquery (never a long list of parameters)."""
     return outcome_records(user=user, cohort=cohort).values("patient_id").distinct()
 

@@ -168,7 +168,7 @@ def cohort_pdf(request: HttpRequest) -> HttpResponse:
 
 def expect(request: HttpRequest, patient_pk: int) -> HttpResponse:
     """What registry patients like this one saw, or an honest "too few to say"."""
-    patient = patient_get(user=request.user, pk=patient_pk)
+    patient = patient_get(user=request.user, pk=patient_pk)  # type: ignore[arg-type]
     likeness, frame = selectors.similar_patients_frame(user=request.user, patient=patient)  # type: ignore[arg-type]
     measure = analysis.MEASURES["density_per_cm2"]
     summaries = analysis.summarize(frame, measure, windows=EXPECT_WINDOWS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+import pandas as pd
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -212,7 +213,11 @@ def export_file(request: HttpRequest, kind: str) -> HttpResponse:
     form = _cohort_form(request)
     if spec is None or not form.is_valid():
         raise Http404("No such export.")
-    frame = selectors.export_frame(user=request.user, cohort=form.cohort())  # type: ignore[arg-type]
+    frame = (
+        selectors.export_frame(user=request.user, cohort=form.cohort())  # type: ignore[arg-type]
+        if kind in ("csv", "parquet")
+        else pd.DataFrame()
+    )
     data = render_export(kind, frame)
     logged(user_id=request.user.pk, kind=kind, rows=len(frame))
     response = HttpResponse(data, content_type=spec.content_type)

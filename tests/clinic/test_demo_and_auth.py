@@ -96,6 +96,7 @@ def test_signup_is_closed(client):
         (Role.LAB_TECHNICIAN, True),
         (Role.ADMINISTRATOR, True),
         (Role.AUDITOR, True),
+        (Role.RESEARCHER, True),
         (Role.NURSE, False),
         (Role.COORDINATOR, False),
     ],

@@ -448,3 +448,14 @@ def test_chart_links_to_expect_sheet_for_physicians_only(prospect, client, staff
     assert url in client.get(reverse("patients:chart", args=[prospect.pk])).content.decode()
     client.force_login(staff[Role.NURSE])
     assert url not in client.get(reverse("patients:chart", args=[prospect.pk])).content.decode()
+
+
+def test_a_researcher_signs_in_to_the_registry(client, site):
+    from ..conftest import PASSWORD
+
+    researcher = make_user(Role.RESEARCHER, site, email="signin-res@example.test")
+    response = client.post(
+        reverse("account_login"), {"login": researcher.email, "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("registry:home")

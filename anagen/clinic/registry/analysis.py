@@ -291,7 +291,11 @@ def summary_rows(summaries: list[WindowSummary], measure: Measure) -> list[dict[
                 "ci": interval(s.ci_low, s.ci_high),
                 "median": fmt(s.median_change),
                 "iqr": interval(s.q1_change, s.q3_change),
-                "percent": "—" if measure.kind == "score" else fmt(s.mean_percent_change, 0),
+                "percent": (
+                    "—"
+                    if measure.kind == "score" or math.isnan(s.mean_percent_change)
+                    else f"{fmt(s.mean_percent_change, 0)} %"
+                ),
                 "responders": (
                     f"{s.n_responders}/{s.n} ({fmt(s.responder_rate, percent=True)})"
                     if measure.responder is not None and s.n

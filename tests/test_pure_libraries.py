@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-PURE = ["eligibility", "identity", "trichometry", "phantoms", "follicles", "evidence"]
+PURE = ["eligibility", "identity", "trichometry", "phantoms", "follicles", "evidence", "deidentify"]
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("progress/", include("anagen.clinic.progress.urls")),
     path("audit/", include("anagen.clinic.audit.urls")),
     path("treatment/", include("anagen.clinic.treatment.urls")),
+    path("registry/", include("anagen.clinic.registry.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

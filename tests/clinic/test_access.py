@@ -39,7 +39,8 @@ def clinic_url_names() -> list[str]:
     return sorted(set(names))
 
 
-#: P physician, N nurse, L lab technician, C coordinator, A auditor, D administrator.
+#: P physician, N nurse, L lab technician, C coordinator, A auditor, D administrator,
+#: R researcher (registry and its de-identified export only).
 ROLE_CODES = {
     Role.PHYSICIAN: "P",
     Role.NURSE: "N",
@@ -47,6 +48,7 @@ ROLE_CODES = {
     Role.COORDINATOR: "C",
     Role.AUDITOR: "A",
     Role.ADMINISTRATOR: "D",
+    Role.RESEARCHER: "R",
 }
 #: page → (roles that may read it, roles that may post to it).
 EXPECTED = {
@@ -99,6 +101,14 @@ EXPECTED = {
     "progress:plot": ("PNA", ""),
     "progress:compare": ("PNA", ""),
     "progress:report": ("PN", ""),
+    "registry:home": ("PAR", ""),
+    "registry:plot": ("PAR", ""),
+    "registry:compare": ("PAR", ""),
+    "registry:compare_plot": ("PAR", ""),
+    "registry:cohort_pdf": ("PAR", ""),
+    "registry:expect": ("P", ""),
+    "registry:export": ("R", ""),
+    "registry:export_file": ("R", ""),
 }
 
 
@@ -226,6 +236,8 @@ def url_for(name: str, objects) -> str:
         },
         "imaging": {"patient_pk": objects["patient"].pk},
         "progress": {"patient_pk": objects["patient"].pk},
+        "registry:expect": {"patient_pk": objects["patient"].pk},
+        "registry:export_file": {"kind": "csv"},
     }
     for key in (name, name.split(":")[0]):
         if key in pattern_kwargs:
@@ -293,20 +305,29 @@ def test_staff_only_see_their_sites_patients(client, objects, other_site, role):
     from tests.clinic.conftest import make_user
 
     client.force_login(make_user(role, other_site))
+    # Lists and the registry's cohort pages answer with this site's records left out (the
+    # registry tests check that); the export file is a download of the same.
+    lists = {
+        reverse(n)
+        for n in (
+            "intake:home",
+            "patients:list",
+            "patients:create",
+            "intake:inquiries",
+            "intake:day",
+            "treatment:lab_bench",
+            "treatment:follow_ups",
+            "registry:home",
+            "registry:plot",
+            "registry:compare",
+            "registry:compare_plot",
+            "registry:cohort_pdf",
+            "registry:export",
+        )
+    }
     for name in clinic_url_names():
         url = url_for(name, objects)
-        if name in PUBLIC or url in {
-            reverse(n)
-            for n in (
-                "intake:home",
-                "patients:list",
-                "patients:create",
-                "intake:inquiries",
-                "intake:day",
-                "treatment:lab_bench",
-                "treatment:follow_ups",
-            )
-        }:
+        if name in PUBLIC or url in lists or name == "registry:export_file":
             continue
         allowed = may(role, name)
         assert client.get(url).status_code == (404 if allowed else 403), (name, role)

@@ -126,6 +126,7 @@ def test_production_requires_mfa_by_default(monkeypatch):
     monkeypatch.setenv("DJANGO_SECRET_KEY", "x" * 50)
     monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0")
     monkeypatch.setenv("ANAGEN_SIGNATURE_KEYS", "k1:" + "y" * 40)
+    monkeypatch.setenv("ANAGEN_EXPORT_KEY", "z" * 40)
     monkeypatch.delenv("ANAGEN_REQUIRE_MFA", raising=False)
     production = importlib.import_module("anagen.clinic.settings.production")
     production = importlib.reload(production)

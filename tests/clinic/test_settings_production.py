@@ -22,6 +22,7 @@ def _import_production(**env) -> subprocess.CompletedProcess:
             **clean,
             "DJANGO_SECRET_KEY": "x" * 50,
             "ANAGEN_SIGNATURE_KEYS": "k1:" + "y" * 40,
+            "ANAGEN_EXPORT_KEY": "z" * 40,
             **env,
         },
         capture_output=True,
@@ -41,3 +42,13 @@ def test_production_without_a_real_broker_refuses_to_start(broker):
     done = _import_production(**({} if broker is None else {"CELERY_BROKER_URL": broker}))
     assert done.returncode != 0
     assert "ImproperlyConfigured" in done.stderr and "CELERY_BROKER_URL" in done.stderr
+
+
+@pytest.mark.parametrize("key", [None, "", "short"])
+def test_production_without_an_export_key_refuses_to_start(key):
+    env = {"CELERY_BROKER_URL": "redis://127.0.0.1:6379/0", "ANAGEN_EXPORT_KEY": key or ""}
+    if key is None:
+        env["ANAGEN_EXPORT_KEY"] = ""
+    done = _import_production(**env)
+    assert done.returncode != 0
+    assert "ImproperlyConfigured" in done.stderr and "ANAGEN_EXPORT_KEY" in done.stderr

@@ -1,4 +1,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django.urls import reverse
+
+from .policy import Perm, allows
 
 
 class StaffAccountAdapter(DefaultAccountAdapter):
@@ -6,3 +9,10 @@ class StaffAccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request):
         return False
+
+    def get_login_redirect_url(self, request):
+        # A researcher has no day list: their home is the registry.
+        user = request.user
+        if not allows(user, Perm.DAY_VIEW) and allows(user, Perm.REGISTRY_VIEW):
+            return reverse("registry:home")
+        return super().get_login_redirect_url(request)

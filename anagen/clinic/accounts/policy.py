@@ -65,6 +65,10 @@ class Perm(StrEnum):
     IMAGING_CAPTURE = "imaging_capture"  # take, upload and correct images
     # --- progress page and patient report (issue 11) ---
     PROGRESS_REPORT = "progress_report"  # print the patient's progress report (PDF)
+    # --- registry (issue 11: registry pages, what to expect, de-identified export) ---
+    REGISTRY_VIEW = "registry_view"  # cohort statistics, plots, comparison, cohort PDF
+    REGISTRY_EXPORT = "registry_export"  # de-identified CSV/Parquet and data dictionaries
+    REGISTRY_EXPECT = "registry_expect"  # the "what to expect" sheet for a patient
 
 
 P = Perm
@@ -139,7 +143,20 @@ PERMISSIONS: dict[str, frozenset[Perm]] = {
         }
     ),
     Role.ADMINISTRATOR: frozenset(_FRONT_DESK | {P.AUDIT_VIEW}),
+    Role.RESEARCHER: frozenset(),
 }
+
+# --- registry (issue 11) --------------------------------------------------------------------
+# Physicians and auditors read the registry; the physician prints the "what to expect" sheet
+# from a patient's chart; the researcher reads the registry and takes the de-identified export,
+# and nothing else (no chart, no name, no MRN: the registry pages show none to anyone).
+_REGISTRY: dict[str, set[Perm]] = {
+    Role.PHYSICIAN: {P.REGISTRY_VIEW, P.REGISTRY_EXPECT},
+    Role.AUDITOR: {P.REGISTRY_VIEW},
+    Role.RESEARCHER: {P.REGISTRY_VIEW, P.REGISTRY_EXPORT},
+}
+for _role, _perms in _REGISTRY.items():
+    PERMISSIONS[_role] = PERMISSIONS[_role] | _perms
 
 _ARTICLE = {True: "an", False: "a"}
 
@@ -200,7 +217,7 @@ PUBLIC = frozenset({"intake:request", "intake:request_thanks"})
 
 #: Namespaces whose views are governed by PAGES (allauth and admin guard themselves).
 GUARDED_NAMESPACES = frozenset(
-    {"patients", "intake", "assessment", "audit", "treatment", "imaging", "progress"}
+    {"patients", "intake", "assessment", "audit", "treatment", "imaging", "progress", "registry"}
 )
 
 PAGES: dict[str, Page] = {
@@ -256,6 +273,15 @@ PAGES: dict[str, Page] = {
     "progress:plot": Page(read=P.IMAGING_VIEW),
     "progress:compare": Page(read=P.IMAGING_VIEW),
     "progress:report": Page(read=P.PROGRESS_REPORT),
+    # Registry (issue 11): cohort statistics, comparison, PDF; what to expect; export.
+    "registry:home": Page(read=P.REGISTRY_VIEW),
+    "registry:plot": Page(read=P.REGISTRY_VIEW),
+    "registry:compare": Page(read=P.REGISTRY_VIEW),
+    "registry:compare_plot": Page(read=P.REGISTRY_VIEW),
+    "registry:cohort_pdf": Page(read=P.REGISTRY_VIEW),
+    "registry:expect": Page(read=P.REGISTRY_EXPECT),
+    "registry:export": Page(read=P.REGISTRY_EXPORT),
+    "registry:export_file": Page(read=P.REGISTRY_EXPORT),
 }
 
 

@@ -12,3 +12,5 @@ class Role(models.TextChoices):
     COORDINATOR = "coordinator", "Coordinator"
     AUDITOR = "auditor", "Auditor"
     ADMINISTRATOR = "administrator", "Administrator"
+    # Reads the registry and its de-identified export only: never a chart, a name or an MRN.
+    RESEARCHER = "researcher", "Researcher"

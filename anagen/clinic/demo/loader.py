@@ -73,6 +73,8 @@ STAFF = [
     ("coordinator.ist", "Selin", "Demir", Role.COORDINATOR, ("IST",), False),
     ("auditor", "Marcus", "Lindqvist", Role.AUDITOR, (), True),
     ("admin", "Hana", "Sato", Role.ADMINISTRATOR, (), True),
+    # Reads the registry and takes the de-identified export; sees no chart, name or MRN.
+    ("researcher", "Noor", "Haddad", Role.RESEARCHER, (), True),
 ]
 
 GIVEN = {

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import pandas as pd
 from django.db.models import QuerySet
 
 from anagen.clinic.accounts.access import sites_for
 from anagen.clinic.accounts.models import User
+from anagen.clinic.common import clock
+from anagen.clinic.patients.models import Patient
+from anagen.clinic.treatment.models import AdverseEvent, ScheduledVisit, TreatmentSession
 
 from .models import OutcomeRecord
 
@@ -122,3 +126,105 @@ def outcome_frame(*, user: User, cohort: Cohort | None = None) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(list(values), columns=list(OUTCOME_COLUMNS))
     frame["patient_id"] = frame["patient_id"].astype(str)
     return frame
+
+
+# --- registry pages (issue 11: cohort statistics, completeness, safety, what to expect) ------
+
+
+def _cohort_patients(*, user: User, cohort: Cohort | None) -> QuerySet[OutcomeRecord, Any]:
+    """The cohort's patient ids as a subquery (never a long list of parameters)."""
+    return outcome_records(user=user, cohort=cohort).values("patient_id").distinct()
+
+
+def scheduled_follow_ups(*, user: User, cohort: Cohort | None = None) -> pd.DataFrame:
+    """The cohort's scheduled follow-up visits with their protocol window day.
+
+    Columns: ``patient_id``, ``window_day`` (from the visit's "Day N" label), ``due_on``,
+    ``window_end``, ``completed``.
+    """
+    rows = ScheduledVisit.objects.filter(
+        kind=ScheduledVisit.Kind.FOLLOW_UP,
+        patient__site__in=sites_for(user=user),
+        patient_id__in=_cohort_patients(user=user, cohort=cohort),
+    ).values_list("patient_id", "label", "due_on", "window_end", "completed")
+    records = []
+    for patient_id, label, due_on, window_end, completed in rows:
+        word, _, number = label.partition(" ")
+        if word != "Day" or not number.isdigit():
+            continue
+        records.append((patient_id, int(number), due_on, window_end, completed))
+    return pd.DataFrame.from_records(
+        records, columns=["patient_id", "window_day", "due_on", "window_end", "completed"]
+    )
+
+
+def adverse_events_frame(*, user: User, cohort: Cohort | None = None) -> tuple[pd.DataFrame, int]:
+    """The cohort's adverse events (``patient_id``, ``type``, ``grade``, ``session_id``) and the
+    number of treatment sessions its patients had (the per-session denominator)."""
+    members = _cohort_patients(user=user, cohort=cohort)
+    sites = sites_for(user=user)
+    events = AdverseEvent.objects.filter(
+        patient__site__in=sites, patient_id__in=members
+    ).values_list("patient_id", "type", "grade", "session_id")
+    frame = pd.DataFrame.from_records(
+        list(events), columns=["patient_id", "type", "grade", "session_id"]
+    )
+    sessions = TreatmentSession.objects.filter(
+        patient__site__in=sites, patient_id__in=members
+    ).count()
+    return frame, sessions
+
+
+@dataclass(frozen=True)
+class Likeness:
+    """What makes a registry patient "like" a prospective patient."""
+
+    sex: str
+    age: int
+    stage: str
+    age_span: int = 10
+
+    @property
+    def cohort(self) -> Cohort:
+        return Cohort(
+            sex=self.sex,
+            age_min=self.age - self.age_span,
+            age_max=self.age + self.age_span,
+            stage=self.stage or None,
+        )
+
+
+def likeness_of(patient: Patient) -> Likeness:
+    """The patient's sex, age today and latest recorded stage (as the outcome table words it)."""
+    today = clock.localdate()
+    born = patient.date_of_birth
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    assessment = patient.assessments.order_by("-assessed_at").first()
+    stage = ""
+    if assessment is not None and assessment.norwood:
+        stage = f"Norwood {assessment.norwood}"
+    elif assessment is not None and assessment.ludwig:
+        stage = f"Ludwig {assessment.ludwig}"
+    return Likeness(sex=patient.sex, age=age, stage=stage)
+
+
+def similar_patients_frame(*, user: User, patient: Patient) -> tuple[Likeness, pd.DataFrame]:
+    """The outcome rows of registry patients like ``patient`` (never the patient's own)."""
+    likeness = likeness_of(patient)
+    frame = outcome_frame(user=user, cohort=likeness.cohort)
+    if not frame.empty:
+        frame = frame[frame["patient_id"] != str(patient.pk)]
+    return likeness, frame
+
+
+#: Columns the de-identified export reads (ids and dates are hashed and shifted on the way out).
+EXPORT_SOURCE_COLUMNS = ("visit_id", "image_id", *OUTCOME_COLUMNS)
+
+
+def export_frame(*, user: User | None, cohort: Cohort | None = None) -> pd.DataFrame:
+    """The outcome rows for the de-identified export; ``user`` None: every site (the command)."""
+    rows = (
+        OutcomeRecord.objects.all() if user is None else outcome_records(user=user, cohort=cohort)
+    )
+    values = rows.order_by("patient_id", "taken_on", "image_id").values_list(*EXPORT_SOURCE_COLUMNS)
+    return pd.DataFrame.from_records(list(values), columns=list(EXPORT_SOURCE_COLUMNS))

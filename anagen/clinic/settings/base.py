@@ -47,6 +47,21 @@ ANAGEN_SIGNATURE_KEYS = signature_keys(os.environ.get("ANAGEN_SIGNATURE_KEYS", "
 ANAGEN_SIGNATURE_KEY_ID = os.environ.get("ANAGEN_SIGNATURE_KEY_ID") or next(
     iter(ANAGEN_SIGNATURE_KEYS), ""
 )
+#: Key of the de-identified registry export (HMAC-SHA256 of record ids and the per-patient date
+#: shift, docs/security.md). Production requires it from the environment; local and test derive
+#: one from SECRET_KEY. Changing it changes every hash and date shift of later exports.
+ANAGEN_EXPORT_KEY = os.environ.get("ANAGEN_EXPORT_KEY", "")
+#: The "what to expect" sheet shows numbers only with at least this many similar patients.
+ANAGEN_EXPECT_MIN_PATIENTS = int(os.environ.get("ANAGEN_EXPECT_MIN_PATIENTS", "10"))
+
+
+def derived_export_key(secret_key: str) -> str:
+    # Local and test only: an export key of its own, derived from SECRET_KEY.
+    import hashlib
+
+    return hashlib.sha256(f"anagen-export-key:{secret_key}".encode()).hexdigest()
+
+
 #: Signatures made before keying (plain SHA-256) still count, flagged as legacy; set false once
 #: every record that matters has been signed again.
 ANAGEN_SIGNATURE_ACCEPT_LEGACY = env_bool("ANAGEN_SIGNATURE_ACCEPT_LEGACY", True)
@@ -194,7 +209,7 @@ MFA_TOTP_ISSUER = "Anagen"
 #: who can reach the admin: accounts.mfa.must_enrol). Off here so the local demo needs no phone;
 #: production.py turns it on unless ANAGEN_REQUIRE_MFA=false.
 ANAGEN_REQUIRE_MFA = env_bool("ANAGEN_REQUIRE_MFA", False)
-ANAGEN_MFA_ROLES = ("physician", "lab_technician", "administrator", "auditor")
+ANAGEN_MFA_ROLES = ("physician", "lab_technician", "administrator", "auditor", "researcher")
 
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours

@@ -19,6 +19,13 @@ ANAGEN_SIGNATURE_KEY_ID = os.environ.get("ANAGEN_SIGNATURE_KEY_ID") or next(
 )
 if ANAGEN_SIGNATURE_KEY_ID not in ANAGEN_SIGNATURE_KEYS:
     raise ImproperlyConfigured("ANAGEN_SIGNATURE_KEY_ID must name a key of ANAGEN_SIGNATURE_KEYS")
+# The de-identified export's key: required, separate from SECRET_KEY and the signature keys.
+ANAGEN_EXPORT_KEY = os.environ.get("ANAGEN_EXPORT_KEY", "")
+if len(ANAGEN_EXPORT_KEY) < 32:
+    raise ImproperlyConfigured(
+        "Set ANAGEN_EXPORT_KEY (at least 32 characters, e.g. `openssl rand -hex 32`): it keys "
+        "the hashed ids and date shifts of the de-identified registry export."
+    )
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = True

@@ -5,7 +5,7 @@ import tempfile
 from pathlib import Path
 
 from .base import *  # noqa: F403
-from .base import derived_signature_key
+from .base import derived_export_key, derived_signature_key
 
 DEBUG = False
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
@@ -17,6 +17,7 @@ CELERY_TASK_ALWAYS_EAGER = not os.environ.get("CELERY_BROKER_URL")
 AXES_ENABLED = True
 ANAGEN_SIGNATURE_KEYS = {"test": derived_signature_key(SECRET_KEY)}
 ANAGEN_SIGNATURE_KEY_ID = "test"
+ANAGEN_EXPORT_KEY = derived_export_key(SECRET_KEY)
 
 # A file (not in-memory) SQLite test database, so that a real Celery worker started by the
 # Redis tests can open the same database as the test process.

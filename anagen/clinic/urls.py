@@ -10,6 +10,7 @@ urlpatterns = [
     path("imaging/", include("anagen.clinic.imaging.urls")),
     path("audit/", include("anagen.clinic.audit.urls")),
     path("treatment/", include("anagen.clinic.treatment.urls")),
+    path("review/", include("anagen.clinic.review.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -8,6 +8,8 @@ independent of the policy module: a change to the policy must change this table 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -17,7 +19,10 @@ from anagen.clinic.accounts.roles import Role
 from anagen.clinic.assessment.services import assessment_record
 from anagen.clinic.intake.models import Appointment
 from anagen.clinic.intake.services import appointment_book, inquiry_submit
-from tests.clinic.imaging_helpers import imaging_world
+from anagen.clinic.imaging import services as imaging_services
+from anagen.clinic.review.models import ReviewPair
+from anagen.clinic.review.services import review_pairs_create
+from tests.clinic.imaging_helpers import imaging_world, phantom_png, upload
 from tests.clinic.test_patients import _png
 from tests.clinic.treatment_helpers import administer, consented_plan, released_product
 
@@ -36,7 +41,8 @@ def clinic_url_names() -> list[str]:
     return sorted(set(names))
 
 
-#: P physician, N nurse, L lab technician, C coordinator, A auditor, D administrator.
+#: P physician, N nurse, L lab technician, C coordinator, A auditor, D administrator,
+#: R blinded photo reviewer.
 ROLE_CODES = {
     Role.PHYSICIAN: "P",
     Role.NURSE: "N",
@@ -44,6 +50,7 @@ ROLE_CODES = {
     Role.COORDINATOR: "C",
     Role.AUDITOR: "A",
     Role.ADMINISTRATOR: "D",
+    Role.REVIEWER: "R",
 }
 #: page → (roles that may read it, roles that may post to it).
 EXPECTED = {
@@ -94,6 +101,12 @@ EXPECTED = {
     "imaging:photo_file": ("PNA", ""),
     "imaging:progress": ("PNA", ""),
     "imaging:progress_plot": ("PNA", ""),
+    # Blinded photographic review: the reviewer sees only the queue and anonymous pairs;
+    # physicians offer a patient's photos for review.
+    "review:queue": ("R", ""),
+    "review:pair": ("R", "R"),
+    "review:pair_image": ("R", ""),
+    "review:pairs_create": ("", "P"),
 }
 
 
@@ -146,7 +159,16 @@ def objects(patient, physician, staff, site, tomorrow_10):
     product = released_product(physician, staff[Role.LAB_TECHNICIAN], plan)
     session = administer(physician, staff[Role.NURSE], plan, product)
     imaging = imaging_world(physician, patient)
+    # An earlier visit with the same view: one before/after pair for blinded review.
+    baseline = imaging_services.imaging_visit_create(
+        actor=physician, patient=patient, taken_on=imaging["visit"].taken_on - timedelta(days=90)
+    )
+    imaging_services.photo_upload(
+        actor=physician, visit=baseline, view="top", image=upload("b.png", phantom_png(2))
+    )
+    review_pairs_create(actor=physician, patient=patient)
     return {
+        "pair": ReviewPair.objects.get(patient=patient),
         **imaging,
         "patient": patient,
         "inquiry": inquiry,
@@ -191,6 +213,8 @@ def url_for(name: str, objects) -> str:
             "site_pk": objects["site"].pk,
         },
         "imaging": {"patient_pk": objects["patient"].pk},
+        "review:pair": {"token": objects["pair"].token},
+        "review:pair_image": {"token": objects["pair"].token, "side": "left"},
     }
     for key in (name, name.split(":")[0]):
         if key in pattern_kwargs:
@@ -270,6 +294,8 @@ def test_staff_only_see_their_sites_patients(client, objects, other_site, role):
                 "intake:day",
                 "treatment:lab_bench",
                 "treatment:follow_ups",
+                "review:queue",
+                "review:pairs_create",
             )
         }:
             continue
@@ -284,6 +310,9 @@ def test_staff_only_see_their_sites_patients(client, objects, other_site, role):
     if may(role, "treatment:follow_ups"):
         due = client.get(reverse("treatment:follow_ups")).content.decode()
         assert objects["patient"].mrn not in due
+    if may(role, "review:queue"):
+        queue = client.get(reverse("review:queue")).content.decode()
+        assert objects["pair"].token not in queue
     if may(role, "intake:day"):
         day = client.get(reverse("intake:day"), {"day": objects["appointment"].starts_at.date()})
         assert objects["patient"].full_name not in day.content.decode()

@@ -40,6 +40,7 @@ NOT_STAFF_ACTIONS = {
     "treatment.products_expire_due_scheduled": "scheduled job: acts as the system actor",
     "treatment.visits_schedule": "called inside session_administer",
     "registry.outcomes_refresh": "job: rebuilds derived rows after a committed change",
+    "review.review_pairs_create_scheduled": "scheduled job: acts as the system actor",
 }
 
 

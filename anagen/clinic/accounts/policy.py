@@ -63,6 +63,10 @@ class Perm(StrEnum):
     FOLLOW_UPS_VIEW = "follow_ups_view"
     IMAGING_VIEW = "imaging_view"
     IMAGING_CAPTURE = "imaging_capture"  # take, upload and correct images
+    # --- outcome measures (issue 11): visit report, blinded photographic review ---
+    GLOBAL_ASSESSMENT_RECORD = "global_assessment_record"  # investigator's −3…+3 score
+    REVIEW_PAIRS_CREATE = "review_pairs_create"  # offer before/after photos for review
+    REVIEW_SCORE = "review_score"  # score blinded pairs (sees no chart, no name)
 
 
 P = Perm
@@ -107,6 +111,8 @@ PERMISSIONS: dict[str, frozenset[Perm]] = {
             P.LAB_VIEW,
             P.PRODUCT_DISCARD,
             P.SESSION_ADMINISTER,
+            P.GLOBAL_ASSESSMENT_RECORD,
+            P.REVIEW_PAIRS_CREATE,
         }
     ),
     Role.NURSE: frozenset(_CLINICAL),
@@ -136,16 +142,26 @@ PERMISSIONS: dict[str, frozenset[Perm]] = {
         }
     ),
     Role.ADMINISTRATOR: frozenset(_FRONT_DESK | {P.AUDIT_VIEW}),
+    # A blinded reviewer holds this one permission: the review queue and its anonymous pairs.
+    Role.REVIEWER: frozenset({P.REVIEW_SCORE}),
 }
 
 _ARTICLE = {True: "an", False: "a"}
 
 
+#: What the administrator-set reviewer flag adds to a physician's role (``User.is_reviewer``).
+REVIEWER_FLAG_PERMISSIONS: frozenset[Perm] = frozenset({P.REVIEW_SCORE})
+
+
 def allows(user: User | None, perm: Perm) -> bool:
-    """Whether ``user`` (signed in and active) holds ``perm`` through their role."""
+    """Whether ``user`` (signed in and active) holds ``perm`` through their role (and, for a
+    physician flagged as reviewer, the reviewer's permission)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    return perm in PERMISSIONS.get(user.role, frozenset())
+    if perm in PERMISSIONS.get(user.role, frozenset()):
+        return True
+    flagged = getattr(user, "is_reviewer", False) and user.role == Role.PHYSICIAN
+    return flagged and perm in REVIEWER_FLAG_PERMISSIONS
 
 
 def roles_with(perm: Perm) -> list[str]:
@@ -197,7 +213,7 @@ PUBLIC = frozenset({"intake:request", "intake:request_thanks"})
 
 #: Namespaces whose views are governed by PAGES (allauth and admin guard themselves).
 GUARDED_NAMESPACES = frozenset(
-    {"patients", "intake", "assessment", "audit", "treatment", "imaging"}
+    {"patients", "intake", "assessment", "audit", "treatment", "imaging", "review"}
 )
 
 PAGES: dict[str, Page] = {
@@ -250,6 +266,11 @@ PAGES: dict[str, Page] = {
     "imaging:photo_file": Page(read=P.IMAGING_VIEW),
     "imaging:progress": Page(read=P.IMAGING_VIEW),
     "imaging:progress_plot": Page(read=P.IMAGING_VIEW),
+    # --- outcome measures (issue 11): visit report, phototrichogram, blinded review ---
+    "review:pairs_create": Page(read=None, write=P.REVIEW_PAIRS_CREATE),
+    "review:queue": Page(read=P.REVIEW_SCORE),
+    "review:pair": Page(read=P.REVIEW_SCORE, write=P.REVIEW_SCORE),
+    "review:pair_image": Page(read=P.REVIEW_SCORE),
 }
 
 

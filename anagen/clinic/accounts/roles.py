@@ -12,3 +12,5 @@ class Role(models.TextChoices):
     COORDINATOR = "coordinator", "Coordinator"
     AUDITOR = "auditor", "Auditor"
     ADMINISTRATOR = "administrator", "Administrator"
+    # Scores blinded before/after photo pairs and sees nothing else (no charts, no names).
+    REVIEWER = "reviewer", "Photo reviewer"

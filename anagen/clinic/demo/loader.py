@@ -43,6 +43,7 @@ from anagen.clinic.intake.services import (
 )
 from anagen.clinic.patients.models import Patient
 from anagen.clinic.patients.services import patient_create
+from anagen.clinic.review.services import review_pairs_create_scheduled
 from anagen.clinic.treatment import services as treatment
 from anagen.clinic.treatment.defaults import ensure_defaults
 from anagen.clinic.treatment.models import Harvest
@@ -73,6 +74,8 @@ STAFF = [
     ("coordinator.ist", "Selin", "Demir", Role.COORDINATOR, ("IST",), False),
     ("auditor", "Marcus", "Lindqvist", Role.AUDITOR, (), True),
     ("admin", "Hana", "Sato", Role.ADMINISTRATOR, (), True),
+    # Scores blinded before/after photo pairs at London and Manchester; sees no chart.
+    ("reviewer", "Noor", "Haddad", Role.REVIEWER, ("LDN", "MAN"), False),
 ]
 
 GIVEN = {
@@ -528,6 +531,8 @@ def _generate(*, n_patients: int, seed: int) -> DemoSummary:
         seed=seed,
         today=today,
     )
+    # Every baseline/later photo pair of the same view is offered for blinded review.
+    review_pairs_create_scheduled()
     return DemoSummary(
         True,
         n_patients,

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "anagen.clinic.treatment",
     "anagen.clinic.imaging",
     "anagen.clinic.registry",
+    "anagen.clinic.review",
     "anagen.clinic.audit",
     "anagen.clinic.demo",
 ]
@@ -240,6 +241,10 @@ CELERY_BEAT_SCHEDULE = {
     "cell-products-expiry-sweep": {
         "task": "anagen.clinic.treatment.tasks.expire_products",
         "schedule": 15 * 60,
+    },
+    "blinded-review-pairs": {
+        "task": "anagen.clinic.review.tasks.create_review_pairs",
+        "schedule": 6 * 60 * 60,
     },
 }
 

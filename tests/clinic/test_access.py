@@ -17,9 +17,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from anagen.clinic.accounts.policy import GUARDED_NAMESPACES, PAGES, PUBLIC
 from anagen.clinic.accounts.roles import Role
 from anagen.clinic.assessment.services import assessment_record
+from anagen.clinic.imaging import services as imaging_services
 from anagen.clinic.intake.models import Appointment
 from anagen.clinic.intake.services import appointment_book, inquiry_submit
-from anagen.clinic.imaging import services as imaging_services
 from anagen.clinic.review.models import ReviewPair
 from anagen.clinic.review.services import review_pairs_create
 from tests.clinic.imaging_helpers import imaging_world, phantom_png, upload

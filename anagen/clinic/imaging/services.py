@@ -380,6 +380,7 @@ def _measure_growth(record: TrichoscopyImage) -> None:
 
     A failure is kept as ``growth_error`` in clinic words; the re-image's own count stands.
     """
+    assert record.regrowth_of_id is not None, "only a re-image is measured as a pair"
     day0 = TrichoscopyImage.objects.select_related("visit").get(pk=record.regrowth_of_id)
     days = (record.visit.taken_on - day0.visit.taken_on).days
     try:

@@ -43,7 +43,7 @@ from anagen.clinic.intake.services import (
 )
 from anagen.clinic.patients.models import Patient
 from anagen.clinic.patients.services import patient_create
-from anagen.clinic.review.services import review_pairs_create_scheduled
+from anagen.clinic.review.services import review_pairs_create
 from anagen.clinic.treatment import services as treatment
 from anagen.clinic.treatment.defaults import ensure_defaults
 from anagen.clinic.treatment.models import Harvest
@@ -531,8 +531,10 @@ def _generate(*, n_patients: int, seed: int) -> DemoSummary:
         seed=seed,
         today=today,
     )
-    # Every baseline/later photo pair of the same view is offered for blinded review.
-    review_pairs_create_scheduled()
+    # Every baseline/later photo pair of the same view is offered for blinded review, by a
+    # physician of each site (as the button on the visit page does).
+    for code in sites:
+        review_pairs_create(actor=physicians[code][0])
     return DemoSummary(
         True,
         n_patients,

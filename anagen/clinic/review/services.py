@@ -111,6 +111,8 @@ def review_pairs_create_scheduled() -> int:
     """The nightly job: pairs for every patient of every site, made by the system actor."""
     from anagen.clinic.accounts.system import system_actor
 
-    actor = system_actor()
     patient_ids = sorted(set(GlobalPhoto.objects.values_list("visit__patient_id", flat=True)))
+    if not patient_ids:
+        return 0
+    actor = system_actor()
     return sum(_pairs_for(pid, actor) for pid in patient_ids)

@@ -285,6 +285,19 @@ FIELDS: tuple[Field, ...] = (
         maximum=3,
     ),
     Field(
+        "blinded_review_score",
+        "Blinded photographic review",
+        "number",
+        "blinded_review_score",
+        "Mean of the blinded reviewers' scores of this visit's photographs against baseline, "
+        "shown side by side in random order without dates or names ("
+        + GLOBAL.split(", ")[0]
+        + ").",
+        "points",
+        minimum=-3,
+        maximum=3,
+    ),
+    Field(
         "age_years",
         "Age at baseline",
         "integer",

@@ -8,6 +8,8 @@ independent of the policy module: a change to the policy must change this table 
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -16,11 +18,14 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from anagen.clinic.accounts.policy import GUARDED_NAMESPACES, PAGES, PUBLIC
 from anagen.clinic.accounts.roles import Role
 from anagen.clinic.assessment.services import assessment_record
+from anagen.clinic.imaging import services as imaging_services
 from anagen.clinic.intake.models import Appointment
 from anagen.clinic.intake.services import appointment_book, inquiry_submit
 from anagen.clinic.progress.models import ProgressSnapshot
+from anagen.clinic.review.models import ReviewPair
+from anagen.clinic.review.services import review_pairs_create
 from tests.clinic.factories import PatientFactory, SiteFactory, staff_at, tomorrow_at
-from tests.clinic.imaging_helpers import imaging_world
+from tests.clinic.imaging_helpers import imaging_world, phantom_png, upload
 from tests.clinic.test_patients import _png
 from tests.clinic.treatment_helpers import administer, consented_plan, released_product
 
@@ -40,7 +45,7 @@ def clinic_url_names() -> list[str]:
 
 
 #: P physician, N nurse, L lab technician, C coordinator, A auditor, D administrator,
-#: R researcher (registry and its de-identified export only).
+#: R researcher (registry and its de-identified export only), B blinded photo reviewer.
 ROLE_CODES = {
     Role.PHYSICIAN: "P",
     Role.NURSE: "N",
@@ -49,6 +54,7 @@ ROLE_CODES = {
     Role.AUDITOR: "A",
     Role.ADMINISTRATOR: "D",
     Role.RESEARCHER: "R",
+    Role.REVIEWER: "B",
 }
 #: page → (roles that may read it, roles that may post to it).
 EXPECTED = {
@@ -109,6 +115,12 @@ EXPECTED = {
     "registry:expect": ("P", ""),
     "registry:export": ("R", ""),
     "registry:export_file": ("R", ""),
+    # Blinded photographic review: the reviewer sees only the queue and anonymous pairs;
+    # physicians offer a patient's photos for review.
+    "review:queue": ("B", ""),
+    "review:pair": ("B", "B"),
+    "review:pair_image": ("B", ""),
+    "review:pairs_create": ("", "P"),
 }
 
 
@@ -176,7 +188,18 @@ def world(django_db_setup, django_db_blocker):
         ProgressSnapshot.objects.create(
             target_site=imaging["site"], patient=patient, plot_png=_png(), fingerprint="x"
         )
+        # An earlier visit with the same view: one before/after pair for blinded review.
+        baseline = imaging_services.imaging_visit_create(
+            actor=physician,
+            patient=patient,
+            taken_on=imaging["visit"].taken_on - timedelta(days=90),
+        )
+        imaging_services.photo_upload(
+            actor=physician, visit=baseline, view="top", image=upload("b.png", phantom_png(2))
+        )
+        review_pairs_create(actor=physician, patient=patient)
         objects = {
+            "pair": ReviewPair.objects.get(patient=patient),
             **imaging,
             "patient": patient,
             "inquiry": inquiry,
@@ -238,6 +261,8 @@ def url_for(name: str, objects) -> str:
         "progress": {"patient_pk": objects["patient"].pk},
         "registry:expect": {"patient_pk": objects["patient"].pk},
         "registry:export_file": {"kind": "csv"},
+        "review:pair": {"token": objects["pair"].token},
+        "review:pair_image": {"token": objects["pair"].token, "side": "left"},
     }
     for key in (name, name.split(":")[0]):
         if key in pattern_kwargs:
@@ -323,6 +348,8 @@ def test_staff_only_see_their_sites_patients(client, objects, other_site, role):
             "registry:compare_plot",
             "registry:cohort_pdf",
             "registry:export",
+            "review:queue",
+            "review:pairs_create",
         )
     }
     for name in clinic_url_names():
@@ -340,6 +367,9 @@ def test_staff_only_see_their_sites_patients(client, objects, other_site, role):
     if may(role, "treatment:follow_ups"):
         due = client.get(reverse("treatment:follow_ups")).content.decode()
         assert objects["patient"].mrn not in due
+    if may(role, "review:queue"):
+        queue = client.get(reverse("review:queue")).content.decode()
+        assert objects["pair"].token not in queue
     if may(role, "intake:day"):
         day = client.get(reverse("intake:day"), {"day": objects["appointment"].starts_at.date()})
         assert objects["patient"].full_name not in day.content.decode()

@@ -44,6 +44,7 @@ NOT_STAFF_ACTIONS = {
     "progress.snapshots_refresh": "job: recomputes a patient's outdated snapshots",
     "progress.snapshots_refresh_later": "queues that job after the outcome rows are rebuilt",
     "progress.snapshot_request": "a page found the derived snapshot outdated: queue it once",
+    "review.review_pairs_create_scheduled": "scheduled job: acts as the system actor",
 }
 
 

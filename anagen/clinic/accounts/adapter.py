@@ -11,8 +11,11 @@ class StaffAccountAdapter(DefaultAccountAdapter):
         return False
 
     def get_login_redirect_url(self, request):
-        # A researcher has no day list: their home is the registry.
+        # A researcher or a blinded reviewer has no day list: each starts at their own work.
         user = request.user
-        if not allows(user, Perm.DAY_VIEW) and allows(user, Perm.REGISTRY_VIEW):
-            return reverse("registry:home")
+        if not allows(user, Perm.DAY_VIEW):
+            if allows(user, Perm.REGISTRY_VIEW):
+                return reverse("registry:home")
+            if allows(user, Perm.REVIEW_SCORE):
+                return reverse("review:queue")
         return super().get_login_redirect_url(request)

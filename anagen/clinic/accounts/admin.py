@@ -21,7 +21,7 @@ class StaffAdmin(UserAdmin):
     list_filter = ("role", "is_active", "sites")
     fieldsets = (
         *(UserAdmin.fieldsets or ()),  # typed Optional; Django always sets it
-        ("Clinic", {"fields": ("role", "sites", "all_sites")}),
+        ("Clinic", {"fields": ("role", "sites", "all_sites", "is_reviewer")}),
     )
     add_fieldsets = (
         (None, {"fields": ("username", "email", "password1", "password2", "role", "sites")}),

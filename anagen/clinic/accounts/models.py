@@ -39,6 +39,12 @@ class User(AbstractUser):
     all_sites = models.BooleanField(
         default=False, help_text="Sees every site (network administrators and auditors)."
     )
+    is_reviewer = models.BooleanField(
+        "blinded photo reviewer",
+        default=False,
+        help_text="A physician who also scores blinded before/after photo pairs "
+        "(never of the patients they treated). Set by an administrator.",
+    )
 
     # Who changed a role, a site, an admin permission or an account's status, and when; the
     # password hash and the login stamp are kept out (a password change still shows as a change).

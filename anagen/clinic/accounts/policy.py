@@ -69,6 +69,10 @@ class Perm(StrEnum):
     REGISTRY_VIEW = "registry_view"  # cohort statistics, plots, comparison, cohort PDF
     REGISTRY_EXPORT = "registry_export"  # de-identified CSV/Parquet and data dictionaries
     REGISTRY_EXPECT = "registry_expect"  # the "what to expect" sheet for a patient
+    # --- outcome measures (issue 11): visit report, blinded photographic review ---
+    GLOBAL_ASSESSMENT_RECORD = "global_assessment_record"  # investigator's −3…+3 score
+    REVIEW_PAIRS_CREATE = "review_pairs_create"  # offer before/after photos for review
+    REVIEW_SCORE = "review_score"  # score blinded pairs (sees no chart, no name)
 
 
 P = Perm
@@ -114,6 +118,8 @@ PERMISSIONS: dict[str, frozenset[Perm]] = {
             P.LAB_VIEW,
             P.PRODUCT_DISCARD,
             P.SESSION_ADMINISTER,
+            P.GLOBAL_ASSESSMENT_RECORD,
+            P.REVIEW_PAIRS_CREATE,
         }
     ),
     Role.NURSE: frozenset(_CLINICAL),
@@ -144,6 +150,8 @@ PERMISSIONS: dict[str, frozenset[Perm]] = {
     ),
     Role.ADMINISTRATOR: frozenset(_FRONT_DESK | {P.AUDIT_VIEW}),
     Role.RESEARCHER: frozenset(),
+    # A blinded reviewer holds this one permission: the review queue and its anonymous pairs.
+    Role.REVIEWER: frozenset({P.REVIEW_SCORE}),
 }
 
 # --- registry (issue 11) --------------------------------------------------------------------
@@ -161,11 +169,19 @@ for _role, _perms in _REGISTRY.items():
 _ARTICLE = {True: "an", False: "a"}
 
 
+#: What the administrator-set reviewer flag adds to a physician's role (``User.is_reviewer``).
+REVIEWER_FLAG_PERMISSIONS: frozenset[Perm] = frozenset({P.REVIEW_SCORE})
+
+
 def allows(user: User | None, perm: Perm) -> bool:
-    """Whether ``user`` (signed in and active) holds ``perm`` through their role."""
+    """Whether ``user`` (signed in and active) holds ``perm`` through their role (and, for a
+    physician flagged as reviewer, the reviewer's permission)."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    return perm in PERMISSIONS.get(user.role, frozenset())
+    if perm in PERMISSIONS.get(user.role, frozenset()):
+        return True
+    flagged = getattr(user, "is_reviewer", False) and user.role == Role.PHYSICIAN
+    return flagged and perm in REVIEWER_FLAG_PERMISSIONS
 
 
 def roles_with(perm: Perm) -> list[str]:
@@ -217,7 +233,17 @@ PUBLIC = frozenset({"intake:request", "intake:request_thanks"})
 
 #: Namespaces whose views are governed by PAGES (allauth and admin guard themselves).
 GUARDED_NAMESPACES = frozenset(
-    {"patients", "intake", "assessment", "audit", "treatment", "imaging", "progress", "registry"}
+    {
+        "patients",
+        "intake",
+        "assessment",
+        "audit",
+        "treatment",
+        "imaging",
+        "progress",
+        "registry",
+        "review",
+    }
 )
 
 PAGES: dict[str, Page] = {
@@ -282,6 +308,11 @@ PAGES: dict[str, Page] = {
     "registry:expect": Page(read=P.REGISTRY_EXPECT),
     "registry:export": Page(read=P.REGISTRY_EXPORT),
     "registry:export_file": Page(read=P.REGISTRY_EXPORT),
+    # --- outcome measures (issue 11): visit report, phototrichogram, blinded review ---
+    "review:pairs_create": Page(read=None, write=P.REVIEW_PAIRS_CREATE),
+    "review:queue": Page(read=P.REVIEW_SCORE),
+    "review:pair": Page(read=P.REVIEW_SCORE, write=P.REVIEW_SCORE),
+    "review:pair_image": Page(read=P.REVIEW_SCORE),
 }
 
 

@@ -14,3 +14,5 @@ class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", "Administrator"
     # Reads the registry and its de-identified export only: never a chart, a name or an MRN.
     RESEARCHER = "researcher", "Researcher"
+    # Scores blinded before/after photo pairs and sees nothing else (no charts, no names).
+    REVIEWER = "reviewer", "Photo reviewer"

@@ -114,10 +114,11 @@ def sqlite_replace_guard(table: str, pk: str, message: str) -> str:
     )
 
 
-#: The two append-only logs installed by their own migrations: (table, key, message).
+#: The append-only logs installed by their own migrations: (table, key, message).
 LOGS = [
     ("treatment_custodyevent", "id", "custody events are append-only"),
     ("audit_signature", "id", "signatures are append-only"),
+    ("review_reviewscore", "id", "review scores are append-only"),
 ]
 
 

@@ -43,6 +43,7 @@ from anagen.clinic.intake.services import (
 )
 from anagen.clinic.patients.models import Patient
 from anagen.clinic.patients.services import patient_create
+from anagen.clinic.review.services import review_pairs_create
 from anagen.clinic.treatment import services as treatment
 from anagen.clinic.treatment.defaults import ensure_defaults
 from anagen.clinic.treatment.models import Harvest
@@ -75,6 +76,8 @@ STAFF = [
     ("admin", "Hana", "Sato", Role.ADMINISTRATOR, (), True),
     # Reads the registry and takes the de-identified export; sees no chart, name or MRN.
     ("researcher", "Noor", "Haddad", Role.RESEARCHER, (), True),
+    # Scores blinded before/after photo pairs at London and Manchester; sees no chart.
+    ("reviewer", "Ines", "Moreau", Role.REVIEWER, ("LDN", "MAN"), False),
 ]
 
 GIVEN = {
@@ -530,6 +533,10 @@ def _generate(*, n_patients: int, seed: int) -> DemoSummary:
         seed=seed,
         today=today,
     )
+    # Every baseline/later photo pair of the same view is offered for blinded review, by a
+    # physician of each site (as the button on the visit page does).
+    for code in sites:
+        review_pairs_create(actor=physicians[code][0])
     return DemoSummary(
         True,
         n_patients,

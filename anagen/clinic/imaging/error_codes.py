@@ -17,6 +17,13 @@ class ImagingErrorCode(StrEnum):
     UNKNOWN_HAIR = "unknown_hair"
     ADDED_HAIRS = "added_hairs"
     NOTE_REQUIRED = "note_required"
+    # Phototrichogram pairs (a day-2/3 re-image of a day-0 image)
+    REGROWTH_OTHER_PATIENT = "regrowth_other_patient"
+    REGROWTH_OTHER_SITE = "regrowth_other_site"
+    REGROWTH_INTERVAL = "regrowth_interval"
+    REGROWTH_OF_REGROWTH = "regrowth_of_regrowth"
+    REGROWTH_OTHER_DEVICE = "regrowth_other_device"
+    REGROWTH_TAKEN = "regrowth_taken"
 
 
 def refusal(message: str, code: ImagingErrorCode, field: str | None = None) -> ValidationError:

@@ -5,6 +5,7 @@ from django import forms
 from anagen.clinic.common.forms import DateInput
 from anagen.clinic.common.scalp import ScalpZone
 from anagen.clinic.common.uploads import SafeImageField
+from anagen.clinic.registry.models import GlobalAssessment, Satisfaction, Shedding
 from anagen.clinic.treatment.models import ScheduledVisit
 
 from .models import Device, GlobalPhoto, TargetSite
@@ -43,14 +44,72 @@ class PhotoForm(forms.Form):
     image = SafeImageField(label="Photo")
 
 
+class Day0ImageField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.visit.taken_on:%d %b %Y} · {obj.target_site.get_zone_display()}"
+
+
 class TrichoscopyForm(forms.Form):
     target_site: forms.ModelChoiceField[TargetSite] = forms.ModelChoiceField(queryset=None)
     device = forms.ModelChoiceField(queryset=Device.objects.filter(active=True))
     image = SafeImageField(label="Trichoscopy image", help_text="Clipped hair, PNG/JPEG/TIFF.")
+    regrowth_of = Day0ImageField(
+        label="Re-image of (phototrichogram)",
+        queryset=None,
+        required=False,
+        empty_label="No — an ordinary image",
+        help_text="For the day-2 or day-3 re-image of the same clipped site: choose its day-0 "
+        "image; the share of growing (anagen) hairs is then measured.",
+    )
 
-    def __init__(self, *args, sites, **kwargs):
+    def __init__(self, *args, sites, day0_images, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["target_site"].queryset = sites
+        if day0_images.exists():
+            self.fields["regrowth_of"].queryset = day0_images
+        else:  # no image 1–4 days before this visit: nothing to re-image
+            del self.fields["regrowth_of"]
+
+
+class VisitReportForm(forms.Form):
+    """The follow-up report. The global assessment is shown to everyone; only a physician's
+    answer is taken (the service refuses anyone else): for others the field is read-only."""
+
+    pull_test_hairs = forms.IntegerField(
+        label="Pull test (hairs out of about 60)",
+        min_value=0,
+        max_value=60,
+        required=False,
+        help_text="Leave empty if the pull test was not done.",
+    )
+    satisfaction = forms.TypedChoiceField(
+        label="Patient's satisfaction with the result",
+        choices=[("", "Not asked"), *Satisfaction.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    shedding = forms.TypedChoiceField(
+        label="Shedding in the last two weeks (patient)",
+        choices=[("", "Not asked"), *Shedding.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    global_assessment = forms.TypedChoiceField(
+        label="Investigator's global photographic assessment (against baseline)",
+        choices=[("", "Not assessed"), *GlobalAssessment.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+
+    def __init__(self, *args, may_assess: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not may_assess:
+            field = self.fields["global_assessment"]
+            field.disabled = True
+            field.help_text = "Recorded by a physician."
 
 
 class CorrectionForm(forms.Form):

@@ -144,6 +144,23 @@ class TrichoscopyImage(models.Model):
     )
     corrected_at = models.DateTimeField(null=True, blank=True)
     correction_note = models.CharField(max_length=500, blank=True)
+    # Phototrichogram: a day-2/3 re-image of the same clipped site points to its day-0 image;
+    # the growth analysis of the pair (``anagen.trichometry.anagen_telogen``) is kept here.
+    regrowth_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="regrowths",
+        verbose_name="re-image of (day-0 image)",
+    )
+    anagen_fraction = models.FloatField(null=True, blank=True)
+    growing_count = models.PositiveIntegerField("growing (anagen) hairs", null=True, blank=True)
+    non_growing_count = models.PositiveIntegerField(
+        "non-growing (telogen) hairs", null=True, blank=True
+    )
+    growth_result = models.JSONField(null=True, blank=True)
+    growth_error = models.CharField(max_length=500, blank=True)  # clinic words
     history = HistoricalRecords()
     audit_patient_path = "visit__patient"
 

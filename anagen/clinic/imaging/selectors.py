@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from typing import cast
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, cast
 
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -15,6 +16,12 @@ from anagen.clinic.common import clock
 from anagen.clinic.patients.models import Patient
 
 from .models import GlobalPhoto, ImagingVisit, TargetSite, TrichoscopyImage
+
+if TYPE_CHECKING:
+    from anagen.clinic.registry.models import VisitReport
+
+#: A phototrichogram re-image is taken 1–4 days after its day-0 image (the service's rule).
+REGROWTH_DAYS = (1, 4)
 
 
 def visit_get(*, user: User, pk: int) -> ImagingVisit:
@@ -142,3 +149,27 @@ def further_session_days(*, patient: Patient, today: date | None = None) -> list
     # Never on or before the latest data day: the model treats those as already happened.
     next_day = max(today_day + 1, past[-1] + interval if past else 0)
     return [next_day + k * interval for k in range(remaining)]
+
+
+def visit_report(*, visit: ImagingVisit) -> VisitReport | None:
+    """The follow-up report of a visit the caller already fetched through ``visit_get``."""
+    from anagen.clinic.registry.models import VisitReport
+
+    return VisitReport.objects.filter(visit=visit).select_related("recorded_by").first()
+
+
+def day0_candidates(*, visit: ImagingVisit) -> QuerySet[TrichoscopyImage]:
+    """The patient's images a re-image at ``visit`` may pair with: 1–4 days earlier, not
+    re-images themselves (the upload service checks the pair again)."""
+    first, last = REGROWTH_DAYS
+    return (
+        TrichoscopyImage.objects.filter(
+            visit__patient_id=visit.patient_id,
+            visit__taken_on__gte=visit.taken_on - timedelta(days=last),
+            visit__taken_on__lte=visit.taken_on - timedelta(days=first),
+            regrowth_of__isnull=True,
+        )
+        .exclude(status=TrichoscopyImage.Status.FAILED)
+        .select_related("visit", "target_site")
+        .order_by("-visit__taken_on", "-pk")
+    )

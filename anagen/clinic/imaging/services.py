@@ -30,7 +30,7 @@ from anagen.clinic.common import clock
 from anagen.clinic.common.uploads import strict_image_decoding
 from anagen.clinic.patients.models import Patient
 
-from . import dispatch
+from . import dispatch, selectors
 from .error_codes import ImagingErrorCode as Code
 from .error_codes import refusal
 from .models import Device, GlobalPhoto, ImagingVisit, TargetSite, TrichoscopyImage
@@ -134,13 +134,20 @@ def trichoscopy_upload(
     target_site: TargetSite,
     device: Device,
     image: UploadedFile[bytes],
+    regrowth_of: TrichoscopyImage | None = None,
 ) -> TrichoscopyImage:
-    """Store the image and queue its analysis (a Celery job; eager in the embedded default)."""
+    """Store the image and queue its analysis (a Celery job; eager in the embedded default).
+
+    ``regrowth_of``: this image is the day-2/3 re-image of that day-0 image (phototrichogram);
+    the analysis job then also measures which hairs grew between the two.
+    """
     _require_imager(actor, visit.patient)
     if target_site.patient_id != visit.patient_id:
         raise refusal(
             "That target site belongs to another patient.", Code.WRONG_PATIENT, "target_site"
         )
+    if regrowth_of is not None:
+        _check_regrowth_pair(day0=regrowth_of, visit=visit, target_site=target_site, device=device)
     if device.um_per_px is None:
         raise refusal(
             f"{device} has no calibration (µm per pixel); calibrate it in the admin first.",
@@ -156,6 +163,7 @@ def trichoscopy_upload(
         target_site=target_site,
         device=device,
         image=image,
+        regrowth_of=regrowth_of,
         uploaded_by=actor,
         analysis_attempts=1,
         analysis_queued_at=clock.now(),
@@ -164,6 +172,54 @@ def trichoscopy_upload(
     record.save()
     _send_analysis(record.pk)
     return record
+
+
+#: Days between a day-0 image and its re-image: anagen hairs grow ~0.3 mm a day, so 2–3 days
+#: separate growing from resting hairs; 1 and 4 days are still measurable.
+REGROWTH_MIN_DAYS, REGROWTH_MAX_DAYS = selectors.REGROWTH_DAYS
+
+
+def _check_regrowth_pair(
+    *, day0: TrichoscopyImage, visit: ImagingVisit, target_site: TargetSite, device: Device
+) -> None:
+    """The phototrichogram rules: same patient, same marked site, same device, 1–4 days later."""
+    day0 = TrichoscopyImage.objects.select_for_update().select_related("visit").get(pk=day0.pk)
+    if day0.visit.patient_id != visit.patient_id:
+        raise refusal(
+            "The day-0 image belongs to another patient.",
+            Code.REGROWTH_OTHER_PATIENT,
+            "regrowth_of",
+        )
+    if day0.regrowth_of_id is not None:
+        raise refusal(
+            "That image is itself a re-image; choose the day-0 image.",
+            Code.REGROWTH_OF_REGROWTH,
+            "regrowth_of",
+        )
+    if day0.target_site_id != target_site.pk:
+        raise refusal(
+            "A re-image must be of the same target site as its day-0 image.",
+            Code.REGROWTH_OTHER_SITE,
+            "target_site",
+        )
+    if day0.device_id != device.pk:
+        raise refusal(
+            "Re-image with the same device as the day-0 image (same calibration).",
+            Code.REGROWTH_OTHER_DEVICE,
+            "device",
+        )
+    days = (visit.taken_on - day0.visit.taken_on).days
+    if not REGROWTH_MIN_DAYS <= days <= REGROWTH_MAX_DAYS:
+        raise refusal(
+            f"A re-image is taken {REGROWTH_MIN_DAYS}–{REGROWTH_MAX_DAYS} days after its day-0 "
+            f"image; this visit is {days} days after it.",
+            Code.REGROWTH_INTERVAL,
+            "regrowth_of",
+        )
+    if day0.regrowths.exclude(status=TrichoscopyImage.Status.FAILED).exists():
+        raise refusal(
+            "That day-0 image already has a re-image.", Code.REGROWTH_TAKEN, "regrowth_of"
+        )
 
 
 def _send_analysis(pk: int) -> None:
@@ -313,8 +369,50 @@ def trichoscopy_analyse(*, record: TrichoscopyImage) -> TrichoscopyImage:
         ):
             setattr(record, name, data[name])
         record.analysed_at = clock.now()
+        if record.regrowth_of_id is not None:
+            _measure_growth(record)
         record.save()
     return record
+
+
+def _measure_growth(record: TrichoscopyImage) -> None:
+    """Anagen/telogen of a day-0 / re-image pair (set on ``record``, the re-image; not saved).
+
+    A failure is kept as ``growth_error`` in clinic words; the re-image's own count stands.
+    """
+    assert record.regrowth_of_id is not None, "only a re-image is measured as a pair"
+    day0 = TrichoscopyImage.objects.select_related("visit").get(pk=record.regrowth_of_id)
+    days = (record.visit.taken_on - day0.visit.taken_on).days
+    try:
+        assert record.um_per_px is not None, "set by the analysis"
+        with (
+            _local_copy(day0.image) as first,
+            _local_copy(record.image) as second,
+            strict_image_decoding(),
+        ):
+            growth = trichometry.anagen_telogen(
+                first, second, days=days, um_per_px=float(record.um_per_px)
+            )
+    except Exception as exc:  # the pair cannot be measured; the single image still is
+        _log_failure(record, exc, None)
+        record.anagen_fraction = record.growing_count = record.non_growing_count = None
+        record.growth_result = None
+        record.growth_error = (
+            "the growth of the hairs between the day-0 image and this re-image could not be "
+            "measured — check both images show the same clipped site, or retake the re-image."
+        )
+        return
+    if growth.anagen_count + growth.telogen_count == 0:
+        record.anagen_fraction = None
+        record.growth_error = "no hair of the day-0 image could be followed on the re-image."
+    else:
+        record.anagen_fraction = growth.anagen_fraction
+        record.growth_error = ""
+    record.growing_count = growth.anagen_count
+    record.non_growing_count = growth.telogen_count
+    data = growth.to_dict()
+    data.pop("hairs", None)
+    record.growth_result = data
 
 
 @transaction.atomic

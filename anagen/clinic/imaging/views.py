@@ -4,12 +4,21 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from anagen.clinic.accounts.policy import Perm, allows
 from anagen.clinic.common.forms import add_service_errors, submit_once
 from anagen.clinic.common.responses import stored_file_response
 from anagen.clinic.patients.selectors import patient_get
+from anagen.clinic.registry.services import visit_report_record
 
 from . import selectors, services
-from .forms import CorrectionForm, ImagingVisitForm, PhotoForm, TargetSiteForm, TrichoscopyForm
+from .forms import (
+    CorrectionForm,
+    ImagingVisitForm,
+    PhotoForm,
+    TargetSiteForm,
+    TrichoscopyForm,
+    VisitReportForm,
+)
 
 
 @submit_once
@@ -47,14 +56,51 @@ def target_site_new(request, patient_pk):
     return render(request, "imaging/target_site_new.html", {"patient": patient, "form": form})
 
 
+def _report_initial(report) -> dict:
+    if report is None:
+        return {}
+    return {
+        "pull_test_hairs": report.pull_test_hairs,
+        "satisfaction": report.satisfaction,
+        "shedding": report.shedding,
+        "global_assessment": report.global_assessment,
+    }
+
+
 @submit_once
 def visit_detail(request, pk):
     visit = selectors.visit_get(user=request.user, pk=pk)
+    report = selectors.visit_report(visit=visit)
+    may_assess = allows(request.user, Perm.GLOBAL_ASSESSMENT_RECORD)
+    day0_images = selectors.day0_candidates(visit=visit)
     photo_form = PhotoForm(prefix="photo")
-    tricho_form = TrichoscopyForm(prefix="tricho", sites=visit.patient.target_sites.all())
+    tricho_form = TrichoscopyForm(
+        prefix="tricho", sites=visit.patient.target_sites.all(), day0_images=day0_images
+    )
+    report_form = VisitReportForm(
+        prefix="report", initial=_report_initial(report), may_assess=may_assess
+    )
     if request.method == "POST":
+        posted = (
+            "report"
+            if "report-pull_test_hairs" in request.POST
+            else "photo"
+            if "photo-view" in request.POST
+            else "tricho"
+        )
         try:
-            if "photo-view" in request.POST:
+            if posted == "report":
+                report_form = VisitReportForm(
+                    request.POST,
+                    prefix="report",
+                    initial=_report_initial(report),
+                    may_assess=may_assess,
+                )
+                if report_form.is_valid():
+                    visit_report_record(actor=request.user, visit=visit, **report_form.cleaned_data)
+                    messages.success(request, "Visit report saved.")
+                    return redirect("imaging:visit", pk=visit.pk)
+            elif posted == "photo":
                 photo_form = PhotoForm(request.POST, request.FILES, prefix="photo")
                 if photo_form.is_valid():
                     services.photo_upload(
@@ -68,6 +114,7 @@ def visit_detail(request, pk):
                     request.FILES,
                     prefix="tricho",
                     sites=visit.patient.target_sites.all(),
+                    day0_images=day0_images,
                 )
                 if tricho_form.is_valid():
                     record = services.trichoscopy_upload(
@@ -76,7 +123,8 @@ def visit_detail(request, pk):
                     messages.success(request, "Trichoscopy image saved; analysis queued.")
                     return redirect("imaging:trichoscopy", pk=record.pk)
         except ValidationError as error:
-            add_service_errors(photo_form if "photo-view" in request.POST else tricho_form, error)
+            forms = {"report": report_form, "photo": photo_form, "tricho": tricho_form}
+            add_service_errors(forms[posted], error)
     return render(
         request,
         "imaging/visit.html",
@@ -85,8 +133,12 @@ def visit_detail(request, pk):
             "patient": visit.patient,
             "photo_form": photo_form,
             "tricho_form": tricho_form,
+            "report_form": report_form,
+            "report": report,
             "photos": visit.photos.all(),
-            "images": visit.trichoscopy.select_related("target_site", "device"),
+            "images": visit.trichoscopy.select_related(
+                "target_site", "device", "regrowth_of__visit"
+            ),
         },
     )
 

@@ -84,6 +84,13 @@ MEASURES: dict[str, Measure] = {
             responder=ResponderRule(delta=None, percent=10.0),
             responder_text="a gain of at least 10 %",
         ),
+        Measure(
+            "anagen_fraction",
+            "Anagen fraction (phototrichogram)",
+            "fraction",
+            responder=ResponderRule(delta=0.05),
+            responder_text="a gain of at least 0.05 (5 points of growing hairs)",
+        ),
         Measure("pull_test_hairs", "Pull test (hairs out of about 60)", "hairs"),
         Measure(
             "satisfaction",
@@ -100,6 +107,14 @@ MEASURES: dict[str, Measure] = {
             kind="score",
             responder=ResponderRule(delta=1.0),
             responder_text="an increase on the photographs (+1 or more)",
+        ),
+        Measure(
+            "blinded_review_score",
+            "Blinded photographic review (−3 to +3)",
+            "points",
+            kind="score",
+            responder=ResponderRule(delta=1.0),
+            responder_text="scored improved by blinded reviewers (+1 or more)",
         ),
     )
 }

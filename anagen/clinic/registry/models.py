@@ -116,6 +116,8 @@ class OutcomeRecord(models.Model):
     satisfaction = models.SmallIntegerField(null=True)
     shedding = models.SmallIntegerField(null=True)
     global_assessment = models.SmallIntegerField(null=True)
+    # Mean blinded reviewers' score of this visit's photos against baseline (−3…+3)
+    blinded_review_score = models.FloatField(null=True)
     # Covariates (as of the visit)
     age_years = models.PositiveSmallIntegerField("age at baseline")
     sex = models.CharField(max_length=8)

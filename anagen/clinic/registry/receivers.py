@@ -16,6 +16,7 @@ from django.dispatch import receiver
 
 from anagen.clinic.assessment.models import Assessment
 from anagen.clinic.imaging.models import TrichoscopyImage
+from anagen.clinic.review.models import ReviewScore
 from anagen.clinic.treatment.models import AdverseEvent, TreatmentPlan, TreatmentSession
 
 from .models import VisitReport
@@ -24,6 +25,8 @@ from .models import VisitReport
 def _patient_id(instance: Any) -> int | None:
     if isinstance(instance, TrichoscopyImage | VisitReport):
         return instance.visit.patient_id
+    if isinstance(instance, ReviewScore):
+        return instance.pair.patient_id
     return getattr(instance, "patient_id", None)
 
 
@@ -70,6 +73,7 @@ def _enqueue(patient_id: int) -> None:
 @receiver(post_save, sender=AdverseEvent)
 @receiver(post_save, sender=Assessment)
 @receiver(post_save, sender=TreatmentPlan)
+@receiver(post_save, sender=ReviewScore)
 @receiver(post_delete, sender=TrichoscopyImage)
 def source_changed(sender: type, instance: Any, **kwargs: Any) -> None:
     if kwargs.get("raw"):

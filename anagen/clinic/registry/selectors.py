@@ -41,6 +41,7 @@ OUTCOME_COLUMNS = (
     "satisfaction",
     "shedding",
     "global_assessment",
+    "blinded_review_score",
     "age_years",
     "sex",
     "stage",

@@ -20,6 +20,7 @@ from anagen.clinic.common import clock
 from anagen.clinic.imaging.models import ImagingVisit, TrichoscopyImage
 from anagen.clinic.imaging.selectors import baseline_date
 from anagen.clinic.patients.models import Patient
+from anagen.clinic.review.selectors import blinded_scores_by_visit
 
 from .measures import nearest_window, split_counts, terminal_min_um
 from .models import OutcomeRecord, VisitReport
@@ -51,13 +52,22 @@ def outcomes_refresh(*, patient: Patient) -> int:
     day0 = baseline_date(patient)
     if day0 is None:
         return 0
+    analysed = TrichoscopyImage.objects.filter(
+        visit__patient=patient, status=TrichoscopyImage.Status.ANALYSED
+    )
+    # A phototrichogram re-image (day 2/3) is no visit of its own: its anagen fraction
+    # belongs to the row of its day-0 image (the latest measured re-image counts).
     images = list(
-        TrichoscopyImage.objects.filter(
-            visit__patient=patient, status=TrichoscopyImage.Status.ANALYSED
-        )
+        analysed.filter(regrowth_of__isnull=True)
         .select_related("visit", "target_site")
         .order_by("visit__taken_on", "pk")
     )
+    anagen = dict(
+        analysed.filter(regrowth_of__isnull=False, anagen_fraction__isnull=False)
+        .order_by("uploaded_at", "pk")
+        .values_list("regrowth_of_id", "anagen_fraction")
+    )
+    blinded = blinded_scores_by_visit(patient_id=patient.pk)
     sessions = [
         (timezone.localtime(s.started_at).date(), s.total_cells, "prp" in (s.adjuncts or []))
         for s in patient.sessions.order_by("started_at")
@@ -103,13 +113,14 @@ def outcomes_refresh(*, patient: Patient) -> int:
                 corrected=image.is_corrected,
                 mean_diameter_um=image.mean_diameter_um,
                 cumulative_thickness_mm_per_cm2=image.cumulative_thickness_mm_per_cm2,
-                anagen_fraction=None,
+                anagen_fraction=anagen.get(image.pk),
                 quality_ok=image.quality_ok,
                 algorithm_version=image.algorithm_version,
                 pull_test_hairs=report.pull_test_hairs if report else None,
                 satisfaction=report.satisfaction if report else None,
                 shedding=report.shedding if report else None,
                 global_assessment=report.global_assessment if report else None,
+                blinded_review_score=blinded.get(image.visit_id),
                 age_years=age,
                 sex=patient.sex,
                 stage=stage,
@@ -141,6 +152,11 @@ def visit_report_record(
     require(actor, Perm.IMAGING_CAPTURE)
     require_site_access(user=actor, site_id=visit.patient.site_id)
     report = VisitReport.objects.select_for_update().filter(visit=visit).first()
+    stored = report.global_assessment if report is not None else None
+    if global_assessment != stored:
+        # The investigator's global photographic assessment is a physician's judgement; other
+        # staff record the rest of the report and leave the physician's score as it is.
+        require(actor, Perm.GLOBAL_ASSESSMENT_RECORD)
     if report is None:
         report = VisitReport(visit_id=visit.pk, recorded_by=actor)
     report.pull_test_hairs = pull_test_hairs

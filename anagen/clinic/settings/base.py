@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "anagen.clinic.imaging",
     "anagen.clinic.registry",
     "anagen.clinic.progress",
+    "anagen.clinic.review",
     "anagen.clinic.audit",
     "anagen.clinic.demo",
 ]
@@ -209,7 +210,14 @@ MFA_TOTP_ISSUER = "Anagen"
 #: who can reach the admin: accounts.mfa.must_enrol). Off here so the local demo needs no phone;
 #: production.py turns it on unless ANAGEN_REQUIRE_MFA=false.
 ANAGEN_REQUIRE_MFA = env_bool("ANAGEN_REQUIRE_MFA", False)
-ANAGEN_MFA_ROLES = ("physician", "lab_technician", "administrator", "auditor", "researcher")
+ANAGEN_MFA_ROLES = (
+    "physician",
+    "lab_technician",
+    "administrator",
+    "auditor",
+    "researcher",
+    "reviewer",
+)
 
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.25  # hours
@@ -256,6 +264,10 @@ CELERY_BEAT_SCHEDULE = {
     "cell-products-expiry-sweep": {
         "task": "anagen.clinic.treatment.tasks.expire_products",
         "schedule": 15 * 60,
+    },
+    "blinded-review-pairs": {
+        "task": "anagen.clinic.review.tasks.create_review_pairs",
+        "schedule": 6 * 60 * 60,
     },
 }
 

@@ -119,13 +119,13 @@ def test_frame_is_scoped_to_the_users_sites_and_feeds_the_evidence_library(
     assert outcome_frame(user=m.nurse, cohort=Cohort(sex="other-than-any")).empty
 
 
-def test_visit_report_refuses_out_of_range_scores_and_keeps_nothing(measured, patient):
+def test_visit_report_refuses_out_of_range_scores_and_keeps_nothing(measured, patient, physician):
     from django.core.exceptions import ValidationError
 
     m = measured
     with pytest.raises(ValidationError):
         services.visit_report_record(
-            actor=m.nurse,
+            actor=physician,  # the global assessment is a physician's
             visit=m.later.visit,
             pull_test_hairs=61,
             satisfaction=4,
@@ -134,7 +134,7 @@ def test_visit_report_refuses_out_of_range_scores_and_keeps_nothing(measured, pa
         )
     assert not VisitReport.objects.filter(visit=m.later.visit).exists()
     saved = services.visit_report_record(
-        actor=m.nurse,
+        actor=physician,  # the global assessment is a physician's
         visit=m.later.visit,
         pull_test_hairs=3,
         satisfaction=4,

@@ -53,3 +53,29 @@ def imaging_world(clinician, patient, *, taken_on: date | None = None, seed: int
     )
     record = services.trichoscopy_analyse(record=record)
     return {"device": device, "site": site, "visit": visit, "photo": photo, "trichoscopy": record}
+
+
+def plain_png(width=64, height=64) -> bytes:
+    """A small plain PNG (skin-coloured), for uploads that need any valid image."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 170, 150)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def bomb_png() -> bytes:
+    """A tiny PNG whose header claims 30 000 × 30 000 pixels (decompression bomb)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )

@@ -25,3 +25,10 @@ def raises_code(code: str, field: str | None = None) -> Iterator[pytest.Exceptio
     assert code in codes(error), (code, error)
     if field is not None:
         assert code in {e.code for e in error.error_dict.get(field, [])}, (code, field, error)
+
+
+def refused(code: str, call, *args, **kwargs) -> ValidationError:
+    """Call ``call``; it must refuse with ``code``. Returns the refusal."""
+    with raises_code(code) as caught:
+        call(*args, **kwargs)
+    return caught.value

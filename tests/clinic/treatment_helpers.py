@@ -15,9 +15,10 @@ from django.utils import timezone
 
 from anagen.clinic.accounts.models import User
 from anagen.clinic.accounts.roles import Role
+from anagen.clinic.assessment.services import assessment_record
 from anagen.clinic.treatment import services
 from anagen.clinic.treatment.defaults import ensure_defaults
-from anagen.clinic.treatment.models import Consent, Harvest
+from anagen.clinic.treatment.models import CellProduct, Consent, Harvest
 
 from .factories import PASSWORD, AssessmentFactory, TreatmentPlanFactory, UserFactory
 
@@ -101,3 +102,36 @@ def administer(physician, nurse, plan, product, **overrides):
     }
     fields.update(overrides)
     return services.session_administer(actor=physician, plan=plan, **fields)
+
+
+def assess(physician, patient, **fields):
+    """An assessment with a thinning pattern at Norwood III unless ``fields`` say otherwise."""
+    fields.setdefault("pattern", "thinning")
+    fields.setdefault("norwood", "III")
+    return assessment_record(actor=physician, patient=patient, **fields)
+
+
+def injection_map(points: int, ml: str, cells: int) -> list[dict]:
+    """One vertex row of an injection map."""
+    return [
+        {"zone": "vertex", "points": points, "volume_per_point_ml": ml, "cells_per_point": cells}
+    ]
+
+
+def release_with_volume(physician, lab, plan, *, volume: str, cells: int) -> CellProduct:
+    """Harvest and release a product of exactly ``volume`` mL holding ``cells`` viable cells."""
+    product = harvest(physician, plan).products.get()
+    services.product_record_results(
+        actor=lab,
+        product=product,
+        processing_ended_at=timezone.now() - timedelta(minutes=30),
+        total_nucleated_cells=cells + cells // 5,
+        viable_fraction=Decimal("0.85"),
+        viable_cells=cells,
+        volume_ml=Decimal(volume),
+        qc_sterility="pass",
+        qc_endotoxin="pass",
+    )
+    return services.product_release(
+        actor=second_lab_technician(lab), product=product, password=PASSWORD
+    )

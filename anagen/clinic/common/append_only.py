@@ -17,7 +17,7 @@ docs/security.md):
 
 SQLite rebuilds a table (copy, drop, rename) for many ``ALTER`` operations, and the rebuild drops
 its triggers: a later migration that alters these tables on SQLite must install them again. The
-raw-SQL tests in tests/clinic/test_append_only.py fail if that is forgotten.
+raw-SQL tests in tests/clinic/common/test_append_only.py fail if that is forgotten.
 """
 
 from __future__ import annotations

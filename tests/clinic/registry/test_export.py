@@ -18,9 +18,8 @@ from anagen.clinic.registry.export import FILES, render
 from anagen.clinic.registry.models import OutcomeRecord
 from anagen.clinic.registry.selectors import export_frame
 from anagen.clinic.treatment.models import AdverseEvent
-
-from ..conftest import make_user
-from .seed import seed_patient
+from tests.clinic.conftest import make_user
+from tests.clinic.registry.seed import seed_patient
 
 pytestmark = pytest.mark.django_db
 

@@ -16,9 +16,8 @@ from anagen.clinic.registry import receivers, services
 from anagen.clinic.registry.models import OutcomeRecord, VisitReport
 from anagen.clinic.registry.selectors import Cohort, outcome_frame
 from anagen.evidence import summarize_change
-
-from ..conftest import make_user
-from ..imaging_helpers import imaging_world, phantom_png, upload
+from tests.clinic.conftest import make_user
+from tests.clinic.imaging_helpers import imaging_world, phantom_png, upload
 
 pytestmark = pytest.mark.django_db
 

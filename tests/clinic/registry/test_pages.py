@@ -19,9 +19,8 @@ from anagen.clinic.registry.selectors import Cohort, outcome_frame
 from anagen.clinic.treatment.models import AdverseEvent, ScheduledVisit
 from anagen.evidence import compare_cohorts, summarize_change
 from anagen.evidence.change import ResponderRule
-
-from ..conftest import make_user
-from .seed import seed_patient
+from tests.clinic.conftest import make_user
+from tests.clinic.registry.seed import seed_patient
 
 pytestmark = pytest.mark.django_db
 
@@ -451,7 +450,7 @@ def test_chart_links_to_expect_sheet_for_physicians_only(prospect, client, staff
 
 
 def test_a_researcher_signs_in_to_the_registry(client, site):
-    from ..conftest import PASSWORD
+    from tests.clinic.conftest import PASSWORD
 
     researcher = make_user(Role.RESEARCHER, site, email="signin-res@example.test")
     response = client.post(

@@ -23,9 +23,8 @@ from anagen.clinic.patients.services import patient_create
 from anagen.clinic.registry import services as registry
 from anagen.clinic.registry.models import OutcomeRecord
 from anagen.phantoms.render import PhantomSpec, render_pair
-
-from ..imaging_helpers import UM_PER_PX, phantom_png, upload
-from ..refusals import raises_code
+from tests.clinic.imaging_helpers import UM_PER_PX, phantom_png, upload
+from tests.clinic.refusals import raises_code
 
 pytestmark = pytest.mark.django_db
 

@@ -14,8 +14,7 @@ from anagen.clinic.accounts.roles import Role
 from anagen.clinic.imaging import services as imaging
 from anagen.clinic.registry.models import VisitReport
 from anagen.clinic.registry.services import visit_report_record
-
-from ..conftest import make_user
+from tests.clinic.conftest import make_user
 
 pytestmark = pytest.mark.django_db
 

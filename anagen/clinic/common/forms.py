@@ -31,6 +31,12 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
 
 
+def choose(choices) -> list[tuple[object, str]]:
+    """``choices`` after an empty "choose" entry: a clinical field opens with nothing
+    preselected, so a value is always someone's decision, never a default left in place."""
+    return [("", "— choose —"), *choices]
+
+
 def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
     """Show a service's ValidationError on the form: on its field where the form has one."""
     if hasattr(error, "error_dict"):

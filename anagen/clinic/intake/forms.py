@@ -4,7 +4,7 @@ from django import forms
 from django.core.validators import RegexValidator
 
 from anagen.clinic.accounts.models import Site, User
-from anagen.clinic.common.forms import DateInput, DateTimeInput
+from anagen.clinic.common.forms import DateInput, DateTimeInput, choose
 from anagen.clinic.patients.forms import DuplicateConfirmation
 from anagen.clinic.patients.models import Sex
 
@@ -55,7 +55,7 @@ class ConvertInquiryForm(DuplicateConfirmation, forms.Form):
     given_name = forms.CharField(max_length=80)
     family_name = forms.CharField(max_length=80)
     date_of_birth = forms.DateField(widget=DateInput())
-    sex = forms.ChoiceField(choices=Sex.choices)
+    sex = forms.ChoiceField(choices=choose(Sex.choices))
     phone = forms.CharField(max_length=32, validators=[phone_validator])
     email = forms.EmailField(required=False)
     site = forms.ModelChoiceField(queryset=Site.objects.none())

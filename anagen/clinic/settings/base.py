@@ -240,7 +240,7 @@ RATELIMIT_USE_CACHE = "default"
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Anagen clinic <no-reply@anagen.invalid>")
-ANAGEN_CLINIC_NAME = os.environ.get("ANAGEN_CLINIC_NAME", "Anagen demo clinic")
+ANAGEN_CLINIC_NAME = os.environ.get("ANAGEN_CLINIC_NAME", "Demo clinic")
 ANAGEN_REMINDER_HOURS_AHEAD = 48
 #: Four-eyes release: the lab technician who releases a cell product must not be the one who
 #: recorded its processing results. Turn off only where a single technician staffs the lab, and

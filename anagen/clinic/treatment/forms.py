@@ -9,7 +9,7 @@ from django import forms
 from django.utils import timezone
 
 from anagen.clinic.accounts.models import User
-from anagen.clinic.common.forms import DateInput, DateTimeInput
+from anagen.clinic.common.forms import DateInput, DateTimeInput, choose
 from anagen.clinic.common.scalp import ScalpZone
 
 from .models import (
@@ -399,20 +399,20 @@ class SessionForm(forms.Form):
 
 
 class AdverseEventForm(forms.Form):
-    type = forms.ChoiceField(choices=AdverseEvent.Type.choices)
+    type = forms.ChoiceField(choices=choose(AdverseEvent.Type.choices))
     description = forms.CharField(max_length=300, required=False)
-    site = forms.ChoiceField(choices=AdverseEvent.Site.choices)
+    site = forms.ChoiceField(choices=choose(AdverseEvent.Site.choices))
     grade = forms.TypedChoiceField(
         label="Grade (CTCAE 1–5)",
         coerce=int,
-        choices=CTCAE_GRADES,
+        choices=choose(CTCAE_GRADES),
     )
     onset_on = forms.DateField(label="Onset", widget=DateInput())
     resolved_on = forms.DateField(
         label="Resolved", required=False, widget=DateInput(), help_text="Empty while ongoing."
     )
     relatedness = forms.ChoiceField(
-        label="Related to the treatment?", choices=AdverseEvent.Relatedness.choices
+        label="Related to the treatment?", choices=choose(AdverseEvent.Relatedness.choices)
     )
     action_taken = forms.CharField(label="Action taken", max_length=300, required=False)
     session: forms.ModelChoiceField[TreatmentSession] = forms.ModelChoiceField(

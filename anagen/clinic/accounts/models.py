@@ -20,6 +20,21 @@ class Site(models.Model):
     )
     name = models.CharField(max_length=120)
     address = models.TextField(blank=True)
+    # Printed wherever a patient is told to get in touch (aftercare, consent, report, the
+    # public form), so "call the clinic" always comes with the number.
+    phone = models.CharField(
+        max_length=32,
+        blank=True,
+        validators=[RegexValidator(r"^\+?[0-9 ()-]{6,31}$", "Digits, spaces, + ( ) - only.")],
+        help_text="Reception telephone, in international form, e.g. +44 20 7946 0000.",
+    )
+    email = models.EmailField("e-mail address", blank=True)
+    currency = models.CharField(
+        max_length=3,
+        default="EUR",
+        validators=[RegexValidator(r"^[A-Z]{3}$", "A three-letter ISO 4217 code, e.g. GBP.")],
+        help_text="The currency this site quotes in (ISO 4217, e.g. GBP, EUR, TRY).",
+    )
     timezone = models.CharField(max_length=64, default="Europe/London")
     history = HistoricalRecords()
 

@@ -54,11 +54,45 @@ DEMO_PASSWORD = "anagen-demo-2026"  # noqa: S105 - printed demo login for synthe
 DEMO_DOMAIN = "demo.anagen.test"
 DEMO_IMAGED = 12  # treated patients given trichoscopy series
 
+#: (code, name, time zone, contact details and the currency the site quotes in). Telephone
+#: numbers are from the ranges Ofcom and BTK reserve for drama and examples.
 SITES = [
-    ("LDN", "Riverside Clinic, London", "Europe/London"),
-    ("MAN", "Northgate Clinic, Manchester", "Europe/London"),
-    ("IST", "Bosphorus Clinic, Istanbul", "Europe/Istanbul"),
+    (
+        "LDN",
+        "Riverside Clinic, London",
+        "Europe/London",
+        {
+            "address": "12 Riverside Walk, London SE1 9XX",
+            "phone": "+44 20 7946 0321",
+            "email": "london@riverside-clinic.example",
+            "currency": "GBP",
+        },
+    ),
+    (
+        "MAN",
+        "Northgate Clinic, Manchester",
+        "Europe/London",
+        {
+            "address": "4 Northgate Street, Manchester M1 9XX",
+            "phone": "+44 161 496 0457",
+            "email": "manchester@northgate-clinic.example",
+            "currency": "GBP",
+        },
+    ),
+    (
+        "IST",
+        "Bosphorus Clinic, Istanbul",
+        "Europe/Istanbul",
+        {
+            "address": "Ornek Caddesi 7, 34000 Istanbul",
+            "phone": "+90 212 555 0147",
+            "email": "istanbul@bosphorus-clinic.example",
+            "currency": "EUR",  # quotes to visitors from abroad in euros
+        },
+    ),
 ]
+#: A site's quote when the protocol's prices are in another currency (demo exchange rates).
+DEMO_RATES = {"GBP": Decimal("0.85")}
 
 #: (local part, first, last, role, site codes, all sites)
 STAFF = [
@@ -77,7 +111,7 @@ STAFF = [
     # Reads the registry and takes the de-identified export; sees no chart, name or MRN.
     ("researcher", "Noor", "Haddad", Role.RESEARCHER, (), True),
     # Scores blinded before/after photo pairs at London and Manchester; sees no chart.
-    ("reviewer", "Ines", "Moreau", Role.REVIEWER, ("LDN", "MAN"), False),
+    ("reviewer", "Lucia", "Ferrante", Role.REVIEWER, ("LDN", "MAN"), False),
 ]
 
 GIVEN = {
@@ -183,7 +217,9 @@ def _treat(rng: random.Random, *, patient, assessment, users, protocol, consent_
     lab, releaser = users["lab"], users["lab.qa"]
     start = timezone.localtime(assessment.assessed_at)
     with clock.frozen(start + timedelta(days=1)):
-        plan = treatment.plan_create(actor=physician, patient=patient, protocol=protocol)
+        plan = treatment.plan_create(
+            actor=physician, patient=patient, protocol=protocol, **_quote(protocol, patient.site)
+        )
     with clock.frozen(start + timedelta(days=3)):
         treatment.consent_sign(
             actor=witness,
@@ -279,6 +315,17 @@ def _treat(rng: random.Random, *, patient, assessment, users, protocol, consent_
             visit.completed = True
             visit.save(update_fields=["completed"])
     return sessions
+
+
+def _quote(protocol, site) -> dict:
+    """The protocol's price range in the site's currency (rounded to 50), when they differ."""
+    if protocol.currency == site.currency:
+        return {}
+    rate = DEMO_RATES[site.currency]
+    return {
+        name: (getattr(protocol, name) * rate / 50).quantize(Decimal(1)) * 50
+        for name in ("price_min", "price_max")
+    }
 
 
 def _first_session_day(patient):
@@ -395,8 +442,10 @@ def load_demo(*, n_patients: int = 200, seed: int = SEED) -> DemoSummary:
 def _generate(*, n_patients: int, seed: int) -> DemoSummary:
     rng = random.Random(seed)
     sites = {
-        code: Site.objects.get_or_create(code=code, defaults={"name": name, "timezone": tz})[0]
-        for code, name, tz in SITES
+        code: Site.objects.get_or_create(
+            code=code, defaults={"name": name, "timezone": tz, **contact}
+        )[0]
+        for code, name, tz, contact in SITES
     }
     users = _staff(sites)
     admin = users["admin"]

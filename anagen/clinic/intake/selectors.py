@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from anagen.clinic.accounts.access import sites_for
-from anagen.clinic.accounts.models import User
+from anagen.clinic.accounts.models import Site, User
 from anagen.clinic.accounts.policy import Perm, roles_with
 
 from .models import Appointment, Inquiry
@@ -53,3 +53,8 @@ def clinicians_for(*, user: User, site_id: int | None = None) -> QuerySet[User]:
         .distinct()
         .order_by("role", "last_name")
     )
+
+
+def sites_to_contact() -> QuerySet[Site]:
+    """The network's clinics with a telephone or e-mail, for the public pages (no login)."""
+    return Site.objects.exclude(phone="", email="").order_by("name")

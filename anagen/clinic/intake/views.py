@@ -43,7 +43,9 @@ def public_request(request):
         if getattr(request, "limited", False):
             form.is_valid()
             form.add_error(
-                None, "We have received several requests from you already. Please call us instead."
+                None,
+                "We have received several requests from you already. Please call us instead: "
+                "our clinics' numbers are below the form.",
             )
         elif form.is_valid():
             if not form.is_spam():
@@ -57,7 +59,11 @@ def public_request(request):
                     message=data["message"],
                 )
             return redirect("intake:request_thanks")
-    return render(request, "intake/public_request.html", {"form": form})
+    return render(
+        request,
+        "intake/public_request.html",
+        {"form": form, "clinics": selectors.sites_to_contact()},
+    )
 
 
 def public_request_thanks(request):

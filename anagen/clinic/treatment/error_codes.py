@@ -49,6 +49,7 @@ class TreatmentErrorCode(StrEnum):
     STERILE_CHECKLIST = "sterile_checklist"  # an item not confirmed before the harvest
     INVALID_ZONES = "invalid_zones"
     PRICE_RANGE = "price_range"
+    PRICE_CURRENCY = "price_currency"
     FOLLOW_UP_WINDOWS = "follow_up_windows"
     NOT_AGREED = "not_agreed"
     SIGNER_NAME_MISMATCH = "signer_name_mismatch"

@@ -64,9 +64,11 @@ class PlanForm(forms.Form):
     price_max = forms.DecimalField(label="Quote up to", min_value=0, decimal_places=2)
 
     @staticmethod
-    def initial_from(protocol: ProtocolTemplate | None) -> dict:
+    def initial_from(protocol: ProtocolTemplate | None, currency: str) -> dict:
+        """The protocol's values; its prices only when they are in the site's ``currency``."""
         if protocol is None:
             return {}
+        same_currency = protocol.currency == currency
         return {
             "protocol": protocol.pk,
             "method": protocol.method,
@@ -75,8 +77,8 @@ class PlanForm(forms.Form):
             "planned_sessions": protocol.planned_sessions,
             "interval_weeks": protocol.interval_weeks,
             "planned_dose_cells": protocol.planned_dose_cells,
-            "price_min": protocol.price_min,
-            "price_max": protocol.price_max,
+            "price_min": protocol.price_min if same_currency else None,
+            "price_max": protocol.price_max if same_currency else None,
         }
 
     def service_fields(self) -> dict:

@@ -59,7 +59,9 @@ def plan_new(request, patient_pk):
     protocols = ProtocolTemplate.objects.filter(active=True).order_by("name")
     asked = request.GET.get("protocol", "")
     chosen = (asked.isdigit() and protocols.filter(pk=int(asked)).first()) or protocols.first()
-    form = PlanForm(request.POST or None, initial=PlanForm.initial_from(chosen))
+    form = PlanForm(
+        request.POST or None, initial=PlanForm.initial_from(chosen, patient.site.currency)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             plan = services.plan_create(

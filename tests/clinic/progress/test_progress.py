@@ -19,6 +19,7 @@ from anagen.clinic.progress.models import ProgressSnapshot
 from anagen.clinic.registry.models import OutcomeRecord
 from anagen.clinic.registry.services import outcomes_refresh, visit_report_record
 from tests.clinic.conftest import make_user
+from tests.clinic.documents import laid_out_text
 from tests.clinic.imaging_helpers import imaging_world, phantom_png, upload
 from tests.clinic.treatment_helpers import (
     administer,
@@ -259,23 +260,6 @@ def test_compare_refuses_another_patients_and_another_sites_photos(
     assert client.get(foreign).status_code == 404
 
 
-def _pdf_text(html: str) -> str:
-    from weasyprint import HTML
-
-    document = HTML(string=html).render()
-    texts: list[str] = []
-
-    def walk(box):
-        if getattr(box, "text", None):
-            texts.append(box.text)
-        for child in getattr(box, "children", []):
-            walk(child)
-
-    for page in document.pages:
-        walk(page._page_box)
-    return " ".join(texts)
-
-
 def test_patient_report_pdf(client, staff, patient, measured):
     _jobs(patient)
     nurse = staff[Role.NURSE]
@@ -286,7 +270,7 @@ def test_patient_report_pdf(client, staff, patient, measured):
     html = views.report_html(patient=patient, printed_by=nurse)
     assert html.count("data:image/png;base64,") == 1  # the stored plot
     assert html.count("data:image/jpeg;base64,") == 2  # baseline and latest top view
-    text = _pdf_text(html)
+    text = laid_out_text(html)
     assert "Investigational treatment" in text
     assert "A model forecast, not a promise" in text
     assert patient.mrn in text and "Side effects recorded" in text
@@ -302,5 +286,5 @@ def test_report_while_the_forecast_is_updating_leaves_the_model_out(
 ):
     monkeypatch.setattr(services, "snapshots_refresh_later", lambda *, patient_id: None)
     outcomes_refresh(patient=patient)  # measured, forecast not computed yet
-    text = _pdf_text(views.report_html(patient=patient, printed_by=staff[Role.NURSE]))
+    text = laid_out_text(views.report_html(patient=patient, printed_by=staff[Role.NURSE]))
     assert "being updated" in text and "Investigational treatment" in text

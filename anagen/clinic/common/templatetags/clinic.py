@@ -1,4 +1,5 @@
 from django import template
+from django.utils.html import format_html
 
 register = template.Library()
 
@@ -15,3 +16,12 @@ def vocab_label(code) -> str:
     from anagen.eligibility.vocab import LABELS
 
     return LABELS.get(code, str(code).replace("_", " "))
+
+
+@register.filter
+def phone_link(number: str) -> str:
+    """A telephone number as a click-to-call link (on a phone or a softphone)."""
+    if not number:
+        return ""
+    dial = "".join(c for c in number if c.isdigit() or c == "+")
+    return format_html('<a href="tel:{}">{}</a>', dial, number)

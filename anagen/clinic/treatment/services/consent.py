@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import hashlib
 
-from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.template.loader import render_to_string
 
 from anagen.clinic.accounts.access import require_site_access
 from anagen.clinic.accounts.models import User
 from anagen.clinic.accounts.policy import Perm, require
 from anagen.clinic.common import clock
-from anagen.clinic.common.scalp import ScalpZone
 
+from ..documents import consent_snapshot_html
 from ..models import (
-    Adjunct,
     Consent,
     ConsentText,
     TreatmentPlan,
@@ -59,21 +56,13 @@ def consent_sign(
         f"I, {signer_name}, have read consent version {consent_text.version}, understand that "
         "this therapy is investigational, and agree to the treatment plan described."
     )
-    html = render_to_string(
-        "treatment/consent_snapshot.html",
-        {
-            "plan": plan,
-            "patient": plan.patient,
-            "text": consent_text,
-            "paragraphs": [p.strip() for p in consent_text.body.split("\n\n") if p.strip()],
-            "zones": [ScalpZone(z).label for z in plan.target_zones],
-            "adjuncts": [Adjunct(a).label for a in plan.adjuncts],
-            "signer_name": signer_name,
-            "signed_at": signed_at,
-            "meaning": meaning,
-            "witness": actor,
-            "clinic_name": settings.ANAGEN_CLINIC_NAME,
-        },
+    html = consent_snapshot_html(
+        plan=plan,
+        consent_text=consent_text,
+        signer_name=signer_name,
+        signed_at=signed_at,
+        meaning=meaning,
+        witness=actor,
     )
     from weasyprint import HTML
 

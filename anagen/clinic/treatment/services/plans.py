@@ -40,7 +40,6 @@ def plan_create(
     planned_dose_cells: int | None = None,
     price_min: Decimal | None = None,
     price_max: Decimal | None = None,
-    currency: str | None = None,
 ) -> TreatmentPlan:
     """A treatment plan copied from the protocol template; fields may be adjusted per patient.
 
@@ -49,6 +48,15 @@ def plan_create(
     require(actor, Perm.PLAN_WRITE)
     require_site_access(user=actor, site_id=patient.site_id)
     require_eligible(patient)
+    # The quote is in the currency of the patient's site; the protocol's prices are copied
+    # only when they are in that currency (a London patient is never quoted in euros).
+    currency = patient.site.currency
+    if protocol.currency != currency and (price_min is None or price_max is None):
+        raise _gate(
+            f"Enter the quote in {currency}: this protocol's prices are in {protocol.currency}.",
+            Code.PRICE_CURRENCY,
+            "price_min",
+        )
     plan = TreatmentPlan(
         patient=patient,
         protocol=protocol,
@@ -63,7 +71,7 @@ def plan_create(
         planned_dose_cells=_given(planned_dose_cells, protocol.planned_dose_cells),
         price_min=_given(price_min, protocol.price_min),
         price_max=_given(price_max, protocol.price_max),
-        currency=_given(currency, protocol.currency),
+        currency=currency,
     )
     unknown_zones = set(plan.target_zones) - set(ScalpZone.values)
     if unknown_zones or not plan.target_zones:

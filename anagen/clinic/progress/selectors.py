@@ -43,6 +43,9 @@ class Point:
     corrected: bool
     quality_ok: bool | None
     algorithm_version: str
+    # The engine's own values, shown beside a clinician's correction
+    density_auto_per_cm2: float | None = None
+    terminal_density_auto_per_cm2: float | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,8 @@ def site_points(*, target_site: TargetSite) -> list[Point]:
             corrected=r.corrected,
             quality_ok=r.quality_ok,
             algorithm_version=r.algorithm_version,
+            density_auto_per_cm2=r.density_auto_per_cm2,
+            terminal_density_auto_per_cm2=r.terminal_density_auto_per_cm2,
         )
         for r in rows
     ]

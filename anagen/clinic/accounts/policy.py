@@ -286,6 +286,7 @@ PAGES: dict[str, Page] = {
     "treatment:aftercare_pdf": Page(read=P.AFTERCARE_PRINT),
     "treatment:adverse_event_new": Page(read=P.ADVERSE_EVENT_REPORT, write=P.ADVERSE_EVENT_REPORT),
     "treatment:follow_ups": Page(read=P.FOLLOW_UPS_VIEW),
+    "treatment:follow_up_book": Page(read=P.APPOINTMENT_BOOK, write=P.APPOINTMENT_BOOK),
     # Imaging and outcomes: clinicians take and correct images; auditors read.
     "imaging:visit_new": Page(read=P.IMAGING_CAPTURE, write=P.IMAGING_CAPTURE),
     "imaging:target_site_new": Page(read=P.IMAGING_CAPTURE, write=P.IMAGING_CAPTURE),

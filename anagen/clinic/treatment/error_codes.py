@@ -55,6 +55,9 @@ class TreatmentErrorCode(StrEnum):
     SIGNER_NAME_MISMATCH = "signer_name_mismatch"
     CONSENT_TEXT_RETIRED = "consent_text_retired"
     ALREADY_WITHDRAWN = "already_withdrawn"  # not the consent in force (a stale form)
+    # --- the follow-up schedule -----------------------------------------------------------------
+    VISIT_ALREADY_BOOKED = "visit_already_booked"
+    VISIT_COMPLETED = "visit_completed"
     # --- shared -----------------------------------------------------------------------------------
     REASON_REQUIRED = "reason_required"
     LINK_CONFLICT = "link_conflict"  # an adverse event linked to a session AND a harvest

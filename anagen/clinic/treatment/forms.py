@@ -8,7 +8,7 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
-from anagen.clinic.accounts.models import User
+from anagen.clinic.accounts.models import Site, User
 from anagen.clinic.common.forms import DateInput, DateTimeInput, choose
 from anagen.clinic.common.scalp import ScalpZone
 
@@ -22,7 +22,7 @@ from .models import (
     ProtocolTemplate,
     TreatmentSession,
 )
-from .selectors import cells_per_point_warning
+from .selectors import FollowUpFilter, cells_per_point_warning
 from .services import MAX_THAW_WINDOW_HOURS
 from .services.lifecycle import RESULT_FIELDS
 
@@ -428,3 +428,68 @@ class AdverseEventForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["session"].queryset = patient.sessions.all()
         self.fields["harvest"].queryset = patient.harvests.all()
+
+
+class FollowUpFilterForm(forms.Form):
+    """The follow-up list's filters (GET); anything unknown is ignored, not an error page."""
+
+    state = forms.ChoiceField(
+        label="Show",
+        required=False,
+        choices=[
+            ("", "All open visits"),
+            ("overdue", "Overdue"),
+            ("due", "Due now"),
+            ("upcoming", "Upcoming"),
+            ("booked", "Booked"),
+        ],
+    )
+    site: forms.ModelChoiceField[Site] = forms.ModelChoiceField(
+        label="Site", required=False, queryset=None, empty_label="All"
+    )
+    physician: forms.ModelChoiceField[User] = forms.ModelChoiceField(
+        label="Physician", required=False, queryset=None, empty_label="All"
+    )
+    due_within = forms.TypedChoiceField(
+        label="Due within",
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[
+            ("", "Any time"),
+            ("7", "1 week"),
+            ("14", "2 weeks"),
+            ("30", "30 days"),
+            ("90", "90 days"),
+        ],
+    )
+
+    def __init__(self, *args, sites, physicians, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites
+        self.fields["physician"].queryset = physicians
+
+    def filters(self) -> FollowUpFilter:
+        if not self.is_valid():
+            return FollowUpFilter()
+        data = self.cleaned_data
+        return FollowUpFilter(
+            state=data["state"],
+            site_id=data["site"].pk if data["site"] else None,
+            physician_id=data["physician"].pk if data["physician"] else None,
+            due_within_days=data["due_within"],
+        )
+
+
+class FollowUpBookForm(forms.Form):
+    starts_at = forms.DateTimeField(label="Starts", widget=DateTimeInput())
+    clinician: forms.ModelChoiceField[User] = forms.ModelChoiceField(
+        label="With", queryset=None, empty_label=None
+    )
+    notes = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, clinicians, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["clinician"].queryset = clinicians

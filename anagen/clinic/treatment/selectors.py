@@ -6,10 +6,11 @@ results, the release criteria); selectors never call services.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from anagen.clinic.accounts.models import User
 from anagen.clinic.accounts.policy import Perm, roles_with
 from anagen.clinic.assessment.selectors import current_decision
 from anagen.clinic.common import clock
+from anagen.clinic.intake.models import Appointment
 from anagen.clinic.patients.models import Patient
 
 from .models import (
@@ -61,16 +63,69 @@ def lab_bench(*, user: User) -> QuerySet[CellProduct]:
     )
 
 
-def visits_due(*, user: User, today: date) -> dict[str, QuerySet[ScheduledVisit]]:
-    """Follow-ups and repeat sessions whose window is open (due) or has passed (overdue)."""
-    base = ScheduledVisit.objects.filter(
-        patient__site__in=sites_for(user=user), completed=False
-    ).select_related("patient", "appointment")
-    return {
-        "overdue": base.filter(window_end__lt=today),
-        "due": base.filter(window_start__lte=today, window_end__gte=today),
-        "upcoming": base.filter(window_start__gt=today).filter(Q(appointment__isnull=True))[:50],
-    }
+@dataclass(frozen=True)
+class FollowUpFilter:
+    """What the follow-up list shows; every field narrows it, None or "" means any."""
+
+    state: str = ""  # "overdue", "due", "upcoming" or "booked"
+    site_id: int | None = None
+    physician_id: int | None = None  # the plan's physician
+    due_within_days: int | None = None
+
+
+#: A scheduled visit's state on a given day, in the order the list sorts them.
+FOLLOW_UP_STATES = {
+    "overdue": "Overdue: the window closed without a visit",
+    "due": "Due now: the window is open",
+    "upcoming": "Upcoming",
+    "booked": "Booked",
+}
+
+
+def follow_up_list(
+    *, user: User, today: date, filters: FollowUpFilter = FollowUpFilter()
+) -> QuerySet[ScheduledVisit]:
+    """Open follow-ups and repeat sessions at the user's sites, each annotated with its
+    ``state`` (booked when a live appointment is tied to it), soonest due first."""
+    live = Q(appointment__isnull=False, appointment__status__in=Appointment.ACTIVE)
+    visits = (
+        ScheduledVisit.objects.filter(patient__site__in=sites_for(user=user), completed=False)
+        .select_related("patient", "appointment__clinician", "plan__created_by")
+        .annotate(
+            state=Case(
+                When(live, then=Value("booked")),
+                When(window_end__lt=today, then=Value("overdue")),
+                When(window_start__lte=today, then=Value("due")),
+                default=Value("upcoming"),
+                output_field=CharField(),
+            )
+        )
+    )
+    if filters.state:
+        visits = visits.filter(state=filters.state)
+    if filters.site_id:
+        visits = visits.filter(patient__site_id=filters.site_id)
+    if filters.physician_id:
+        visits = visits.filter(plan__created_by_id=filters.physician_id)
+    if filters.due_within_days is not None:
+        visits = visits.filter(due_on__lte=today + timedelta(days=filters.due_within_days))
+    return visits.order_by("due_on", "pk")
+
+
+def scheduled_visit_get(*, user: User, pk: int) -> ScheduledVisit:
+    return get_object_or_404(
+        ScheduledVisit.objects.filter(patient__site__in=sites_for(user=user)).select_related(
+            "patient__site", "plan__created_by", "appointment"
+        ),
+        pk=pk,
+    )
+
+
+def suggested_start(*, visit: ScheduledVisit, today: date) -> datetime:
+    """Where a booking of ``visit`` starts by default: its due day, or tomorrow when the due day
+    has passed, at 10:00 local time."""
+    day = max(visit.due_on, today + timedelta(days=1))
+    return timezone.make_aware(datetime.combine(day, time(10, 0)))
 
 
 # --- reads for the staff pages (site-scoped; 404 for other sites) ------------------------------

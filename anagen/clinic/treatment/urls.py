@@ -30,4 +30,5 @@ urlpatterns = [
     path("sessions/<int:pk>/", views.session_detail, name="session"),
     path("sessions/<int:pk>/aftercare.pdf", views.aftercare_pdf, name="aftercare_pdf"),
     path("follow-ups/", views.follow_ups, name="follow_ups"),
+    path("follow-ups/<int:pk>/book/", views.follow_up_book, name="follow_up_book"),
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -17,10 +18,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from anagen.clinic.accounts.access import sites_for
+from anagen.clinic.accounts.roles import Role
 from anagen.clinic.audit.models import Signature
 from anagen.clinic.audit.signatures import current_signature, signatures_for
 from anagen.clinic.common.forms import add_service_errors, submit_once
 from anagen.clinic.common.responses import stored_file_response
+from anagen.clinic.intake.selectors import clinicians_for
 from anagen.clinic.patients.selectors import patient_get
 from anagen.identity import LabelData, label_pdf, label_svg, parse_product_id
 
@@ -30,6 +34,8 @@ from .forms import (
     ConsentSignForm,
     ConsentWithdrawForm,
     DiscardForm,
+    FollowUpBookForm,
+    FollowUpFilterForm,
     HarvestForm,
     PlanForm,
     ReleaseForm,
@@ -47,7 +53,6 @@ from .models import (
     ConsentText,
     Harvest,
     ProtocolTemplate,
-    ScheduledVisit,
 )
 
 # --- plan ----------------------------------------------------------------------------------
@@ -563,14 +568,59 @@ def adverse_event_new(request, patient_pk):
 
 def follow_ups(request):
     today = timezone.localdate()
-    groups = selectors.visits_due(user=request.user, today=today)
-    sections = [
-        ("overdue", "Overdue", "The window has closed without a visit.", groups["overdue"]),
-        ("due", "Due now", "The window is open.", groups["due"]),
-        ("upcoming", "Upcoming", "Not yet due and not booked.", groups["upcoming"]),
-    ]
+    sites = sites_for(user=request.user)
+    form = FollowUpFilterForm(
+        request.GET or None,
+        sites=sites,
+        physicians=clinicians_for(user=request.user).filter(role=Role.PHYSICIAN),
+    )
+    visits = selectors.follow_up_list(user=request.user, today=today, filters=form.filters())
+    page = Paginator(visits, 25).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "treatment/follow_ups.html",
-        {"sections": sections, "today": today, "kinds": ScheduledVisit.Kind},
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "today": today,
+            "states": selectors.FOLLOW_UP_STATES,
+        },
     )
+
+
+@submit_once
+def follow_up_book(request, pk):
+    visit = selectors.scheduled_visit_get(user=request.user, pk=pk)
+    clinicians = clinicians_for(user=request.user, site_id=visit.patient.site_id)
+    physician = visit.plan.created_by
+    form = FollowUpBookForm(
+        request.POST or None,
+        initial={
+            "starts_at": selectors.suggested_start(visit=visit, today=timezone.localdate()),
+            "clinician": physician if clinicians.filter(pk=physician.pk).exists() else None,
+        },
+        clinicians=clinicians,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            appointment = services.scheduled_visit_book(
+                actor=request.user, visit=visit, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            outside = (
+                not visit.window_start
+                <= timezone.localdate(appointment.starts_at)
+                <= (visit.window_end)
+            )
+            messages.success(
+                request,
+                f"{visit.label} booked for {appointment.starts_at:%d %b %Y %H:%M}"
+                + (" (outside its window)." if outside else "."),
+            )
+            return redirect("treatment:follow_ups")
+    return render(request, "treatment/follow_up_book.html", {"visit": visit, "form": form})

@@ -95,6 +95,7 @@ EXPECTED = {
     "treatment:aftercare_pdf": ("PN", ""),
     "treatment:adverse_event_new": ("PN", "PN"),
     "treatment:follow_ups": ("PNCD", ""),
+    "treatment:follow_up_book": ("PNCD", "PNCD"),
     "imaging:visit_new": ("PN", "PN"),
     "imaging:target_site_new": ("PN", "PN"),
     "imaging:visit": ("PNA", "PN"),
@@ -208,6 +209,7 @@ def world(django_db_setup, django_db_blocker):
             "consent": plan.consents.get(),
             "product": product,
             "session": session,
+            "scheduled_visit": session.plan.scheduled_visits.order_by("due_on").first(),
         }
         yield {"staff": staff, "objects": objects}
         transaction.set_rollback(True)
@@ -245,6 +247,7 @@ def url_for(name: str, objects) -> str:
         "treatment:consent_pdf": {"pk": objects["consent"].pk},
         "treatment:consent_withdraw": {"pk": objects["consent"].pk},
         "treatment:session": {"pk": objects["session"].pk},
+        "treatment:follow_up_book": {"pk": objects["scheduled_visit"].pk},
         "treatment:aftercare_pdf": {"pk": objects["session"].pk},
         "treatment": {"pk": objects["product"].pk},  # product pages and labels
         "imaging:visit": {"pk": objects["visit"].pk},

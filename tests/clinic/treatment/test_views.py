@@ -590,15 +590,12 @@ def test_follow_up_page_lists_overdue_due_and_upcoming_with_book_links(client, s
     client.force_login(staff[Role.COORDINATOR])
     response = client.get(reverse("treatment:follow_ups"))
     assert response.status_code == 200
-    sections = {key: list(visits) for key, _, _, visits in response.context["sections"]}
-    assert [v.label for v in sections["overdue"]] == ["Day 14"]
-    assert [v.label for v in sections["due"]] == ["Day 30"]
-    assert "Day 60" in [v.label for v in sections["upcoming"]]
+    state = {v.label: v.state for v in response.context["page"]}
+    assert state["Day 14"] == "overdue" and state["Day 30"] == "due"
+    assert state["Day 60"] == "upcoming"
     body = response.content.decode()
-    book = reverse("intake:appointment_new", args=[plan.patient.pk])
-    assert f"{book}?kind=follow_up" in body and f"{book}?kind=repeat_session" in body
-    form = client.get(f"{book}?kind=follow_up").context["form"]
-    assert form.initial["kind"] == "follow_up"
+    for visit in plan.scheduled_visits.all():
+        assert reverse("treatment:follow_up_book", args=[visit.pk]) in body
 
 
 def test_plan_page_for_readers(client, staff, plan, product):

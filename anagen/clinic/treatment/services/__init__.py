@@ -50,7 +50,7 @@ from .products import (
     products_expire_due,
     products_expire_due_scheduled,
 )
-from .schedule import visits_schedule
+from .schedule import scheduled_visit_book, visits_schedule
 from .sessions import IdentityCheckFailed, identity_check, session_administer
 
 __all__ = [
@@ -81,6 +81,7 @@ __all__ = [
     "products_expire_due_scheduled",
     "require_eligible",
     "require_valid_consent",
+    "scheduled_visit_book",
     "session_administer",
     "visits_schedule",
 ]

@@ -257,6 +257,7 @@ PAGES: dict[str, Page] = {
     "intake:inquiry": Page(read=P.INQUIRY_VIEW, write=P.INQUIRY_WORK),
     "intake:convert": Page(read=P.INQUIRY_WORK, write=P.INQUIRY_WORK),
     "intake:day": Page(read=P.DAY_VIEW),
+    "intake:week": Page(read=P.DAY_VIEW),
     "intake:appointment_new": Page(read=P.APPOINTMENT_BOOK, write=P.APPOINTMENT_BOOK),
     "intake:appointment_status": Page(read=None, write=P.APPOINTMENT_BOOK),
     "assessment:new": Page(read=P.ASSESSMENT_RECORD, write=P.ASSESSMENT_RECORD),

@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from django import forms
 from django.core.validators import RegexValidator
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
 
 from anagen.clinic.accounts.models import Site, User
 from anagen.clinic.common.forms import DateInput, DateTimeInput, choose
@@ -102,3 +106,29 @@ class DayForm(forms.Form):
     def __init__(self, *args, sites, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = sites
+
+
+def slot_initial(params, clinicians) -> dict:
+    """A booking form's starting values from the free slot picked (``slot``, ``clinician`` in
+    the query string); anything unparsable or not one of ``clinicians`` is ignored."""
+    initial: dict = {}
+    try:
+        slot = parse_datetime(params.get("slot", "") or "")
+    except ValueError:  # well-formed but impossible
+        slot = None
+    if slot is not None:
+        initial["starts_at"] = slot if timezone.is_aware(slot) else timezone.make_aware(slot)
+    clinician = params.get("clinician", "")
+    if clinician.isdigit() and clinicians.filter(pk=int(clinician)).exists():
+        initial["clinician"] = int(clinician)
+    return initial
+
+
+def slot_day_asked(params, default: date | None = None) -> date:
+    """The day whose free slots the booking page shows: ``day`` in the query, else
+    ``default``, else tomorrow."""
+    try:
+        asked = parse_date(params.get("day", "") or "")
+    except ValueError:  # a well-formed but impossible date, e.g. 2026-02-31
+        asked = None
+    return asked or default or timezone.localdate() + timedelta(days=1)

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -58,3 +60,68 @@ def clinicians_for(*, user: User, site_id: int | None = None) -> QuerySet[User]:
 def sites_to_contact() -> QuerySet[Site]:
     """The network's clinics with a telephone or e-mail, for the public pages (no login)."""
     return Site.objects.exclude(phone="", email="").order_by("name")
+
+
+# --- availability: who is free when (the booking grid) -------------------------------------
+
+
+@dataclass(frozen=True)
+class ClinicianDay:
+    """One clinician's day: their appointments at the user's sites and their free slots."""
+
+    clinician: User
+    appointments: list[Appointment]
+    free: list[datetime]
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
+
+
+def slots_of(day: date) -> list[datetime]:
+    """The bookable slot starts of ``day`` (``ANAGEN_CLINIC_DAY``, ``ANAGEN_SLOT_MINUTES``)."""
+    opens, closes = (time.fromisoformat(t) for t in settings.ANAGEN_CLINIC_DAY)
+    step = timedelta(minutes=settings.ANAGEN_SLOT_MINUTES)
+    start = _day_start(day).replace(hour=opens.hour, minute=opens.minute)
+    end = _day_start(day).replace(hour=closes.hour, minute=closes.minute)
+    slots = []
+    while start + step <= end:
+        slots.append(start)
+        start += step
+    return slots
+
+
+def clinician_days(
+    *, user: User, day: date, site_id: int | None = None, clinician_id: int | None = None
+) -> list[ClinicianDay]:
+    """Every clinician of the user's sites (or one site) with the day's appointments and free
+    slots. A clinician booked at another site is busy there too, so that time is not free
+    (which site it is stays hidden). Slots already begun are not offered."""
+    clinicians = list(clinicians_for(user=user, site_id=site_id))
+    if clinician_id:
+        clinicians = [c for c in clinicians if c.pk == clinician_id]
+    start = _day_start(day)
+    busy: dict[int, list[tuple[datetime, datetime]]] = {}
+    for clinician_pk, begins, ends in Appointment.objects.filter(
+        clinician__in=clinicians,
+        status__in=Appointment.ACTIVE,
+        starts_at__lt=start + timedelta(days=1),
+        ends_at__gt=start,
+    ).values_list("clinician_id", "starts_at", "ends_at"):
+        busy.setdefault(clinician_pk, []).append((begins, ends))
+    shown: dict[int, list[Appointment]] = {}
+    for appointment in appointments_on(user=user, day=day, site_id=site_id):
+        shown.setdefault(appointment.clinician_id, []).append(appointment)
+    step = timedelta(minutes=settings.ANAGEN_SLOT_MINUTES)
+    now = timezone.now()
+    slots = [s for s in slots_of(day) if s >= now]
+    return [
+        ClinicianDay(
+            clinician=c,
+            appointments=shown.get(c.pk, []),
+            free=[
+                s for s in slots if not any(b < s + step and s < e for b, e in busy.get(c.pk, []))
+            ],
+        )
+        for c in clinicians
+    ]

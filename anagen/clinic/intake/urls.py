@@ -11,6 +11,7 @@ urlpatterns = [
     path("inquiries/<int:pk>/", views.inquiry_detail, name="inquiry"),
     path("inquiries/<int:pk>/convert/", views.inquiry_convert, name="convert"),
     path("day/", views.day_view, name="day"),
+    path("week/", views.week_view, name="week"),
     path(
         "patients/<int:patient_pk>/appointments/new/", views.appointment_new, name="appointment_new"
     ),

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -14,7 +15,15 @@ from anagen.clinic.patients.selectors import duplicates_for_display, patient_get
 from anagen.clinic.patients.services import PossibleDuplicate
 
 from . import selectors, services
-from .forms import AppointmentForm, ConvertInquiryForm, DayForm, InquiryNoteForm, PublicInquiryForm
+from .forms import (
+    AppointmentForm,
+    ConvertInquiryForm,
+    DayForm,
+    InquiryNoteForm,
+    PublicInquiryForm,
+    slot_day_asked,
+    slot_initial,
+)
 from .models import Appointment, Inquiry
 
 
@@ -164,12 +173,7 @@ def day_view(request):
     if form.is_valid():
         day = form.cleaned_data["day"] or day
         site = form.cleaned_data["site"]
-    appointments = selectors.appointments_on(
-        user=request.user, day=day, site_id=site.pk if site else None
-    )
-    by_clinician = {}  # clinician -> their appointments of the day
-    for appointment in appointments:
-        by_clinician.setdefault(appointment.clinician, []).append(appointment)
+    days = selectors.clinician_days(user=request.user, day=day, site_id=site.pk if site else None)
     return render(
         request,
         "intake/day.html",
@@ -179,9 +183,47 @@ def day_view(request):
             "previous_day": day - timedelta(days=1),
             "next_day": day + timedelta(days=1),
             "site": site,
-            "by_clinician": by_clinician,
-            "count": len(appointments),
+            "clinician_days": days,
+            "count": sum(len(d.appointments) for d in days),
             "statuses": Appointment.Status.choices,
+        },
+    )
+
+
+def week_view(request):
+    """Seven days × clinicians: how many appointments and free slots each has."""
+    sites = sites_for(user=request.user)
+    form = DayForm(request.GET or None, sites=sites)
+    day = timezone.localdate()
+    site = None
+    if form.is_valid():
+        day = form.cleaned_data["day"] or day
+        site = form.cleaned_data["site"]
+    monday = day - timedelta(days=day.weekday())
+    week = [monday + timedelta(days=n) for n in range(7)]
+    columns = [
+        selectors.clinician_days(user=request.user, day=d, site_id=site.pk if site else None)
+        for d in week
+    ]
+    rows = (
+        [
+            (column_days[0].clinician, [(d, cd) for d, cd in zip(week, column_days, strict=True)])
+            for column_days in zip(*columns, strict=True)
+        ]
+        if columns and columns[0]
+        else []
+    )
+    return render(
+        request,
+        "intake/week.html",
+        {
+            "form": form,
+            "week": week,
+            "rows": rows,
+            "site": site,
+            "slot_minutes": settings.ANAGEN_SLOT_MINUTES,
+            "previous_week": monday - timedelta(days=7),
+            "next_week": monday + timedelta(days=7),
         },
     )
 
@@ -189,11 +231,16 @@ def day_view(request):
 @submit_once
 def appointment_new(request, patient_pk):
     patient = patient_get(user=request.user, pk=patient_pk)
+    clinicians = selectors.clinicians_for(user=request.user, site_id=patient.site_id)
     form = AppointmentForm(
         request.POST or None,
-        initial={"kind": request.GET.get("kind", Appointment.Kind.CONSULT)},
-        clinicians=selectors.clinicians_for(user=request.user, site_id=patient.site_id),
+        initial={
+            "kind": request.GET.get("kind", Appointment.Kind.CONSULT),
+            **slot_initial(request.GET, clinicians),
+        },
+        clinicians=clinicians,
     )
+    slot_day = slot_day_asked(request.GET)
     if request.method == "POST" and form.is_valid():
         try:
             services.appointment_book(actor=request.user, patient=patient, **form.cleaned_data)
@@ -202,7 +249,19 @@ def appointment_new(request, patient_pk):
         else:
             messages.success(request, "Appointment booked.")
             return redirect("patients:chart", pk=patient.pk)
-    return render(request, "intake/appointment_form.html", {"patient": patient, "form": form})
+    return render(
+        request,
+        "intake/appointment_form.html",
+        {
+            "patient": patient,
+            "form": form,
+            "slot_day": slot_day,
+            "free_days": selectors.clinician_days(
+                user=request.user, day=slot_day, site_id=patient.site_id
+            ),
+            "kind": request.GET.get("kind", ""),
+        },
+    )
 
 
 @require_POST

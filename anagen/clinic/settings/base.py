@@ -242,6 +242,12 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Anagen clinic <no-reply@anagen.invalid>")
 ANAGEN_CLINIC_NAME = os.environ.get("ANAGEN_CLINIC_NAME", "Demo clinic")
 ANAGEN_REMINDER_HOURS_AHEAD = 48
+#: The bookable clinic day (local time) and the length of one slot in the booking grid.
+ANAGEN_CLINIC_DAY = (
+    os.environ.get("ANAGEN_CLINIC_DAY_START", "09:00"),
+    os.environ.get("ANAGEN_CLINIC_DAY_END", "17:30"),
+)
+ANAGEN_SLOT_MINUTES = int(os.environ.get("ANAGEN_SLOT_MINUTES", "30"))
 #: Four-eyes release: the lab technician who releases a cell product must not be the one who
 #: recorded its processing results. Turn off only where a single technician staffs the lab, and
 #: record that decision in the quality manual (docs/guarantees in the README).

@@ -24,7 +24,8 @@ from anagen.clinic.audit.models import Signature
 from anagen.clinic.audit.signatures import current_signature, signatures_for
 from anagen.clinic.common.forms import add_service_errors, submit_once
 from anagen.clinic.common.responses import stored_file_response
-from anagen.clinic.intake.selectors import clinicians_for
+from anagen.clinic.intake.forms import slot_day_asked, slot_initial
+from anagen.clinic.intake.selectors import clinician_days, clinicians_for
 from anagen.clinic.patients.selectors import patient_get
 from anagen.identity import LabelData, label_pdf, label_svg, parse_product_id
 
@@ -596,11 +597,14 @@ def follow_up_book(request, pk):
     visit = selectors.scheduled_visit_get(user=request.user, pk=pk)
     clinicians = clinicians_for(user=request.user, site_id=visit.patient.site_id)
     physician = visit.plan.created_by
+    suggested = selectors.suggested_start(visit=visit, today=timezone.localdate())
+    slot_day = slot_day_asked(request.GET, default=timezone.localdate(suggested))
     form = FollowUpBookForm(
         request.POST or None,
         initial={
-            "starts_at": selectors.suggested_start(visit=visit, today=timezone.localdate()),
+            "starts_at": suggested,
             "clinician": physician if clinicians.filter(pk=physician.pk).exists() else None,
+            **slot_initial(request.GET, clinicians),
         },
         clinicians=clinicians,
     )
@@ -623,4 +627,15 @@ def follow_up_book(request, pk):
                 + (" (outside its window)." if outside else "."),
             )
             return redirect("treatment:follow_ups")
-    return render(request, "treatment/follow_up_book.html", {"visit": visit, "form": form})
+    return render(
+        request,
+        "treatment/follow_up_book.html",
+        {
+            "visit": visit,
+            "form": form,
+            "slot_day": slot_day,
+            "free_days": clinician_days(
+                user=request.user, day=slot_day, site_id=visit.patient.site_id
+            ),
+        },
+    )

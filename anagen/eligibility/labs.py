@@ -158,6 +158,24 @@ LAB_TESTS: tuple[LabTest, ...] = (
 LAB_TESTS_BY_CODE: Mapping[str, LabTest] = MappingProxyType({t.code: t for t in LAB_TESTS})
 
 
+class LabValueError(ValueError):
+    """A laboratory value that cannot be used, with what is wrong for a caller's own wording.
+
+    Attributes
+    ----------
+    test : LabTest
+        The test the value was given for.
+    problem : str
+        ``"not_a_number"``, ``"not_finite"``, ``"negative"`` or ``"implausible"``.
+    value : object
+        The value as given.
+    """
+
+    def __init__(self, message: str, *, test: LabTest, problem: str, value: object) -> None:
+        super().__init__(message)
+        self.test, self.problem, self.value = test, problem, value
+
+
 def lab_test(code: str, tests: tuple[LabTest, ...] = LAB_TESTS) -> LabTest:
     """Look up a test by code.
 
@@ -191,23 +209,43 @@ def validate_lab(code: str, value: float, tests: tuple[LabTest, ...] = LAB_TESTS
 
     Raises
     ------
+    LabValueError
+        For a non-number, NaN/infinity, a negative value or a value outside the
+        physiologically plausible limits (likely a unit mix-up).
     ValueError
-        For an unknown test, a non-number, NaN/infinity, a negative value or a value
-        outside the physiologically plausible limits (likely a unit mix-up).
+        For an unknown test.
     """
     test = lab_test(code, tests)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"labs: {code} must be a number, got {value!r}")
+        raise LabValueError(
+            f"labs: {code} must be a number, got {value!r}",
+            test=test,
+            problem="not_a_number",
+            value=value,
+        )
     number = float(value)
     if not math.isfinite(number):
-        raise ValueError(f"labs: {code} must be a finite number, got {value!r}")
+        raise LabValueError(
+            f"labs: {code} must be a finite number, got {value!r}",
+            test=test,
+            problem="not_finite",
+            value=value,
+        )
     if number < 0:
-        raise ValueError(f"labs: {code} cannot be negative, got {number:g} {test.unit}")
+        raise LabValueError(
+            f"labs: {code} cannot be negative, got {number:g} {test.unit}",
+            test=test,
+            problem="negative",
+            value=value,
+        )
     if not test.plausible_min <= number <= test.plausible_max:
-        raise ValueError(
+        raise LabValueError(
             f"labs: {code} {number:g} {test.unit} is outside the physiologically possible "
             f"range {test.plausible_min:g}-{test.plausible_max:g} {test.unit} "
-            "(check the value and the unit)"
+            "(check the value and the unit)",
+            test=test,
+            problem="implausible",
+            value=value,
         )
     return number
 

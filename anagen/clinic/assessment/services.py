@@ -20,7 +20,7 @@ from anagen.clinic.accounts.models import User
 from anagen.clinic.accounts.policy import Perm, require
 from anagen.clinic.common import clock
 from anagen.clinic.patients.models import Patient
-from anagen.eligibility.labs import validate_lab
+from anagen.eligibility.labs import LabValueError, validate_lab
 from anagen.eligibility.vocab import parse_basp
 
 from .error_codes import AssessmentErrorCode as Code
@@ -28,6 +28,20 @@ from .error_codes import refusal
 from .models import Assessment, EligibilityDecision
 
 OUTCOME_CODES = {code for code, _ in EligibilityDecision.OUTCOMES}
+
+
+def _lab_problem(error: LabValueError) -> str:
+    """What is wrong with a laboratory value, in the words of the form it was typed into."""
+    test = error.test
+    if error.problem == "negative":
+        return f"{test.label} cannot be negative."
+    if error.problem == "implausible":
+        return (
+            f"{error.value:g} {test.unit} is outside what is physiologically possible for "
+            f"{test.label} ({test.plausible_min:g}–{test.plausible_max:g} {test.unit}): check the "
+            "value and its unit."
+        )
+    return f"Enter {test.label} as a number in {test.unit}."
 
 
 def _require_physician(actor: User, patient: Patient, perm: Perm) -> None:
@@ -87,8 +101,14 @@ def _validate(assessment: Assessment) -> None:
     for code, value in assessment.labs.items():
         try:
             validate_lab(code, value)
-        except ValueError as exc:
-            errors.setdefault(code, []).append(ValidationError(str(exc), code=Code.INVALID_LAB))
+        except LabValueError as exc:
+            errors.setdefault(code, []).append(
+                ValidationError(_lab_problem(exc), code=Code.INVALID_LAB)
+            )
+        except ValueError:  # not a test this clinic records
+            errors.setdefault(code, []).append(
+                ValidationError("This laboratory test is not recorded here.", code=Code.INVALID_LAB)
+            )
     for code, span in assessment.prior_treatments.items():
         started = date.fromisoformat(span["started"]) if span.get("started") else None
         stopped = date.fromisoformat(span["stopped"]) if span.get("stopped") else None
@@ -111,8 +131,14 @@ def _validate(assessment: Assessment) -> None:
     if assessment.basp:
         try:
             parse_basp(assessment.basp)
-        except ValueError as exc:
-            errors.setdefault("basp", []).append(ValidationError(str(exc), code=Code.INVALID_BASP))
+        except ValueError:
+            errors.setdefault("basp", []).append(
+                ValidationError(
+                    f"“{assessment.basp}” is not a BASP type. Give the basic type (L, M0–M3, "
+                    "C0–C3 or U1–U3), then F1–F3 and/or V1–V3 if present, e.g. M2V1.",
+                    code=Code.INVALID_BASP,
+                )
+            )
     if errors:
         raise ValidationError(errors)
     try:

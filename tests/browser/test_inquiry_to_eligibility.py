@@ -85,6 +85,11 @@ def test_inquiry_to_assessment_with_eligibility(live_server, browser_page):
     page.get_by_label("TSH (mIU/L)").fill("1.9")
     page.get_by_label("Miniaturized hairs").check()
     shot(page, "05-assessment-form")
+    page.get_by_role("button", name="Review before saving").click()
+    page.get_by_text("Eligibility on saving:").wait_for()
+    assert not EligibilityDecision.objects.exists()  # the review stores nothing
+    assert page.get_by_text("1.9 mIU/L").is_visible()
+    shot(page, "05b-assessment-review")
     page.get_by_role("button", name="Save and decide eligibility").click()
     page.get_by_text("Eligibility:").wait_for()
     shot(page, "06-eligibility-decision")

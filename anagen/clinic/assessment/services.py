@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -221,6 +222,20 @@ def assessment_record(
         ruleset_version=decision.ruleset_version,
     )
     return assessment
+
+
+def assessment_preview(
+    *, actor: User, patient: Patient, fields: dict[str, Any]
+) -> EligibilityDecision:
+    """The decision the engine would give these findings (``fields``: the keywords of
+    ``assessment_record``), with nothing stored: the same checks and rules, inside a
+    savepoint that is rolled back."""
+    _require_physician(actor, patient, Perm.ASSESSMENT_RECORD)
+    with transaction.atomic():
+        assessment = assessment_record(actor=actor, patient=patient, **fields)
+        decision = assessment.decision
+        transaction.set_rollback(True)
+    return decision
 
 
 @transaction.atomic

@@ -14,10 +14,23 @@ from .forms import AssessmentForm, OverrideForm, reference_text
 
 @submit_once
 def assessment_new(request, patient_pk):
+    """The assessment in sections; "Review" shows a summary and the decision the engine would
+    give before anything is stored; "Save" stores both."""
     patient = patient_get(user=request.user, pk=patient_pk)
     form = AssessmentForm(request.POST or None, sex=patient.sex)
-    if request.method == "POST" and form.is_valid():
+    # The page's button asks for a review first; a post without a step saves, as before.
+    step = request.POST.get("step", "save") if request.method == "POST" else ""
+    if step in ("review", "save") and form.is_valid():
         try:
+            if step == "review":
+                preview = services.assessment_preview(
+                    actor=request.user, patient=patient, fields=form.service_fields()
+                )
+                return render(
+                    request,
+                    "assessment/review.html",
+                    {"patient": patient, "form": form, "decision": preview},
+                )
             assessment = services.assessment_record(
                 actor=request.user, patient=patient, **form.service_fields()
             )
@@ -26,6 +39,8 @@ def assessment_new(request, patient_pk):
         else:
             messages.success(request, "Assessment saved; the eligibility decision is below.")
             return redirect("assessment:detail", pk=assessment.pk)
+    elif step == "change":
+        form = AssessmentForm(request.POST, sex=patient.sex)  # back to editing, as entered
     return render(request, "assessment/form.html", {"patient": patient, "form": form})
 
 

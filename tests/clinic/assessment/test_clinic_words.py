@@ -43,3 +43,26 @@ def test_rule_ids_only_for_physicians_in_a_details(client, staff, patient):
     client.force_login(staff[Role.NURSE])
     page = client.get(url).content.decode()
     assert rule not in page and "→" not in page
+
+
+def test_review_before_saving_stores_nothing_and_says_it_in_words(client, physician, patient):
+    client.force_login(physician)
+    url = reverse("assessment:new", args=[patient.pk])
+    data = form_data(tsh="1.9", trichoscopy_findings=["miniaturization"], step="review")
+    page = client.post(url, data).content.decode()
+    assert "Eligibility on saving:" in page and "Nothing is saved yet" in page
+    assert "1.9 mIU/L" in page and "Miniaturi" in page
+    assert not Assessment.objects.exists()
+    back = client.post(url, {**data, "step": "change"})
+    assert back.context["form"]["tsh"].value() == "1.9"
+    assert not Assessment.objects.exists()
+    saved = client.post(url, {**data, "step": "save"})
+    assert saved.status_code == 302 and Assessment.objects.count() == 1
+
+
+def test_review_of_bad_input_shows_the_errors(client, physician, patient):
+    client.force_login(physician)
+    url = reverse("assessment:new", args=[patient.pk])
+    page = client.post(url, form_data(ferritin="-3", step="review")).content.decode()
+    assert "Ferritin cannot be negative." in page and "Eligibility on saving" not in page
+    assert not Assessment.objects.exists()

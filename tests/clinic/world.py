@@ -65,8 +65,9 @@ def build_world() -> dict:
     session = administer(physician, nurse, plan, product)
     imaging = imaging_world(physician, patient)
     # A stored progress plot (the job's output), so the plot URL has something to serve.
-    ProgressSnapshot.objects.create(
-        target_site=imaging["site"], patient=patient, plot_png=plain_png(), fingerprint="x"
+    ProgressSnapshot.objects.update_or_create(
+        target_site=imaging["site"],
+        defaults={"patient": patient, "plot_png": plain_png(), "fingerprint": "x"},
     )
     # An earlier visit with the same view: one before/after pair for blinded review.
     baseline = imaging_services.imaging_visit_create(

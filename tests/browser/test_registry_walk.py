@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
+from django.db.models import F
 from django.db.models.signals import post_save
 
 from anagen.clinic.accounts.models import Site
@@ -25,7 +26,7 @@ from anagen.clinic.imaging import services as imaging
 from anagen.clinic.imaging.models import TrichoscopyImage
 from anagen.clinic.patients.services import patient_create
 from anagen.clinic.registry.receivers import source_changed
-from anagen.clinic.treatment.models import AdverseEvent, TreatmentSession
+from anagen.clinic.treatment.models import AdverseEvent, ScheduledVisit, TreatmentSession
 from anagen.clinic.treatment.services import adverse_event_report
 from tests.browser.conftest import shot
 from tests.browser.test_inquiry_to_eligibility import sign_in, sign_out
@@ -158,12 +159,18 @@ def build_registry():
     plan = consented_plan(physician, nurse, patient)
     session = administer(physician, nurse, plan, released_product(physician, lab, plan))
     day0 = date.today() - timedelta(days=96)
-    # The session was given the day after the baseline photos (as consented_plan backdates).
+    # The session and its follow-up schedule moved to the day after the baseline photos (the
+    # way consented_plan backdates its consent).
+    back = timedelta(days=95)
     TreatmentSession.objects.filter(pk=session.pk).update(
-        started_at=session.started_at - timedelta(days=95),
-        ended_at=session.ended_at - timedelta(days=95),
+        started_at=session.started_at - back, ended_at=session.ended_at - back
     )
     session.refresh_from_db()
+    ScheduledVisit.objects.filter(patient=patient).update(
+        due_on=F("due_on") - back,
+        window_start=F("window_start") - back,
+        window_end=F("window_end") - back,
+    )
     adverse_event_report(
         actor=physician,
         patient=patient,
@@ -238,6 +245,8 @@ def test_registry_progress_and_reports_walk(live_server, browser_page):
     page.get_by_role("link", name="Registry", exact=True).click()
     page.wait_for_url(f"{base}/registry/")
     shot(page, "11-01-registry")
+    notice = page.get_by_role("note").first.inner_text()
+    assert notice.count("nvestigational") == 1 and "not a controlled trial" in notice, notice
     page.get_by_label("Sex").select_option(label="Male")
     page.get_by_role("button", name="Show statistics").click()
     page.wait_for_url(re.compile(r".*sex=male.*"))
@@ -254,7 +263,8 @@ def test_registry_progress_and_reports_walk(live_server, browser_page):
 
     # 2. Completeness and adverse events of that cohort.
     completeness = page.get_by_role("region", name="Data completeness")
-    assert completeness.get_by_role("row", name=re.compile(r"^Day 90\b")).is_visible()
+    day90 = completeness.get_by_role("row", name=re.compile(r"^Day 90\b"))
+    assert day90.get_by_role("cell").all_inner_texts()[:2] == ["1", "1"]  # due and done
     events = page.get_by_role("region", name="Adverse events")
     bruising = events.get_by_role("row", name=re.compile(r"^Bruising"))
     assert bruising.first.is_visible()
@@ -334,6 +344,8 @@ def test_registry_progress_and_reports_walk(live_server, browser_page):
     page.get_by_role("heading", name="Too few similar patients to say").wait_for()
     assert "we do not show any numbers" in page.content()
     assert page.get_by_role("table").count() == 0
+    notice = page.get_by_role("note").first.inner_text()
+    assert notice.count("nvestigational") == 1 and "not a controlled trial" in notice, notice
     shot(page, "11-07-what-to-expect")
     sign_out(page)
 
@@ -345,6 +357,9 @@ def test_registry_progress_and_reports_walk(live_server, browser_page):
     page.wait_for_url(f"{base}/registry/")
     page.get_by_role("button", name="Show statistics").click()
     page.get_by_role("region", name="Adverse events").wait_for()
+    assert image_loaded(
+        page.get_by_role("region", name=re.compile("Hair density")).get_by_role("img")
+    )
     html = page.content()
     for person in world["everyone"]:
         assert person.family_name not in html and person.given_name not in html

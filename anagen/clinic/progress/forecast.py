@@ -158,13 +158,14 @@ def progress_figure(inputs: ForecastInputs, forecast: dict[str, Any] | None) -> 
         ncol=3,
         fontsize=8,
         frameon=False,
-        bbox_to_anchor=(0.5, 0.04),
+        bbox_to_anchor=(0.5, 0.075),
     )
     note = "Shaded: the protocol's visit windows (days 14–365). Red lines and ▲: sessions."
     if forecast is not None:
         note = NOTE + " " + note
-    fig.text(0.5, 0.005, note, ha="center", fontsize=7, color="#5b6675")
-    fig.tight_layout(rect=(0, 0.14, 1, 1))
+    # Wrapped to the figure's width: on one line the forecast note ran off both edges.
+    fig.text(0.5, 0.008, note, ha="center", va="bottom", fontsize=7, color="#5b6675", wrap=True)
+    fig.tight_layout(rect=(0, 0.17, 1, 1))
     return fig
 
 

@@ -22,9 +22,9 @@ from anagen.evidence.errors import OutcomeTableError
 
 from .measures import outcome_windows
 
-#: The notice on every registry page, sheet and PDF.
+#: The notice on every registry page, sheet and PDF, after its bold headline "Investigational
+#: therapy; registry observations, not a controlled trial." (in the templates; said once).
 INVESTIGATIONAL_NOTICE = (
-    "Investigational therapy; registry observations, not a controlled trial. "
     "Results vary between patients and are not a promise of any individual result."
 )
 

@@ -119,7 +119,7 @@ class LabWork:
     by_status: list[StatusGroup]
     #: In processing, or in quarantine with a result still missing (a QC test pending).
     results_to_enter: list[LabLine]
-    #: In quarantine with every result recorded: a second person releases.
+    #: In quarantine (processing finished, results recorded): a second person releases.
     awaiting_release: list[ReleaseLine]
     #: Thawed products, soonest use-by first (their expiry is the use-by time).
     thawed: list[LabLine]
@@ -171,9 +171,9 @@ def lab_work(*, user: User, now: datetime | None = None) -> LabWork:
         if x.product.status == S.IN_PROCESSING
         or (x.product.status == S.QUARANTINE and x.product.missing_results)
     ]
-    pending = [
-        x for x in lines if x.product.status == S.QUARANTINE and not x.product.missing_results
-    ]
+    # Release does not wait for a QC culture still pending (only a failed one refuses it), so
+    # every product in quarantine awaits its release, a pending result or not.
+    pending = [x for x in lines if x.product.status == S.QUARANTINE]
     recorders = {x.product.pk: results_recorded_by(x.product) for x in pending}
     people = User.objects.in_bulk(set().union(*recorders.values()) if recorders else set())
     awaiting_release = [

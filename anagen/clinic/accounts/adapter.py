@@ -1,7 +1,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from django.urls import reverse
 
-from .policy import Perm, allows
+from .policy import home_page
 
 
 class StaffAccountAdapter(DefaultAccountAdapter):
@@ -11,11 +11,6 @@ class StaffAccountAdapter(DefaultAccountAdapter):
         return False
 
     def get_login_redirect_url(self, request):
-        # A researcher or a blinded reviewer has no day list: each starts at their own work.
-        user = request.user
-        if not allows(user, Perm.DAY_VIEW):
-            if allows(user, Perm.REGISTRY_VIEW):
-                return reverse("registry:home")
-            if allows(user, Perm.REVIEW_SCORE):
-                return reverse("review:queue")
-        return super().get_login_redirect_url(request)
+        # Each member of staff starts at their own work (policy.home_page): the day, the lab,
+        # the registry or the review queue. A ?next= still wins (allauth reads it first).
+        return reverse(home_page(request.user))

@@ -272,6 +272,10 @@ PAGES: dict[str, Page] = {
     "treatment:consent_withdraw": Page(read=P.CONSENT_WITNESS, write=P.CONSENT_WITNESS),
     "treatment:harvest_new": Page(read=P.HARVEST_RECORD, write=P.HARVEST_RECORD),
     "treatment:lab_bench": Page(read=P.LAB_VIEW),
+    "treatment:lab_home": Page(read=P.LAB_VIEW),
+    "treatment:cryo_inventory": Page(read=P.LAB_VIEW),
+    "treatment:lab_worklist": Page(read=P.LAB_VIEW),
+    "treatment:lab_worklist_pdf": Page(read=P.LAB_VIEW),
     "treatment:expire_sweep": Page(read=None, write=P.PRODUCT_EXPIRE_SWEEP),
     "treatment:product": Page(read=P.PRODUCT_VIEW),
     "treatment:product_results": Page(read=None, write=P.PRODUCT_PROCESS),
@@ -316,6 +320,25 @@ PAGES: dict[str, Page] = {
     "review:pair": Page(read=P.REVIEW_SCORE, write=P.REVIEW_SCORE),
     "review:pair_image": Page(read=P.REVIEW_SCORE),
 }
+
+
+def home_page(user: User | None) -> str:
+    """The URL name of ``user``'s start page (after signing in, and the brand link): the one
+    place that decides whose main work is where.
+
+    Whoever books or is booked for appointments starts at the day (``intake:home``); whoever
+    processes cell products and has no appointments of their own (the lab technician) starts at
+    the lab's home; a researcher at the registry; a blinded reviewer at the review queue.
+    """
+    day_work = allows(user, P.APPOINTMENT_BOOK) or allows(user, P.APPOINTMENT_HOLD)
+    if not day_work and allows(user, P.LAB_VIEW) and allows(user, P.PRODUCT_PROCESS):
+        return "treatment:lab_home"
+    if not allows(user, P.DAY_VIEW):
+        if allows(user, P.REGISTRY_VIEW):
+            return "registry:home"
+        if allows(user, P.REVIEW_SCORE):
+            return "review:queue"
+    return "intake:home"
 
 
 class Can:

@@ -42,7 +42,8 @@ class TreatmentErrorCode(StrEnum):
     TOO_MANY_ALIQUOTS = "too_many_aliquots"
     RELEASE_GATES_FAILED = "release_gates_failed"
     LOCATION_REQUIRED = "location_required"
-    POSITION_OCCUPIED = "position_occupied"
+    POSITION_OCCUPIED = "position_occupied"  # one product per freezer position (per site)
+    INVALID_POSITION = "invalid_position"  # not a position on the box's grid (storage.py)
     THAW_WINDOW = "thaw_window"
     # --- plans and consent ------------------------------------------------------------------------
     PLAN_CLOSED = "plan_closed"

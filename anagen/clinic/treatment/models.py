@@ -279,7 +279,7 @@ class CellProduct(models.Model):
     )
     method = models.CharField(max_length=24, choices=Method.choices)
     processing_started_at = models.DateTimeField()
-    # The laboratory's results (services.lifecycle.RESULT_FIELDS); the product page labels them
+    # The laboratory's results (RESULT_FIELDS below); the product page labels them
     # with these verbose names.
     processing_ended_at = models.DateTimeField("processing ended", null=True, blank=True)
     total_nucleated_cells = models.PositiveBigIntegerField(
@@ -319,6 +319,19 @@ class CellProduct(models.Model):
     expires_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.IN_PROCESSING)
     history = HistoricalRecords()
+    #: The laboratory's results, in the order the lab records them: the one list (the results
+    #: service, aliquots, results form, product page and the lab's home read it; see
+    #: ``services.lifecycle.RESULT_FIELDS``).
+    RESULT_FIELDS: tuple[str, ...] = (
+        "processing_ended_at",
+        "total_nucleated_cells",
+        "viable_fraction",
+        "viable_cells",
+        "volume_ml",
+        "qc_sterility",
+        "qc_endotoxin",
+        "qc_mycoplasma",
+    )
     #: What a release signature vouches for: identity and quality. Storage location and expiry
     #: legitimately change after release (cryo, thaw) and are checked at administration instead.
     SIGNED_FIELDS = (
@@ -350,6 +363,17 @@ class CellProduct(models.Model):
         if self.viable_cells is None or not self.volume_ml:
             return None
         return self.viable_cells / float(self.volume_ml)
+
+    @property
+    def missing_results(self) -> list[str]:
+        """The verbose names of the results not recorded yet (a QC test still pending)."""
+        missing = []
+        for name in self.RESULT_FIELDS:
+            value = getattr(self, name)
+            if value is None or value == self.QC.PENDING:
+                field = self._meta.get_field(name)
+                missing.append(str(getattr(field, "verbose_name", name)))
+        return missing
 
     @property
     def location(self) -> str:

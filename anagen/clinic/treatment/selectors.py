@@ -21,7 +21,9 @@ from anagen.clinic.assessment.selectors import current_decision
 from anagen.clinic.common import clock
 from anagen.clinic.intake.models import Appointment
 from anagen.clinic.patients.models import Patient
+from anagen.identity import parse_product_id
 
+from . import storage
 from .models import (
     MAX_CELLS_PER_POINT_WARNING,
     AdverseEvent,
@@ -60,6 +62,284 @@ def lab_bench(*, user: User) -> QuerySet[CellProduct]:
         .filter(status__in=["in_processing", "quarantine", "released", "stored", "thawed"])
         .select_related("patient", "harvest")
         .order_by("expires_at")
+    )
+
+
+# --- the lab's home, the cryo inventory and the printable worklist ----------------------------
+
+S = CellProduct.Status
+#: Statuses the lab works on or holds, in the order the lab's home lists them.
+LAB_STATUSES = (S.IN_PROCESSING, S.QUARANTINE, S.RELEASED, S.THAWED, S.STORED)
+#: A product expiring within this time is highlighted.
+EXPIRY_WARNING = timedelta(hours=24)
+#: Appointments for which the lab thaws a stored product.
+SESSION_KINDS = (Appointment.Kind.HARVEST_SESSION, Appointment.Kind.REPEAT_SESSION)
+
+
+@dataclass(frozen=True)
+class LabLine:
+    """A product as the lab lists it, with its expiry read against "now"."""
+
+    product: CellProduct
+    expired: bool
+    expires_soon: bool  # within EXPIRY_WARNING, not yet past
+
+    @property
+    def display_id(self) -> str:
+        return display_id(self.product)
+
+
+@dataclass(frozen=True)
+class StatusGroup:
+    status: str
+    label: str
+    lines: list[LabLine]
+
+
+@dataclass(frozen=True)
+class ReleaseLine:
+    """A product awaiting release: who recorded its results and whether ``user`` may release."""
+
+    line: LabLine
+    recorded_by: list[User]
+    four_eyes_refusal: str | None
+    gates_failed: list[str]
+
+
+@dataclass(frozen=True)
+class ThawLine:
+    """A stored product whose patient has a session today (``appointment``)."""
+
+    line: LabLine
+    appointment: Appointment
+
+
+@dataclass(frozen=True)
+class LabWork:
+    by_status: list[StatusGroup]
+    #: In processing, or in quarantine with a result still missing (a QC test pending).
+    results_to_enter: list[LabLine]
+    #: In quarantine (processing finished, results recorded): a second person releases.
+    awaiting_release: list[ReleaseLine]
+    #: Thawed products, soonest use-by first (their expiry is the use-by time).
+    thawed: list[LabLine]
+    #: Stored products of patients with a session today (the worklist's thaws).
+    thaws_today: list[ThawLine]
+
+    @property
+    def to_process(self) -> list[LabLine]:
+        return [x for x in self.results_to_enter if x.product.status == S.IN_PROCESSING]
+
+    @property
+    def results_pending(self) -> list[LabLine]:
+        return [x for x in self.results_to_enter if x.product.status != S.IN_PROCESSING]
+
+
+def display_id(product: CellProduct) -> str:
+    """The product identifier as printed on its label (the stored code if it does not parse)."""
+    try:
+        return parse_product_id(product.product_code).display
+    except ValueError:
+        return product.product_code
+
+
+def _line(product: CellProduct, now: datetime) -> LabLine:
+    expired = product.expires_at <= now
+    return LabLine(
+        product=product,
+        expired=expired,
+        expires_soon=not expired and product.expires_at - now <= EXPIRY_WARNING,
+    )
+
+
+def lab_work(*, user: User, now: datetime | None = None) -> LabWork:
+    """What the lab has to do at ``user``'s sites, each list soonest expiry first."""
+    now = now or clock.now()
+    products = list(
+        CellProduct.objects.filter(patient__site__in=sites_for(user=user), status__in=LAB_STATUSES)
+        .select_related("patient", "harvest__plan__protocol")
+        .order_by("expires_at", "pk")
+    )
+    lines = [_line(p, now) for p in products]
+    by_status = [
+        StatusGroup(status, S(status).label, [x for x in lines if x.product.status == status])
+        for status in LAB_STATUSES
+    ]
+    results_to_enter = [
+        x
+        for x in lines
+        if x.product.status == S.IN_PROCESSING
+        or (x.product.status == S.QUARANTINE and x.product.missing_results)
+    ]
+    # Release does not wait for a QC culture still pending (only a failed one refuses it), so
+    # every product in quarantine awaits its release, a pending result or not.
+    pending = [x for x in lines if x.product.status == S.QUARANTINE]
+    recorders = {x.product.pk: results_recorded_by(x.product) for x in pending}
+    people = User.objects.in_bulk(set().union(*recorders.values()) if recorders else set())
+    awaiting_release = [
+        ReleaseLine(
+            line=x,
+            recorded_by=sorted(
+                (people[pk] for pk in recorders[x.product.pk] if pk in people),
+                key=lambda u: u.display_name,
+            ),
+            four_eyes_refusal=four_eyes_refusal(actor=user, product=x.product),
+            gates_failed=[name for name, ok, _ in release_gates(x.product, now=now) if not ok],
+        )
+        for x in pending
+    ]
+    return LabWork(
+        by_status=by_status,
+        results_to_enter=results_to_enter,
+        awaiting_release=awaiting_release,
+        thawed=[x for x in lines if x.product.status == S.THAWED],
+        thaws_today=_thaws_today(user=user, lines=lines, day=timezone.localdate(now)),
+    )
+
+
+def _thaws_today(*, user: User, lines: list[LabLine], day: date) -> list[ThawLine]:
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    sessions = (
+        Appointment.objects.filter(
+            site__in=sites_for(user=user),
+            kind__in=SESSION_KINDS,
+            status__in=(Appointment.Status.BOOKED, Appointment.Status.ARRIVED),
+            starts_at__gte=start,
+            starts_at__lt=start + timedelta(days=1),
+        )
+        .select_related("patient")
+        .order_by("starts_at")
+    )
+    first_session: dict[int, Appointment] = {}
+    for appointment in sessions:
+        first_session.setdefault(appointment.patient_id, appointment)
+    thaws = [
+        ThawLine(line=x, appointment=first_session[x.product.patient_id])
+        for x in lines
+        if x.product.status == S.STORED and x.product.patient_id in first_session
+    ]
+    return sorted(thaws, key=lambda t: (t.appointment.starts_at, t.line.product.expires_at))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One position of a box's grid: its number, its label ("C4") and what it holds."""
+
+    number: int
+    label: str
+    product: CellProduct | None = None
+    match: bool = False  # the product matches the search
+
+
+@dataclass(frozen=True)
+class Box:
+    name: str
+    rows: list[tuple[str, list[Cell]]]  # (row letter, its cells)
+    #: Stored products whose recorded position is not on the grid (recorded before positions
+    #: were checked): listed beside the grid, never hidden.
+    off_grid: list[CellProduct]
+    occupied: int
+    match: bool  # holds a product matching the search
+
+
+@dataclass(frozen=True)
+class Rack:
+    name: str
+    boxes: list[Box]
+
+
+@dataclass(frozen=True)
+class Freezer:
+    site_name: str
+    name: str
+    racks: list[Rack]
+
+
+@dataclass(frozen=True)
+class Inventory:
+    freezers: list[Freezer]
+    query: str
+    matches: list[CellProduct]
+    columns: list[int]
+    positions: int
+
+
+def cryo_inventory(*, user: User, query: str = "") -> Inventory:
+    """Every stored product of ``user``'s sites by site, freezer, rack and box, each box as its
+    grid of positions. With a ``query`` (part of a product code, with or without the label's
+    separators), only the boxes holding a match are shown, the matching cells marked."""
+    stored = list(
+        CellProduct.objects.filter(
+            patient__site__in=sites_for(user=user), status=S.STORED
+        ).select_related("patient__site")
+    )
+    needle = "".join(ch for ch in query.upper() if ch.isalnum())
+    matches = {p.pk for p in stored if needle and needle in _compact(p.product_code)}
+    tree: dict[tuple[str, str], dict[str, dict[str, list[CellProduct]]]] = {}
+    for product in stored:
+        freezer = (product.patient.site.name, product.freezer or "(no freezer recorded)")
+        tree.setdefault(freezer, {}).setdefault(product.rack, {}).setdefault(
+            product.box, []
+        ).append(product)
+    freezers = []
+    for (site_name, freezer_name), racks in sorted(
+        tree.items(), key=lambda kv: (kv[0][0], storage.natural_key(kv[0][1]))
+    ):
+        rack_list = []
+        for rack_name in sorted(racks, key=storage.natural_key):
+            boxes = [
+                _box(box_name, racks[rack_name][box_name], matches)
+                for box_name in sorted(racks[rack_name], key=storage.natural_key)
+            ]
+            if needle:
+                boxes = [b for b in boxes if b.match]
+            if boxes:
+                rack_list.append(Rack(rack_name, boxes))
+        if rack_list:
+            freezers.append(Freezer(site_name, freezer_name, rack_list))
+    return Inventory(
+        freezers=freezers,
+        query=query,
+        matches=sorted((p for p in stored if p.pk in matches), key=lambda p: p.product_code),
+        columns=list(range(1, storage.BOX_COLUMNS + 1)),
+        positions=storage.POSITIONS,
+    )
+
+
+def _compact(code: str) -> str:
+    return "".join(ch for ch in code.upper() if ch.isalnum())
+
+
+def _box(name: str, products: list[CellProduct], matches: set[int]) -> Box:
+    at: dict[int, CellProduct] = {}
+    off_grid = []
+    for product in sorted(products, key=lambda p: p.product_code):
+        number = storage.position_number(product.position)
+        if number is None or number in at:
+            off_grid.append(product)
+        else:
+            at[number] = product
+    rows = []
+    for row in range(storage.BOX_ROWS):
+        cells = []
+        for column in range(storage.BOX_COLUMNS):
+            number = row * storage.BOX_COLUMNS + column + 1
+            held = at.get(number)
+            cells.append(
+                Cell(
+                    number=number,
+                    label=storage.cell_label(number),
+                    product=held,
+                    match=held is not None and held.pk in matches,
+                )
+            )
+        rows.append((storage.ROW_LETTERS[row], cells))
+    return Box(
+        name=name,
+        rows=rows,
+        off_grid=off_grid,
+        occupied=len(products),
+        match=any(p.pk in matches for p in products),
     )
 
 

@@ -263,6 +263,45 @@ def lab_bench(request):
     return render(request, "treatment/lab_bench.html", {"products": products})
 
 
+def lab_home(request):
+    """The lab's home: products by status and expiry, results to enter, releases, thaws."""
+    return render(
+        request, "treatment/lab_home.html", {"work": selectors.lab_work(user=request.user)}
+    )
+
+
+def cryo_inventory(request):
+    """Freezer → rack → box → position grid of the stored products; search by product code."""
+    query = request.GET.get("q", "").strip()[:40]
+    inventory = selectors.cryo_inventory(user=request.user, query=query)
+    return render(request, "treatment/cryo_inventory.html", {"inventory": inventory})
+
+
+def _worklist_context(request) -> dict:
+    return {
+        "work": selectors.lab_work(user=request.user),
+        "today": timezone.localdate(),
+        "printed_at": timezone.localtime(),
+        "clinic_name": settings.ANAGEN_CLINIC_NAME,
+    }
+
+
+def lab_worklist(request):
+    """Today's lab work as a print-friendly page (the browser's print, or the PDF)."""
+    return render(request, "treatment/lab_worklist.html", _worklist_context(request))
+
+
+def lab_worklist_pdf(request):
+    context = _worklist_context(request)
+    html = render_to_string("treatment/lab_worklist_pdf.html", context, request=request)
+    from weasyprint import HTML
+
+    pdf = HTML(string=html).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="lab-worklist-{context["today"]}.pdf"'
+    return response
+
+
 @require_POST
 def expire_sweep(request):
     count = services.products_expire_due(actor=request.user)

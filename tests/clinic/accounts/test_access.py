@@ -54,6 +54,10 @@ EXPECTED = {
     "treatment:consent_withdraw": ("PN", "PN"),
     "treatment:harvest_new": ("P", "P"),
     "treatment:lab_bench": ("PLA", ""),
+    "treatment:lab_home": ("PLA", ""),
+    "treatment:cryo_inventory": ("PLA", ""),
+    "treatment:lab_worklist": ("PLA", ""),
+    "treatment:lab_worklist_pdf": ("PLA", ""),
     "treatment:expire_sweep": ("", "L"),
     "treatment:product": ("PNLA", ""),
     "treatment:product_results": ("", "L"),
@@ -220,6 +224,10 @@ def test_staff_only_see_their_sites_patients(client, objects, other_site, role):
             "intake:day",
             "intake:week",
             "treatment:lab_bench",
+            "treatment:lab_home",
+            "treatment:cryo_inventory",
+            "treatment:lab_worklist",
+            "treatment:lab_worklist_pdf",
             "treatment:follow_ups",
             "registry:home",
             "registry:plot",
@@ -243,6 +251,9 @@ def test_staff_only_see_their_sites_patients(client, objects, other_site, role):
     if may(role, "treatment:lab_bench"):
         bench = client.get(reverse("treatment:lab_bench")).content.decode()
         assert objects["patient"].mrn not in bench
+    for name in ("treatment:lab_home", "treatment:cryo_inventory", "treatment:lab_worklist"):
+        if may(role, name):
+            assert objects["patient"].mrn not in client.get(reverse(name)).content.decode(), name
     if may(role, "treatment:follow_ups"):
         due = client.get(reverse("treatment:follow_ups")).content.decode()
         assert objects["patient"].mrn not in due

@@ -39,20 +39,12 @@ ADMINISTRABLE = (S.RELEASED, S.THAWED)
 #: Aliquots are drawn after processing, before release.
 SPLITTABLE = (S.QUARANTINE,)
 
-#: The laboratory's results on a product, in the order the lab records them. The one list: the
-#: results service, the aliquots, the results form and the product page all read it, so a new
-#: result is its model field plus its name here (and, since services name every field they take,
-#: its typed parameter of ``product_record_results``: a test fails until it is added).
-RESULT_FIELDS: tuple[str, ...] = (
-    "processing_ended_at",
-    "total_nucleated_cells",
-    "viable_fraction",
-    "viable_cells",
-    "volume_ml",
-    "qc_sterility",
-    "qc_endotoxin",
-    "qc_mycoplasma",
-)
+#: The laboratory's results on a product, in the order the lab records them. The one list lives
+#: on the model (``CellProduct.RESULT_FIELDS``, so the lab's selectors read it too): the results
+#: service, the aliquots, the results form and the product page all read it, so a new result is
+#: its model field plus its name there (and, since services name every field they take, its
+#: typed parameter of ``product_record_results``: a test fails until it is added).
+RESULT_FIELDS: tuple[str, ...] = CellProduct.RESULT_FIELDS
 #: Results an aliquot takes in proportion to its volume; it copies the others from its source.
 PROPORTIONAL_RESULTS: tuple[str, ...] = ("total_nucleated_cells", "viable_cells", "volume_ml")
 #: Editable with the results, though not a result: the lab may shorten or extend the expiry.

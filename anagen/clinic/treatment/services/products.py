@@ -19,7 +19,7 @@ from anagen.clinic.audit.models import Signature
 from anagen.clinic.audit.signatures import signature_sign
 from anagen.clinic.common import clock
 
-from .. import events
+from .. import events, storage
 from ..models import CellProduct
 from ..selectors import four_eyes_refusal, release_gates
 from ._common import (
@@ -229,28 +229,57 @@ def product_store(
     position: str,
     expires_at: datetime,
 ) -> CellProduct:
-    """Cryopreserve a released product at a freezer position (the release signature carries over)."""
+    """Cryopreserve a released product at a freezer position (the release signature carries over).
+
+    The location is normalised by ``storage.normalise`` (the position on the box's grid, stored
+    as its number). A position holds one product: freezers belong to a site, so another stored
+    product of the same site at the same freezer, rack, box and position refuses the store.
+    """
     require(actor, Perm.PRODUCT_STORE)
     product = _lock(product)
-    require_site_access(user=actor, site_id=product.patient.site_id)
+    site_id = product.patient.site_id
+    require_site_access(user=actor, site_id=site_id)
     if not all(x.strip() for x in (freezer, rack, box, position)):
         raise _gate("Give freezer, rack, box and position.", Code.LOCATION_REQUIRED)
+    location = storage.normalise(freezer=freezer, rack=rack, box=box, position=position)
+    if location is None:
+        raise _gate(
+            f"A position is a number from 1 to {storage.POSITIONS} or a cell from A1 to "
+            f"{storage.cell_label(storage.POSITIONS)} of the box's "
+            f"{storage.BOX_ROWS} × {storage.BOX_COLUMNS} grid.",
+            Code.INVALID_POSITION,
+            "position",
+        )
     if expires_at <= clock.now():  # guard: expiry-store
         raise _gate("The storage expiry must be in the future.", Code.EXPIRED, "expires_at")
     if product.expires_at <= clock.now():
         # Freezing does not bring an expired product back: it stays expired.
         raise _gate("The product has expired: it cannot be cryopreserved.", Code.EXPIRED)
-    if (
+    # Stores at one site wait for each other here, so two cannot take the same position at once.
+    Site.objects.select_for_update().filter(pk=site_id).first()
+    occupant = (
         CellProduct.objects.filter(
-            freezer=freezer, rack=rack, box=box, position=position, status=S.STORED
+            patient__site_id=site_id,
+            freezer=location.freezer,
+            rack=location.rack,
+            box=location.box,
+            position=location.position,
+            status=S.STORED,
         )
         .exclude(pk=product.pk)
-        .exists()
-    ):
-        raise _gate("That freezer position is occupied.", Code.POSITION_OCCUPIED, "position")
+        .first()
+    )
+    if occupant is not None:
+        raise _gate(
+            f"Position {storage.cell_label(int(location.position))} of that box is occupied "
+            f"by {occupant.product_code}.",
+            Code.POSITION_OCCUPIED,
+            "position",
+        )
     _transition(actor=actor, product=product, to=S.STORED, reason="Cryopreserved")
     product.storage = CellProduct.Storage.CRYO
-    product.freezer, product.rack, product.box, product.position = freezer, rack, box, position
+    product.freezer, product.rack, product.box = location.freezer, location.rack, location.box
+    product.position = location.position
     product.expires_at = expires_at
     product.save()
     events.product_located(actor=actor, product=product, reason="Placed in storage")

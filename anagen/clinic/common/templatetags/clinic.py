@@ -1,3 +1,5 @@
+import re
+
 from django import template
 from django.utils.html import format_html
 
@@ -25,3 +27,21 @@ def phone_link(number: str) -> str:
         return ""
     dial = "".join(c for c in number if c.isdigit() or c == "+")
     return format_html('<a href="tel:{}">{}</a>', dial, number)
+
+
+_UNITS = (
+    (re.compile(r"(\d)\s?um\b"), "\\1 µm"),
+    (re.compile(r"\bum(?=/px|\b)"), "µm"),
+    (re.compile(r"\bcm2\b"), "cm²"),
+    (re.compile(r"\bmm2\b"), "mm²"),
+)
+
+
+@register.filter
+def with_units(text: str) -> str:
+    """Text from a pure library (plain ASCII for the command line) with the unit symbols a
+    reader expects: µm, cm², mm²."""
+    text = str(text)
+    for pattern, symbol in _UNITS:
+        text = pattern.sub(symbol, text)
+    return text

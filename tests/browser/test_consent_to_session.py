@@ -97,7 +97,7 @@ def test_plan_consent_harvest_release_session(live_server, browser_page):
     sign_in(page, base, lab.email)
     page.get_by_role("link", name="Lab", exact=True).click()
     shot(page, "1x-05-lab-bench")
-    page.locator(f"a[href='/treatment/products/{product.pk}/']").click()
+    page.locator(f"a[href='/treatment/products/{product.pk}/']").first.click()
     page.get_by_label("Processing ended").fill(local(timezone.now()))
     page.get_by_label("Total nucleated cells").fill("10000000")
     page.get_by_label("Viability (%)").fill("86")

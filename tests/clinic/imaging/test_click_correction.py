@@ -199,7 +199,7 @@ def test_the_page_lists_hairs_as_checkboxes_and_posts_the_viewer_form(client, st
     assert record.corrected_counts()["hair_count"] == record.hair_count - 2 + 2
     # the page shows the saved correction back: boxes ticked, placed hairs, unplaced numbers
     html = client.get(url).content.decode()
-    ticked = set(re.findall(r'name="removed_hair_ids" value="(\\d+)"[^>]* checked', html))
+    ticked = set(re.findall(r'name="removed_hair_ids" value="(\d+)"[^>]* checked', html))
     assert ticked == {str(i) for i in counted[:2]}
     form = client.get(url).context["form"]
     assert form.initial["added_terminal"] == 1 and form.initial["added_vellus"] == 0

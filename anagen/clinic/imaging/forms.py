@@ -123,6 +123,11 @@ class HairIdsField(forms.Field):
 
     widget = forms.CheckboxSelectMultiple
 
+    def prepare_value(self, value):
+        """Shown back as one ticked box per id, however the ids were sent."""
+        values = [value] if isinstance(value, str | int) else list(value or [])
+        return [part for text in values for part in str(text).replace(" ", "").split(",") if part]
+
     def to_python(self, value):
         if not value:
             return []

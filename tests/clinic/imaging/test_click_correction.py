@@ -204,3 +204,18 @@ def test_the_page_lists_hairs_as_checkboxes_and_posts_the_viewer_form(client, st
     form = client.get(url).context["form"]
     assert form.initial["added_terminal"] == 1 and form.initial["added_vellus"] == 0
     assert json.loads(form.initial["added_hairs"]) == record.added_hairs
+
+
+def test_ids_sent_as_one_value_come_back_as_ticked_boxes(client, staff, world):
+    """The viewer sends many ticked boxes as one comma-separated value (the field limit)."""
+    record = world["trichoscopy"]
+    counted = _ids(record)
+    client.force_login(staff[Role.NURSE])
+    url = reverse("imaging:trichoscopy", args=[record.pk])
+    ids = ",".join(map(str, counted[:3]))
+    refused = client.post(url, {"removed_hair_ids": ids, "added_terminal": 0, "added_vellus": 0})
+    html = refused.content.decode()  # the note is missing: the form comes back, boxes ticked
+    ticked = set(re.findall(r'name="removed_hair_ids" value="(\d+)"[^>]* checked', html))
+    assert ticked == {str(i) for i in counted[:3]}
+    form = CorrectionForm({"removed_hair_ids": ["a,1"], "added_terminal": 0, "added_vellus": 0})
+    assert not form.is_valid() and "removed_hair_ids" in form.errors

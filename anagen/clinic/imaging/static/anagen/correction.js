@@ -340,7 +340,7 @@
   });
   stage.addEventListener("focusin", function (e) {
     var node = e.target.closest(".tv-hair, .tv-added");
-    if (!node) return;
+    if (!node || !node.matches(":focus-visible")) return;  // the keyboard's focus, not a click
     var c = node.querySelector("circle");
     ensureVisible(+c.getAttribute("cx"), +c.getAttribute("cy"));
   });
@@ -377,6 +377,25 @@
   });
   [unplaced.terminal, unplaced.vellus].forEach(function (input) {
     if (input) input.addEventListener("input", recount);
+  });
+
+  // Many ticked boxes go as one comma-separated value (the server's limit is on fields, not ids).
+  form.addEventListener("submit", function () {
+    var ids = Object.keys(boxes).filter(function (id) { return boxes[id].checked; });
+    if (ids.length < 50) return;
+    ids.forEach(function (id) { boxes[id].disabled = true; });
+    var one = document.createElement("input");
+    one.type = "hidden";
+    one.name = "removed_hair_ids";
+    one.value = ids.join(",");
+    form.appendChild(one);
+  });
+  window.addEventListener("pageshow", function (e) {  // back to a page left by submitting
+    if (!e.persisted) return;
+    Object.keys(boxes).forEach(function (id) { boxes[id].disabled = false; });
+    form.querySelectorAll("input[type=hidden][name=removed_hair_ids]").forEach(function (n) {
+      n.remove();
+    });
   });
 
   root.hidden = false;

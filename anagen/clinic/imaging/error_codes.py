@@ -15,7 +15,10 @@ class ImagingErrorCode(StrEnum):
     IMAGE_TOO_LARGE = "image_too_large"
     WRONG_STATUS = "wrong_status"
     UNKNOWN_HAIR = "unknown_hair"
+    UNCOUNTED_HAIR = "uncounted_hair"
     ADDED_HAIRS = "added_hairs"
+    ADDED_HAIR_POSITION = "added_hair_position"
+    ADDED_HAIR_KIND = "added_hair_kind"
     NOTE_REQUIRED = "note_required"
     # Phototrichogram pairs (a day-2/3 re-image of a day-0 image)
     REGROWTH_OTHER_PATIENT = "regrowth_other_patient"

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+
 from django import forms
 
 from anagen.clinic.common.forms import DateInput
@@ -112,26 +115,92 @@ class VisitReportForm(forms.Form):
             field.help_text = "Recorded by a physician."
 
 
-class CorrectionForm(forms.Form):
-    removed_hair_ids = forms.CharField(
-        label="Remove detections (hair ids)",
-        required=False,
-        max_length=2000,
-        help_text="Comma-separated ids from the overlay of things that are not hairs.",
-    )
-    added_terminal = forms.IntegerField(
-        label="Missed terminal hairs", min_value=0, max_value=2000, initial=0
-    )
-    added_vellus = forms.IntegerField(
-        label="Missed vellus hairs", min_value=0, max_value=2000, initial=0
-    )
-    note = forms.CharField(label="What was corrected", max_length=500)
+class HairIdsField(forms.Field):
+    """Hair ids to remove: ticked boxes (one value each) or comma-separated ids in one value.
 
-    def clean_removed_hair_ids(self):
-        text = self.cleaned_data["removed_hair_ids"].replace(" ", "")
+    Only the form of the input is checked here; which ids may be removed is the service's rule.
+    """
+
+    widget = forms.CheckboxSelectMultiple
+
+    def prepare_value(self, value):
+        """Shown back as one ticked box per id, however the ids were sent."""
+        values = [value] if isinstance(value, str | int) else list(value or [])
+        return [part for text in values for part in str(text).replace(" ", "").split(",") if part]
+
+    def to_python(self, value):
+        if not value:
+            return []
+        values = [value] if isinstance(value, str) else list(value)
+        ids = []
+        for text in values:
+            if len(str(text)) > 20_000:
+                raise forms.ValidationError("Too many hair ids.")
+            for part in str(text).replace(" ", "").split(","):
+                if not part:
+                    continue
+                if not part.isdigit() or len(part) > 9:
+                    raise forms.ValidationError("Give hair ids as whole numbers.")
+                ids.append(int(part))
+        return ids
+
+
+class AddedHairsField(forms.CharField):
+    """Missed hairs placed on the image by the viewer, as JSON; the service checks each one."""
+
+    widget = forms.HiddenInput
+
+    def to_python(self, value):
+        text = super().to_python(value)
         if not text:
             return []
         try:
-            return [int(part) for part in text.split(",") if part]
+            return json.loads(text)
         except ValueError:
-            raise forms.ValidationError("Give hair ids as numbers separated by commas.") from None
+            raise forms.ValidationError(
+                "The hairs placed on the image could not be read."
+            ) from None
+
+
+class CorrectionForm(forms.Form):
+    removed_hair_ids = HairIdsField(
+        label="Not hairs (detections to remove)",
+        required=False,
+        help_text="Tick each detection that is not a hair (numbered as on the overlay).",
+    )
+    added_hairs = AddedHairsField(required=False, max_length=200_000)
+    added_terminal = forms.IntegerField(
+        label="Missed terminal hairs (not placed on the image)",
+        min_value=0,
+        max_value=2000,
+        initial=0,
+    )
+    added_vellus = forms.IntegerField(
+        label="Missed vellus hairs (not placed on the image)",
+        min_value=0,
+        max_value=2000,
+        initial=0,
+    )
+    note = forms.CharField(label="What was corrected", max_length=500)
+
+    def __init__(self, *args, hairs: Sequence[dict] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["removed_hair_ids"].widget.choices = [
+            (
+                hair["id"],
+                f"#{hair['id']} · {hair['kind']} · {hair['diameter_um']:.0f} µm · "
+                f"at ({hair['x']:.0f}, {hair['y']:.0f}) px",
+            )
+            for hair in hairs
+        ]
+
+    @staticmethod
+    def initial_for(record) -> dict:
+        """The form's starting values from a record's saved correction."""
+        unplaced = record.unplaced_added()
+        return {
+            "removed_hair_ids": [str(i) for i in record.removed_hair_ids],
+            "added_hairs": json.dumps(record.added_hairs),
+            "added_terminal": unplaced["terminal"],
+            "added_vellus": unplaced["vellus"],
+        }

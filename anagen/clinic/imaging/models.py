@@ -137,8 +137,11 @@ class TrichoscopyImage(models.Model):
     analysed_at = models.DateTimeField(null=True, blank=True)
     # A clinician's correction, kept beside the automatic values
     removed_hair_ids = models.JSONField(default=list, blank=True)
+    # Missed hairs in all (those placed on the image included); ``added_hairs`` holds the placed
+    # ones, ``{"x": px, "y": px, "kind": "terminal" | "vellus"}`` in image pixels.
     added_terminal = models.PositiveIntegerField(default=0)
     added_vellus = models.PositiveIntegerField(default=0)
+    added_hairs = models.JSONField(default=list, blank=True)
     corrected_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -174,15 +177,34 @@ class TrichoscopyImage(models.Model):
     def is_corrected(self) -> bool:
         return self.corrected_at is not None
 
+    def counted_hairs(self) -> list[tuple[dict, str]]:
+        """The automatic result's counted hairs with their kind (by the vellus diameter cut-off),
+        the one rule the corrected counts and the correction viewer share."""
+        if self.result is None:
+            return []
+        vellus_max = self.result["vellus_max_um"]
+        return [
+            (h, "terminal" if h["diameter_um"] > vellus_max else "vellus")
+            for h in self.result.get("hairs", [])
+            if h["counted"]
+        ]
+
+    def unplaced_added(self) -> dict[str, int]:
+        """Missed hairs added as a number only (not placed on the image), by kind."""
+        placed = [hair["kind"] for hair in self.added_hairs]
+        return {
+            "terminal": self.added_terminal - placed.count("terminal"),
+            "vellus": self.added_vellus - placed.count("vellus"),
+        }
+
     def corrected_counts(self) -> dict | None:
         """Counts after the clinician's correction (removed hairs out, missed hairs in)."""
         if self.result is None:
             return None
         removed = set(self.removed_hair_ids)
-        kept = [h for h in self.result.get("hairs", []) if h["counted"] and h["id"] not in removed]
-        vellus_max = self.result["vellus_max_um"]
-        terminal = sum(1 for h in kept if h["diameter_um"] > vellus_max) + self.added_terminal
-        vellus = sum(1 for h in kept if h["diameter_um"] <= vellus_max) + self.added_vellus
+        kept = [kind for hair, kind in self.counted_hairs() if hair["id"] not in removed]
+        terminal = kept.count("terminal") + self.added_terminal
+        vellus = kept.count("vellus") + self.added_vellus
         count = terminal + vellus
         return {
             "hair_count": count,

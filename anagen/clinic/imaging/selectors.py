@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import TYPE_CHECKING, cast
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
@@ -40,6 +41,56 @@ def trichoscopy_get(*, user: User, pk: int) -> TrichoscopyImage:
         ).select_related("visit__patient", "target_site", "device", "corrected_by"),
         pk=pk,
     )
+
+
+def _marker_point(polyline: list[list[float]]) -> tuple[float, float]:
+    """The point halfway along a hair's centreline (where its marker is drawn)."""
+    if len(polyline) == 1:
+        return polyline[0][0], polyline[0][1]
+    steps = [((bx - ax) ** 2 + (by - ay) ** 2) ** 0.5 for (ax, ay), (bx, by) in pairwise(polyline)]
+    left = sum(steps) / 2
+    for ((ax, ay), (bx, by)), step in zip(pairwise(polyline), steps, strict=True):
+        if step >= left and step > 0:
+            t = left / step
+            return ax + t * (bx - ax), ay + t * (by - ay)
+        left -= step
+    return polyline[-1][0], polyline[-1][1]
+
+
+def correction_viewer(record: TrichoscopyImage) -> dict[str, Any] | None:
+    """What the click-to-correct viewer draws: the counted hairs (kind by the same rule as
+    ``corrected_counts``) with their centrelines and marker points in image pixels, the image
+    size, the counting frame and the automatic counts. ``None`` before an analysis."""
+    if record.status != TrichoscopyImage.Status.ANALYSED or record.result is None:
+        return None
+    height, width = record.result["image_shape"][:2]
+    hairs = []
+    for hair, kind in record.counted_hairs():
+        polyline = hair["polyline"]
+        x, y = _marker_point(polyline) if polyline else (0.0, 0.0)
+        hairs.append(
+            {
+                "id": hair["id"],
+                "kind": kind,
+                "diameter_um": hair["diameter_um"],
+                "x": round(x, 1),
+                "y": round(y, 1),
+                "points": polyline[:: max(1, len(polyline) // 40)] + polyline[-1:],
+            }
+        )
+    return {
+        "width": width,
+        "height": height,
+        "area_cm2": record.area_cm2,
+        "frame": record.result.get("counting_frame"),
+        "automatic": {
+            "total": record.hair_count,
+            "terminal": record.terminal_count,
+            "vellus": record.vellus_count,
+            "density": record.density_per_cm2,
+        },
+        "hairs": hairs,
+    }
 
 
 def photo_get(*, user: User, pk: int) -> GlobalPhoto:

@@ -415,36 +415,121 @@ def _measure_growth(record: TrichoscopyImage) -> None:
     record.growth_result = data
 
 
+#: At most this many missed hairs may be added to one image (placed or not).
+MAX_ADDED_HAIRS = 2000
+ADDED_HAIR_KINDS = ("terminal", "vellus")
+
+
+def _ids_text(ids: list[int]) -> str:
+    shown = ", ".join(map(str, ids[:10]))
+    return shown + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+
+
+def _checked_removed_ids(record: TrichoscopyImage, removed_hair_ids: object) -> list[int]:
+    assert record.result is not None, "an analysed image has its result"
+    hairs = record.result.get("hairs", [])
+    if not isinstance(removed_hair_ids, list | tuple) or any(
+        type(i) is not int for i in removed_hair_ids
+    ):
+        raise refusal("Hair ids must be whole numbers.", Code.UNKNOWN_HAIR, "removed_hair_ids")
+    ids = set(removed_hair_ids)
+    if len(ids) > len(hairs):
+        raise refusal(
+            f"More hairs to remove ({len(ids)}) than were detected ({len(hairs)}).",
+            Code.UNKNOWN_HAIR,
+            "removed_hair_ids",
+        )
+    unknown = sorted(ids - {h["id"] for h in hairs})
+    if unknown:
+        raise refusal(
+            f"No counted hair has id {_ids_text(unknown)}.", Code.UNKNOWN_HAIR, "removed_hair_ids"
+        )
+    uncounted = sorted(ids - {h["id"] for h in hairs if h["counted"]})
+    if uncounted:
+        raise refusal(
+            f"Hair {_ids_text(uncounted)} lies outside the counting frame and is not counted: "
+            "there is nothing to remove.",
+            Code.UNCOUNTED_HAIR,
+            "removed_hair_ids",
+        )
+    return sorted(ids)
+
+
+def _checked_added_hairs(record: TrichoscopyImage, added_hairs: object) -> list[dict[str, object]]:
+    """Each placed hair as ``{"x", "y", "kind"}``, inside the image, in image pixels."""
+    assert record.result is not None, "an analysed image has its result"
+    if not isinstance(added_hairs, list | tuple):
+        raise refusal("Added hairs must be a list.", Code.ADDED_HAIRS, "added_hairs")
+    if len(added_hairs) > MAX_ADDED_HAIRS:
+        raise refusal(
+            f"At most {MAX_ADDED_HAIRS} missed hairs can be added.", Code.ADDED_HAIRS, "added_hairs"
+        )
+    height, width = record.result["image_shape"][:2]
+    checked = []
+    for number, hair in enumerate(added_hairs, start=1):
+        if not isinstance(hair, dict) or set(hair) != {"x", "y", "kind"}:
+            raise refusal(
+                f"Added hair {number} must give its x, y and kind.",
+                Code.ADDED_HAIR_POSITION,
+                "added_hairs",
+            )
+        if hair["kind"] not in ADDED_HAIR_KINDS:
+            raise refusal(
+                f"Added hair {number} must be terminal or vellus.",
+                Code.ADDED_HAIR_KIND,
+                "added_hairs",
+            )
+        x, y = hair["x"], hair["y"]
+        if not all(type(v) in (int, float) for v in (x, y)) or not (
+            0 <= x < width and 0 <= y < height  # NaN fails every comparison
+        ):
+            raise refusal(
+                f"Added hair {number} is not inside the {width} × {height} px image.",
+                Code.ADDED_HAIR_POSITION,
+                "added_hairs",
+            )
+        checked.append({"x": round(float(x), 1), "y": round(float(y), 1), "kind": hair["kind"]})
+    return checked
+
+
 @transaction.atomic
 def trichoscopy_correct(
     *,
     actor: User,
     record: TrichoscopyImage,
     removed_hair_ids: list[int],
-    added_terminal: int,
-    added_vellus: int,
+    added_terminal: int = 0,
+    added_vellus: int = 0,
+    added_hairs: list[dict[str, object]] | None = None,
     note: str,
 ) -> TrichoscopyImage:
-    """A clinician's correction: false hairs removed, missed hairs added; automatic values kept."""
+    """A clinician's correction: false hairs removed, missed hairs added; automatic values kept.
+
+    ``added_hairs`` are missed hairs placed on the image (``{"x", "y", "kind"}`` in image
+    pixels); ``added_terminal`` and ``added_vellus`` are missed hairs given as a number only, on
+    top of the placed ones. The record keeps the placed hairs and the totals by kind.
+    """
     _require_imager(actor, record.visit.patient)
     if record.status != TrichoscopyImage.Status.ANALYSED:
         raise refusal("Only an analysed image can be corrected.", Code.WRONG_STATUS)
-    assert record.result is not None, "an analysed image has its result"
-    known = {h["id"] for h in record.result.get("hairs", []) if h["counted"]}
-    unknown = sorted(set(removed_hair_ids) - known)
-    if unknown:
+    removed = _checked_removed_ids(record, removed_hair_ids)
+    placed = _checked_added_hairs(record, added_hairs or [])
+    numbers = (added_terminal, added_vellus)
+    if any(type(n) is not int or n < 0 for n in numbers) or (
+        sum(numbers) + len(placed) > MAX_ADDED_HAIRS
+    ):
         raise refusal(
-            f"No counted hair has id {', '.join(map(str, unknown))}.",
-            Code.UNKNOWN_HAIR,
-            "removed_hair_ids",
+            f"Added hairs must be between 0 and {MAX_ADDED_HAIRS} in all.",
+            Code.ADDED_HAIRS,
+            "added_terminal",
         )
-    if added_terminal < 0 or added_vellus < 0 or added_terminal + added_vellus > 2000:
-        raise refusal("Added hairs must be between 0 and 2000.", Code.ADDED_HAIRS, "added_terminal")
     if not note.strip():
         raise refusal("Say briefly what was corrected.", Code.NOTE_REQUIRED, "note")
-    record.removed_hair_ids = sorted(set(removed_hair_ids))
-    record.added_terminal = added_terminal
-    record.added_vellus = added_vellus
+    kinds = [hair["kind"] for hair in placed]
+    record.removed_hair_ids = removed
+    record.added_hairs = placed
+    record.added_terminal = kinds.count("terminal") + added_terminal
+    record.added_vellus = kinds.count("vellus") + added_vellus
     record.correction_note = note.strip()
     record.corrected_by = actor
     record.corrected_at = clock.now()

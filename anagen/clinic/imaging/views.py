@@ -146,13 +146,11 @@ def visit_detail(request, pk):
 @submit_once
 def trichoscopy_detail(request, pk):
     record = selectors.trichoscopy_get(user=request.user, pk=pk)
+    viewer = selectors.correction_viewer(record)
     form = CorrectionForm(
         request.POST or None,
-        initial={
-            "removed_hair_ids": ", ".join(map(str, record.removed_hair_ids)),
-            "added_terminal": record.added_terminal,
-            "added_vellus": record.added_vellus,
-        },
+        initial=CorrectionForm.initial_for(record),
+        hairs=viewer["hairs"] if viewer else [],
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -172,6 +170,7 @@ def trichoscopy_detail(request, pk):
             "quality": (record.result or {}).get("quality", {}),
             "histogram": (record.result or {}).get("diameter_histogram", []),
             "form": form,
+            "viewer": viewer,
         },
     )
 

@@ -32,3 +32,13 @@ def test_export_without_a_key_says_so(key, site, staff):
         assert reverse("registry:export_file", args=["redcap"]) in page
         dictionary = client.get(reverse("registry:export_file", args=["dictionary-csv"]))
         assert dictionary.status_code == 200
+
+
+def test_the_command_without_a_key_writes_nothing(site, staff, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    seed_patient(staff[Role.NURSE], site, n=2, densities={0: 100.0})
+    outdir = tmp_path / "out"
+    with override_settings(ANAGEN_EXPORT_KEY=""), pytest.raises(CommandError, match="KEY"):
+        call_command("export_registry", str(outdir))
+    assert not outdir.exists()

@@ -42,11 +42,19 @@ FILES: dict[str, ExportFile] = {
 }
 
 
+#: The files that hold outcome rows (ids hashed, dates shifted): they need the export key.
+KEYED = frozenset({"csv", "parquet"})
+
+
+def export_key_configured() -> bool:
+    """Whether ``ANAGEN_EXPORT_KEY`` is long enough to hash ids and shift dates."""
+    return len(str(getattr(settings, "ANAGEN_EXPORT_KEY", "") or "")) >= 16
+
+
 def export_key() -> str:
-    key = getattr(settings, "ANAGEN_EXPORT_KEY", "")
-    if len(key) < 16:
+    if not export_key_configured():
         raise ImproperlyConfigured("ANAGEN_EXPORT_KEY is not set: the export cannot hash ids.")
-    return str(key)
+    return str(settings.ANAGEN_EXPORT_KEY)
 
 
 def render(kind: str, frame: pd.DataFrame) -> bytes:

@@ -15,7 +15,7 @@ from anagen.clinic.treatment.models import ProtocolTemplate
 from anagen.eligibility.vocab import LUDWIG, NORWOOD
 
 from .analysis import DEFAULT_MEASURE, MEASURES
-from .selectors import Cohort
+from .selectors import Cohort, may_select_by_real_dates
 
 ANY = [("", "Any")]
 #: Age bands offered (inclusive years); "" is any age.
@@ -73,6 +73,9 @@ class CohortForm(forms.Form):
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if not may_select_by_real_dates(user):
+            # Real dates would undo the export's date shift (see the selector).
+            del self.fields["baseline_from"], self.fields["baseline_to"]
         sites = sites_for(user=user).order_by("name")
         site_field = self.fields["site"]
         assert isinstance(site_field, forms.ChoiceField)

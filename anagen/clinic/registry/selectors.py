@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 
 from anagen.clinic.accounts.access import sites_for
 from anagen.clinic.accounts.models import User
+from anagen.clinic.accounts.policy import Perm, allows
 from anagen.clinic.common import clock
 from anagen.clinic.patients.models import Patient
 from anagen.clinic.treatment.models import AdverseEvent, ScheduledVisit, TreatmentSession
@@ -73,6 +74,13 @@ class Cohort:
     zone: str | None = None
 
 
+def may_select_by_real_dates(user: User) -> bool:
+    """Whether ``user`` may narrow a cohort by real (unshifted) dates: only staff who read the
+    charts anyway. A researcher who could would undo the export's date shift (a cohort of one
+    baseline day names the patient hash whose real baseline it is)."""
+    return allows(user, Perm.PATIENT_VIEW)
+
+
 def outcome_records(*, user: User, cohort: Cohort | None = None) -> QuerySet[OutcomeRecord]:
     """The outcome rows of the sites ``user`` works at, narrowed to ``cohort``.
 
@@ -82,6 +90,8 @@ def outcome_records(*, user: User, cohort: Cohort | None = None) -> QuerySet[Out
     """
     rows = OutcomeRecord.objects.filter(site__in=sites_for(user=user))
     cohort = cohort or Cohort()
+    if not may_select_by_real_dates(user):
+        cohort = replace(cohort, baseline_from=None, baseline_to=None)
     if cohort.site_id is not None:
         rows = rows.filter(site_id=cohort.site_id)
     if cohort.zone:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from anagen.clinic.accounts.access import require_site_access
@@ -164,5 +165,15 @@ def visit_report_record(
     report.shedding = shedding
     report.global_assessment = global_assessment
     report.full_clean()
-    report.save()
+    try:
+        with transaction.atomic():
+            report.save()
+    except IntegrityError:
+        # Another request saved this visit's first report between our read and our insert:
+        # refuse rather than fail or overwrite what it saved.
+        raise ValidationError(
+            "Someone else saved this visit's report at the same moment. Reload the page to see "
+            "it, then make your changes again.",
+            code="report_saved_concurrently",
+        ) from None
     return report

@@ -21,7 +21,7 @@ from anagen.clinic.common import clock
 from anagen.clinic.patients.selectors import patient_get
 
 from . import analysis, plots, selectors
-from .export import FILES, logged
+from .export import FILES, KEYED, export_key_configured, logged
 from .export import render as render_export
 from .forms import CohortForm, MeasureForm
 
@@ -196,15 +196,24 @@ def expect(request: HttpRequest, patient_pk: int) -> HttpResponse:
     )
 
 
-def export(request: HttpRequest) -> HttpResponse:
+def export(request: HttpRequest, *, status: int = 200) -> HttpResponse:
     form = _cohort_form(request)
     count = None
     if form.is_valid():
         count = selectors.outcome_records(user=request.user, cohort=form.cohort()).count()  # type: ignore[arg-type]
+    key_missing = not export_key_configured()
+    files = {k: f for k, f in FILES.items() if not (key_missing and k in KEYED)}
     return render(
         request,
         "registry/export.html",
-        {"form": form, "files": FILES, "count": count, "query": request.GET.urlencode()},
+        {
+            "form": form,
+            "files": files,
+            "count": count,
+            "query": request.GET.urlencode(),
+            "key_missing": key_missing,
+        },
+        status=status,
     )
 
 
@@ -213,6 +222,9 @@ def export_file(request: HttpRequest, kind: str) -> HttpResponse:
     form = _cohort_form(request)
     if spec is None or not form.is_valid():
         raise Http404("No such export.")
+    if kind in KEYED and not export_key_configured():
+        # No key, no hashed ids and shifted dates: say so instead of failing with a 500.
+        return export(request, status=503)
     frame = (
         selectors.export_frame(user=request.user, cohort=form.cohort())  # type: ignore[arg-type]
         if kind in ("csv", "parquet")

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from anagen.clinic.accounts.access import sites_for
+from anagen.clinic.assessment.models import Assessment
 from anagen.clinic.imaging.models import GlobalPhoto
-from anagen.clinic.treatment.models import TreatmentSession
+from anagen.clinic.patients.models import Patient
+from anagen.clinic.registry.models import VisitReport
+from anagen.clinic.treatment.models import Harvest, TreatmentPlan, TreatmentSession
 
 from .models import ReviewPair
 
@@ -22,15 +25,24 @@ if TYPE_CHECKING:
     from anagen.clinic.accounts.models import User
 
 
-def treated_by(user: User) -> QuerySet[TreatmentSession]:
-    """The sessions ``user`` performed (their patients are never offered to them for review)."""
-    return TreatmentSession.objects.filter(performed_by=user)
+def treated_by(user: User) -> QuerySet[Patient]:
+    """The patients ``user`` took part in treating: assessed, planned, harvested, performed or
+    verified a session, or recorded a visit report (and so saw the dated photographs). They are
+    never offered to ``user`` for review: such a score would not be blinded."""
+    return Patient.objects.filter(
+        Q(pk__in=TreatmentSession.objects.filter(performed_by=user).values("patient_id"))
+        | Q(pk__in=TreatmentSession.objects.filter(verified_by=user).values("patient_id"))
+        | Q(pk__in=TreatmentPlan.objects.filter(created_by=user).values("patient_id"))
+        | Q(pk__in=Harvest.objects.filter(operator=user).values("patient_id"))
+        | Q(pk__in=Assessment.objects.filter(assessed_by=user).values("patient_id"))
+        | Q(pk__in=VisitReport.objects.filter(recorded_by=user).values("visit__patient_id"))
+    )
 
 
 def pairs_visible_to(*, user: User) -> QuerySet[ReviewPair]:
     """Pairs of the reviewer's sites, leaving out the patients they treated."""
     return ReviewPair.objects.filter(patient__site__in=sites_for(user=user)).exclude(
-        patient_id__in=treated_by(user).values("patient_id")
+        patient_id__in=treated_by(user).values("pk")
     )
 
 

@@ -81,7 +81,7 @@ def review_score_record(*, actor: User, pair: ReviewPair, right_vs_left: int) ->
     require(actor, Perm.REVIEW_SCORE)
     pair = ReviewPair.objects.select_for_update().select_related("patient").get(pk=pair.pk)
     require_site_access(user=actor, site_id=pair.patient.site_id)
-    if selectors.treated_by(actor).filter(patient_id=pair.patient_id).exists():
+    if selectors.treated_by(actor).filter(pk=pair.patient_id).exists():
         raise refusal(
             "You treated this patient, so your score would not be blinded.",
             Code.TREATING_PHYSICIAN,

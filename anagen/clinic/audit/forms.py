@@ -11,6 +11,10 @@ from anagen.clinic.accounts.models import User
 from .selectors import AuditFilter, audit_staff, record_kinds
 
 
+def _display_name(user: User) -> str:
+    return user.display_name
+
+
 class AuditFilterForm(forms.Form):
     who = forms.ModelChoiceField(
         queryset=User.objects.none(), required=False, label="Staff member", empty_label="Anyone"
@@ -29,7 +33,7 @@ class AuditFilterForm(forms.Form):
         who = self.fields["who"]
         assert isinstance(who, forms.ModelChoiceField)
         who.queryset = audit_staff(user=reader)
-        who.label_from_instance = lambda user: user.display_name  # type: ignore[method-assign]
+        who.label_from_instance = _display_name  # type: ignore[method-assign,assignment]
         kind = self.fields["kind"]
         assert isinstance(kind, forms.ChoiceField)
         kind.choices = [("", "Every record"), *record_kinds(patient_only=not network)]

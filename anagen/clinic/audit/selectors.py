@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 from django.db import models
 from django.db.models import OuterRef, Q, QuerySet, Subquery
@@ -203,18 +203,18 @@ def _json_words(name: str, value: Any) -> str:
     return _code_label(value)
 
 
-def _words(field: models.Field, value: Any, names: _Names) -> str:
+def _words(field: models.Field[Any, Any], value: Any, names: _Names) -> str:
     """One stored value as the clinic says it (``names`` resolved already for relations)."""
     if isinstance(value, frozenset | set):  # many-to-many: the linked records by name
         assert field.related_model is not None
-        related: type[models.Model] = field.related_model  # type: ignore[assignment]
+        related: type[models.Model] = field.related_model
         return ", ".join(sorted(names.name(related, pk) for pk in value)) or "—"
     if _is_empty(value):
         return "—"
     if isinstance(field, models.FileField):
         return "document stored"
     if field.is_relation and field.related_model is not None:
-        return names.name(field.related_model, value)  # type: ignore[arg-type]
+        return names.name(field.related_model, value)
     if field.choices:
         label = dict(field.flatchoices).get(value)
         if label is not None:
@@ -235,11 +235,13 @@ def _words(field: models.Field, value: Any, names: _Names) -> str:
     return text if len(text) <= 300 else text[:299] + "…"
 
 
-def _label(field: models.Field) -> str:
+def _label(field: models.Field[Any, Any]) -> str:
     return str(capfirst(field.verbose_name))
 
 
-def _change(field: models.Field, old: Any, new: Any, names: _Names, *, created: bool) -> Change:
+def _change(
+    field: models.Field[Any, Any], old: Any, new: Any, names: _Names, *, created: bool
+) -> Change:
     label = _label(field)
     if field.name in HIDDEN_FIELDS:
         return Change(field.name, label, None, "recorded" if created else "changed (not shown)")
@@ -296,7 +298,7 @@ def _history_models() -> list[type[models.Model]]:
 
 
 @cache
-def _tracked_fields(model: type[models.Model]) -> tuple[models.Field, ...]:
+def _tracked_fields(model: type[models.Model]) -> tuple[models.Field[Any, Any], ...]:
     history = get_history_model_for_model(model)
     kept = {f.name for f in history._meta.fields}
     return tuple(
@@ -307,7 +309,7 @@ def _tracked_fields(model: type[models.Model]) -> tuple[models.Field, ...]:
 
 
 @cache
-def _m2m_sources(model: type[models.Model]) -> tuple[tuple[models.Field, Any, str], ...]:
+def _m2m_sources(model: type[models.Model]) -> tuple[tuple[models.Field[Any, Any], Any, str], ...]:
     """(field, m2m history model, its column naming the linked record) per tracked m2m field."""
     history = get_history_model_for_model(model)
     found = []
@@ -374,9 +376,10 @@ class _HistorySource:
                 for field in fields:
                     if field.is_relation and field.related_model is not None:
                         names.want(field.related_model, getattr(version, field.attname))
-                for field, _, _ in _m2m_sources(self.model):
-                    for pk in linked.get((version.history_id, field.name), ()):
-                        names.want(field.related_model, pk)
+                for link, _, _ in _m2m_sources(self.model):
+                    assert link.related_model is not None
+                    for pk in linked.get((version.history_id, link.name), ()):
+                        names.want(link.related_model, pk)
         return {
             row.history_id: self._entry(row, before.get(row.previous_id), linked, names)
             for row in rows
@@ -474,7 +477,7 @@ class _CustodySource:
 
         def entry(event: Any) -> Callable[[], AuditEntry]:
             def build() -> AuditEntry:
-                changes = ()
+                changes: tuple[Change, ...] = ()
                 if event.from_status:
                     changes = (
                         Change(
@@ -575,9 +578,18 @@ class AuditLog:
     def __len__(self) -> int:
         return self.count()
 
-    def __getitem__(self, key: slice) -> list[AuditEntry]:
-        if not isinstance(key, slice):
-            raise TypeError("AuditLog is read one page (a slice) at a time")
+    def __iter__(self) -> Iterator[AuditEntry]:
+        return iter(self[0 : self.count()])
+
+    @overload
+    def __getitem__(self, key: int) -> AuditEntry: ...
+
+    @overload
+    def __getitem__(self, key: slice) -> list[AuditEntry]: ...
+
+    def __getitem__(self, key: int | slice) -> AuditEntry | list[AuditEntry]:
+        if isinstance(key, int):
+            return self[key : key + 1][0]
         start, stop = key.start or 0, key.stop
         if stop is None:
             stop = self.count()

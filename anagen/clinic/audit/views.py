@@ -1,14 +1,22 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
+from anagen.clinic.accounts.models import User
 from anagen.clinic.patients.selectors import patient_get
 
 from .export import csv_lines, logged
 from .forms import AuditFilterForm
-from .selectors import PAGE_SIZE, AuditLog, network_audit_log, patient_audit_log
+from .selectors import PAGE_SIZE, AuditEntry, AuditLog, network_audit_log, patient_audit_log
+
+
+def _reader(request: HttpRequest) -> User:
+    # RoleAccessMiddleware lets only signed-in staff holding the page's permission reach here.
+    return cast(User, request.user)
 
 
 def _csv(request: HttpRequest, log: AuditLog, *, scope: str, form: AuditFilterForm, name: str):
@@ -20,7 +28,8 @@ def _csv(request: HttpRequest, log: AuditLog, *, scope: str, form: AuditFilterFo
 
 
 def _page(request: HttpRequest, template: str, log: AuditLog, form: AuditFilterForm, **context):
-    page = Paginator(log, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator: Paginator[AuditEntry] = Paginator(log, PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("format", None)
@@ -38,8 +47,9 @@ def _page(request: HttpRequest, template: str, log: AuditLog, form: AuditFilterF
 
 
 def patient_audit(request: HttpRequest, pk: int) -> HttpResponse | StreamingHttpResponse:
-    patient = patient_get(user=request.user, pk=pk)
-    form = AuditFilterForm(request.GET or None, reader=request.user, network=False)
+    reader = _reader(request)
+    patient = patient_get(user=reader, pk=pk)
+    form = AuditFilterForm(request.GET or None, reader=reader, network=False)
     log = patient_audit_log(patient=patient, wanted=form.wanted())
     if request.GET.get("format") == "csv":
         return _csv(request, log, scope="patient", form=form, name=f"audit-{patient.mrn}.csv")
@@ -47,8 +57,9 @@ def patient_audit(request: HttpRequest, pk: int) -> HttpResponse | StreamingHttp
 
 
 def network_audit(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
-    form = AuditFilterForm(request.GET or None, reader=request.user, network=True)
-    log = network_audit_log(user=request.user, wanted=form.wanted())
+    reader = _reader(request)
+    form = AuditFilterForm(request.GET or None, reader=reader, network=True)
+    log = network_audit_log(user=reader, wanted=form.wanted())
     if request.GET.get("format") == "csv":
         return _csv(request, log, scope="network", form=form, name="audit-log.csv")
     return _page(request, "audit/network.html", log, form)

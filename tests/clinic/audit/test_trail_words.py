@@ -34,8 +34,8 @@ SNAKE_CASE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 
 def visible_text(html: str) -> str:
     """The page's main content as a reader sees it (no tags, attributes or scripts)."""
-    main = html[html.index("<main") : html.index("</main>")]
-    return re.sub(r"<[^>]+>", " ", main)
+    text = re.sub(r"<[^>]+>", " ", html[html.index("<main") : html.index("</main>")])
+    return re.sub(r"\S+@\S+", "<e-mail>", text)  # addresses are data, not field names
 
 
 def trail_url(patient) -> str:
@@ -177,10 +177,10 @@ def test_a_page_of_200_history_rows_takes_a_bounded_number_of_queries(
         patient._history_user = users[(i + 1) % 3]
         patient.save()
     client.force_login(staff[Role.AUDITOR])
-    with django_assert_max_num_queries(70):
+    with django_assert_max_num_queries(45):
         page = client.get(trail_url(patient))
     assert page.status_code == 200 and len(page.context["entries"]) == PAGE_SIZE
     assert f"Created by: {users[0].display_name} → {users[1].display_name}" in page.content.decode()
-    with django_assert_max_num_queries(70):
+    with django_assert_max_num_queries(45):
         rows = csv_of(client.get(trail_url(patient), {"format": "csv"}))
     assert len([r for r in rows if r["field name"] == "phone"]) == 201  # created + 200 changes

@@ -167,6 +167,16 @@ def test_csv_export_in_time_order_with_raw_field_names_and_a_logged_event(
     assert "7700" not in event.getMessage() + repr(event.__dict__)
 
 
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(client, staff, patient):
+    _changes_by(patient, staff[Role.COORDINATOR], ["+44 7700 900001"])
+    patient.address = '=HYPERLINK("http://evil.example","x")'
+    patient.save()
+    client.force_login(staff[Role.AUDITOR])
+    rows = {r["field name"]: r for r in csv_of(client.get(trail_url(patient), {"format": "csv"}))}
+    assert rows["address"]["to"].startswith("'=HYPERLINK")
+    assert rows["phone"]["to"] == "+44 7700 900001"  # a phone number is left as it is
+
+
 def test_a_page_of_200_history_rows_takes_a_bounded_number_of_queries(
     client, staff, patient, django_assert_max_num_queries
 ):

@@ -43,6 +43,7 @@ class Perm(StrEnum):
     ASSESSMENT_RECORD = "assessment_record"
     ELIGIBILITY_OVERRIDE = "eligibility_override"
     AUDIT_VIEW = "audit_view"
+    AUDIT_NETWORK_VIEW = "audit_network_view"  # the network-wide audit log and its export
     PLAN_VIEW = "plan_view"
     PLAN_WRITE = "plan_write"
     CONSENT_WITNESS = "consent_witness"
@@ -143,6 +144,7 @@ PERMISSIONS: dict[str, frozenset[Perm]] = {
             P.INQUIRY_VIEW,
             P.ASSESSMENT_VIEW,
             P.AUDIT_VIEW,
+            P.AUDIT_NETWORK_VIEW,
             P.CONSENT_PDF_VIEW,
             P.LAB_VIEW,
             P.IMAGING_VIEW,
@@ -264,6 +266,7 @@ PAGES: dict[str, Page] = {
     "assessment:detail": Page(read=P.ASSESSMENT_VIEW),
     "assessment:override": Page(read=P.ELIGIBILITY_OVERRIDE, write=P.ELIGIBILITY_OVERRIDE),
     "audit:patient": Page(read=P.AUDIT_VIEW),
+    "audit:network": Page(read=P.AUDIT_NETWORK_VIEW),
     # Treatment pathway: plan → consent → harvest → lab → session → follow-up.
     "treatment:plan_new": Page(read=P.PLAN_WRITE, write=P.PLAN_WRITE),
     "treatment:plan": Page(read=P.PLAN_VIEW),

@@ -47,6 +47,7 @@ EXPECTED = {
     "assessment:detail": ("PNCA", ""),
     "assessment:override": ("P", "P"),
     "audit:patient": ("AD", ""),
+    "audit:network": ("A", ""),
     "treatment:plan_new": ("P", "P"),
     "treatment:plan": ("PNLCA", ""),
     "treatment:consent_sign": ("PN", "PN"),
@@ -237,6 +238,7 @@ def test_staff_only_see_their_sites_patients(client, objects, other_site, role):
             "registry:export",
             "review:queue",
             "review:pairs_create",
+            "audit:network",
         )
     }
     for name in clinic_url_names():
@@ -245,6 +247,9 @@ def test_staff_only_see_their_sites_patients(client, objects, other_site, role):
             continue
         allowed = may(role, name)
         assert client.get(url).status_code == (404 if allowed else 403), (name, role)
+    if may(role, "audit:network"):
+        log = client.get(reverse("audit:network")).content.decode()
+        assert objects["patient"].mrn not in log
     if may(role, "patients:list"):
         listing = client.get(reverse("patients:list")).content.decode()
         assert objects["patient"].mrn not in listing

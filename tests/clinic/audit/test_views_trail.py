@@ -17,5 +17,5 @@ def test_auditor_sees_every_version_and_signature(client, staff, patient):
     page = client.get(reverse("audit:patient", args=[patient.pk])).content.decode()
     assert "+44 20 7946 0000 → +44 7700 900999" in page  # the earlier value is kept
     assert "e-signature: Released" in page and "e-signature: Second-person verification" in page
-    assert "custody: status change" in page and "administered" in page
+    assert "custody: status change" in page and "Released → Administered" in page
     assert "Consent #" in page and "Treatment plan #" in page

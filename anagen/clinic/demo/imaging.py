@@ -121,7 +121,7 @@ def _photo(*, view: str, coverage: float, seed: int, pk: int, day: int) -> bytes
     order = place.permutation(len(xs))  # which strands a thinner visit loses first
     shown = np.ones(len(xs), dtype=bool)
     thinning = order[thin[order]]
-    shown[thinning[int(round(coverage * len(thinning))) :]] = False
+    shown[thinning[round(coverage * len(thinning)) :]] = False
     tilt = place.uniform(-0.6, 0.6, len(xs))
     for x, y, a, visible in zip(xs, ys, tilt, shown, strict=True):
         if visible:

@@ -33,7 +33,7 @@ from anagen.clinic.accounts.models import Site, User
 from anagen.clinic.accounts.roles import Role
 from anagen.clinic.assessment.services import assessment_record
 from anagen.clinic.common import clock
-from anagen.clinic.demo.imaging import image_patients
+from anagen.clinic.demo.imaging import VISIT_DAYS, ImagingSummary, image_patients
 from anagen.clinic.intake.models import Appointment, Inquiry
 from anagen.clinic.intake.services import (
     appointment_book,
@@ -46,13 +46,43 @@ from anagen.clinic.patients.services import patient_create
 from anagen.clinic.review.services import review_pairs_create
 from anagen.clinic.treatment import services as treatment
 from anagen.clinic.treatment.defaults import ensure_defaults
-from anagen.clinic.treatment.models import Harvest
+from anagen.clinic.treatment.models import (
+    DEFAULT_FOLLOW_UP_DAYS,
+    DEFAULT_FOLLOW_UP_WINDOWS,
+    Harvest,
+    ProtocolTemplate,
+)
 from anagen.eligibility import vocab
 
 SEED = 20261125
 DEMO_PASSWORD = "anagen-demo-2026"  # noqa: S105 - printed demo login for synthetic data only
 DEMO_DOMAIN = "demo.anagen.test"
-DEMO_IMAGED = 12  # treated patients given trichoscopy series
+DEMO_IMAGED = 24  # treated patients (longest followed first) given imaging series
+
+#: The demo clinic's protocols besides the default one (configured in the admin in a real
+#: clinic); treated patients are spread over all three.
+DEMO_PROTOCOLS = [
+    {
+        "name": "SVF enzymatic, 2 sessions",
+        "method": "svf_enzymatic",
+        "adjuncts": [],
+        "target_zones": ["mid_scalp", "vertex"],
+        "planned_sessions": 2,
+        "interval_weeks": 12,
+        "price_min": Decimal("2400"),
+        "price_max": Decimal("2900"),
+    },
+    {
+        "name": "SVF mechanical, single session + minoxidil",
+        "method": "svf_mechanical",
+        "adjuncts": ["minoxidil"],
+        "target_zones": ["vertex"],
+        "planned_sessions": 1,
+        "interval_weeks": 8,
+        "price_min": Decimal("1200"),
+        "price_max": Decimal("1500"),
+    },
+]
 
 #: (code, name, time zone, contact details and the currency the site quotes in). Telephone
 #: numbers are from the ranges Ofcom and BTK reserve for drama and examples.
@@ -205,6 +235,28 @@ class DemoSummary:
     assessments: int
     sessions: int = 0
     images: int = 0
+    imaging: ImagingSummary | None = None
+
+
+def _protocols(default: ProtocolTemplate) -> list[ProtocolTemplate]:
+    protocols = [default]
+    for fields in DEMO_PROTOCOLS:
+        fields = dict(fields)
+        name = fields.pop("name")
+        protocols.append(
+            ProtocolTemplate.objects.get_or_create(
+                name=name,
+                defaults={
+                    **fields,
+                    "follow_up_days": DEFAULT_FOLLOW_UP_DAYS,
+                    "follow_up_window_days": DEFAULT_FOLLOW_UP_WINDOWS,
+                    "planned_dose_cells": 5_000_000,
+                    "min_viable_fraction": Decimal("0.700"),
+                    "currency": "EUR",
+                },
+            )[0]
+        )
+    return protocols
 
 
 def _treat(rng: random.Random, *, patient, assessment, users, protocol, consent_text, today) -> int:
@@ -309,12 +361,21 @@ def _treat(rng: random.Random, *, patient, assessment, users, protocol, consent_
                     action_taken="Reassurance; cold compress",
                 )
         day += timedelta(weeks=plan.interval_weeks)
-    # Follow-ups whose window has closed were attended, except a few left overdue for the list.
-    for visit in plan.scheduled_visits.filter(kind="follow_up", window_end__lt=today):
+    return sessions
+
+
+def _attend_follow_ups(rng: random.Random, *, patient, today, imaged: bool) -> None:
+    """Follow-ups whose window has closed were attended, except a few left overdue for the list.
+
+    An imaged patient's imaging visits mark their own follow-ups (a skipped one stays missed).
+    """
+    visits = patient.scheduled_visits.filter(kind="follow_up", window_end__lt=today)
+    if imaged:
+        visits = visits.exclude(label__in=[f"Day {d}" for d in VISIT_DAYS])
+    for visit in visits.filter(completed=False):
         if rng.random() < 0.85:
             visit.completed = True
             visit.save(update_fields=["completed"])
-    return sessions
 
 
 def _quote(protocol, site) -> dict:
@@ -461,6 +522,8 @@ def _generate(*, n_patients: int, seed: int) -> DemoSummary:
     today = clock.localdate()
     n_inquiries = n_assessments = n_sessions = 0
     protocol, consent_text = ensure_defaults()
+    protocols = _protocols(protocol)
+    n_treated = 0
 
     # Inquiries: some still in the queue, some converted through the coordinator's own path.
     for i in range(45):
@@ -557,10 +620,11 @@ def _generate(*, n_patients: int, seed: int) -> DemoSummary:
                 patient=patient,
                 assessment=assessment,
                 users=users,
-                protocol=protocol,
+                protocol=protocols[n_treated % len(protocols)],
                 consent_text=consent_text,
                 today=today,
             )
+            n_treated += 1
         if rng.random() < 0.5:  # a follow-up visit booked ahead
             calendar.book(
                 actor=admin,
@@ -569,19 +633,23 @@ def _generate(*, n_patients: int, seed: int) -> DemoSummary:
                 day=today + timedelta(days=rng.randint(0, 28)),
                 kind=Appointment.Kind.FOLLOW_UP,
             )
-    # Trichoscopy for the first treated patients, from the follicle model (see demo_imaging).
-    treated = [
-        (patient, _first_session_day(patient))
-        for patient in Patient.objects.filter(sessions__session_number=1).order_by("pk")[
-            :DEMO_IMAGED
-        ]
-    ]
-    images = image_patients(
+    # Imaging for the treated patients followed longest, from the follicle model (demo/imaging).
+    first_days = sorted(
+        (_first_session_day(patient), patient.pk, patient)
+        for patient in Patient.objects.filter(sessions__session_number=1)
+    )
+    treated = [(patient, day) for day, _, patient in first_days[:DEMO_IMAGED]]
+    imaged = image_patients(
         treated=treated,
         actor_for=lambda p: p.sessions.order_by("started_at").first().verified_by,
+        physician_for=lambda p: p.plans.order_by("created_at").first().created_by,
         seed=seed,
         today=today,
     )
+    attend = random.Random(seed + 1)
+    imaged_ids = {patient.pk for patient, _ in treated}
+    for _, pk, patient in first_days:
+        _attend_follow_ups(attend, patient=patient, today=today, imaged=pk in imaged_ids)
     # Every baseline/later photo pair of the same view is offered for blinded review, by a
     # physician of each site (as the button on the visit page does).
     for code in sites:
@@ -593,5 +661,6 @@ def _generate(*, n_patients: int, seed: int) -> DemoSummary:
         Appointment.objects.count(),
         n_assessments,
         n_sessions,
-        images,
+        imaged.images + imaged.reimages,
+        imaged,
     )

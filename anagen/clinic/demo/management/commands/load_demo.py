@@ -17,6 +17,13 @@ class Command(BaseCommand):
                 f"{summary.appointments} appointments, {summary.assessments} assessments, "
                 f"{summary.sessions} treatment sessions, {summary.images} trichoscopy images."
             )
+            if summary.imaging is not None and summary.imaging.patients:
+                i = summary.imaging
+                self.stdout.write(
+                    f"Registry: {i.patients} imaged patients, {i.reimages} phototrichogram "
+                    f"re-images, {i.photos} clinical photos, {i.reports} visit reports, "
+                    f"{i.missed} missed follow-up visits."
+                )
         else:
             self.stdout.write("Demo clinic already loaded; nothing changed.")
         self.stdout.write("\nDemo logins (synthetic data only), password: " + DEMO_PASSWORD)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
-from .selectors import CSV_HEADER, AuditFilter, AuditLog, csv_rows
+from django.utils import timezone
+
+from .selectors import AuditEntry, AuditFilter, AuditLog
 
 #: Export events: user id, scope, filters in force and row count; never a value.
 logger = logging.getLogger("anagen.audit")
@@ -42,3 +44,28 @@ def logged(*, user_id: int | None, scope: str, wanted: AuditFilter, rows: int) -
         "audit export",
         extra={"user_id": user_id, "scope": scope, "filters": wanted.described(), "rows": rows},
     )
+
+
+CSV_HEADER = (
+    "when",
+    "who",
+    "action",
+    "record",
+    "patient MRN",
+    "field",
+    "field name",
+    "from",
+    "to",
+    "reason",
+)
+
+
+def csv_rows(entries: Iterable[AuditEntry]) -> Iterator[tuple[str, ...]]:
+    """One row per changed field (one row for an entry without fields), in the entries' order."""
+    for entry in entries:
+        when = timezone.localtime(entry.when).isoformat(timespec="seconds")
+        head = (when, entry.who, entry.action, entry.record, entry.patient)
+        if not entry.changes:
+            yield (*head, "", "", "", "", entry.reason)
+        for change in entry.changes:
+            yield (*head, change.label, change.field, change.old or "", change.new, entry.reason)

@@ -23,21 +23,27 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol, overload
 
 from django.db import models
 from django.db.models import OuterRef, Q, QuerySet, Subquery
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.text import capfirst
 from simple_history.models import registered_models
 from simple_history.utils import get_history_model_for_model
 
 from anagen.clinic.accounts.access import sites_for
-from anagen.clinic.common.scalp import ScalpZone
 from anagen.clinic.patients.models import Patient
-from anagen.eligibility.vocab import LABELS as VOCAB_LABELS
+
+from .words import (
+    Change,
+    Names,
+    change_of,
+    field_label,
+    in_words,
+    is_empty,
+)
 
 if TYPE_CHECKING:
     from anagen.clinic.accounts.models import User
@@ -47,65 +53,12 @@ if TYPE_CHECKING:
 #: Entries per page of the trail and the network log.
 PAGE_SIZE = 50
 
-#: Fields whose values are never shown (tokens, digests, secrets): only that they changed.
-HIDDEN_FIELDS = frozenset(
-    {"password", "token", "submission_token", "snapshot_sha256", "record_digest"}
-)
-
-#: JSON fields with a summary of their own (the rest: labels of the codes they list).
-_JSON_SUMMARIES: dict[str, Callable[[Any], str]] = {
-    "removed_hair_ids": lambda v: _count(len(v), "hair removed", "hairs removed"),
-    "result": lambda v: "analysis result recorded",
-    "growth_result": lambda v: "growth analysis recorded",
-    "reasons": lambda v: _count(len(v), "reason", "reasons"),
-    "follow_up_days": lambda v: "days " + ", ".join(str(d) for d in v),
-    "follow_up_window_days": lambda v: "± " + ", ".join(str(d) for d in v) + " days",
-}
-
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 CUSTODY_KIND = "custody"
 SIGNATURE_KIND = "signature"
 
 
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
-@cache
-def _code_labels() -> dict[str, str]:
-    from anagen.clinic.treatment.models import Harvest
-
-    labels = {str(k): str(v) for k, v in VOCAB_LABELS.items()}
-    labels.update({zone.value: str(zone.label) for zone in ScalpZone})
-    labels.update(dict(Harvest.STERILE_CHECKLIST))
-    return labels
-
-
-def _code_label(code: object) -> str:
-    text = str(code)
-    return _code_labels().get(text, text.replace("_", " "))
-
-
 # --- the entries --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Change:
-    """One field of one version: its label, raw name (for auditors' CSV) and values in words.
-
-    ``old`` is None for a value recorded at creation or a bare fact ("file replaced").
-    """
-
-    field: str
-    label: str
-    old: str | None
-    new: str
-
-    @property
-    def text(self) -> str:
-        if self.old is None:
-            return f"{self.label}: {self.new}"
-        return f"{self.label}: {self.old} → {self.new}"
 
 
 @dataclass(frozen=True)
@@ -146,118 +99,6 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-# --- linked records by name, batched ------------------------------------------------------
-
-
-class _Names:
-    """Collects (model, pk) wanted by a page, then names them in one query per model."""
-
-    def __init__(self) -> None:
-        self._wanted: dict[type[models.Model], set[Any]] = defaultdict(set)
-        self._names: dict[tuple[type[models.Model], Any], str] = {}
-
-    def want(self, model: type[models.Model], pk: Any) -> None:
-        if pk is not None:
-            self._wanted[model].add(pk)
-
-    def resolve(self) -> None:
-        for model, pks in self._wanted.items():
-            missing = [pk for pk in pks if (model, pk) not in self._names]
-            if not missing:
-                continue
-            # select_related() follows the non-null foreign keys a __str__ may read.
-            for obj in model._base_manager.filter(pk__in=missing).select_related():
-                self._names[(model, obj.pk)] = str(obj)
-        self._wanted.clear()
-
-    def name(self, model: type[models.Model], pk: Any) -> str:
-        found = self._names.get((model, pk))
-        if found is not None:
-            return found
-        return f"{capfirst(model._meta.verbose_name)} #{pk} (no longer stored)"
-
-
-# --- values in words ----------------------------------------------------------------------
-
-
-def _is_empty(value: object) -> bool:
-    return value is None or value == "" or value == [] or value == {} or value == set()
-
-
-def _json_words(name: str, value: Any) -> str:
-    summary = _JSON_SUMMARIES.get(name)
-    if summary is not None:
-        try:
-            return summary(value)
-        except TypeError:
-            pass
-    if isinstance(value, dict):
-        if all(isinstance(v, bool) for v in value.values()):
-            ticked = [_code_label(k) for k, v in value.items() if v]
-            return ", ".join(ticked) if ticked else "none ticked"
-        return ", ".join(_code_label(k) for k in value)
-    if isinstance(value, list):
-        if all(isinstance(item, str | int | float) for item in value):
-            return ", ".join(_code_label(item) for item in value)
-        return _count(len(value), "entry", "entries")
-    return _code_label(value)
-
-
-def _words(field: models.Field[Any, Any], value: Any, names: _Names) -> str:
-    """One stored value as the clinic says it (``names`` resolved already for relations)."""
-    if isinstance(value, frozenset | set):  # many-to-many: the linked records by name
-        assert field.related_model is not None
-        related: type[models.Model] = field.related_model
-        return ", ".join(sorted(names.name(related, pk) for pk in value)) or "—"
-    if _is_empty(value):
-        return "—"
-    if isinstance(field, models.FileField):
-        return "document stored"
-    if field.is_relation and field.related_model is not None:
-        return names.name(field.related_model, value)
-    if field.choices:
-        label = dict(field.flatchoices).get(value)
-        if label is not None:
-            return str(label)
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, datetime):
-        if timezone.is_aware(value):
-            value = timezone.localtime(value)
-        return formats.date_format(value, "DATETIME_FORMAT")
-    if isinstance(value, date):
-        return formats.date_format(value, "DATE_FORMAT")
-    if isinstance(value, Decimal | float | int):
-        return str(formats.localize(value))
-    if isinstance(field, models.JSONField):
-        return _json_words(field.name, value)
-    text = str(value)
-    return text if len(text) <= 300 else text[:299] + "…"
-
-
-def _label(field: models.Field[Any, Any]) -> str:
-    return str(capfirst(field.verbose_name))
-
-
-def _change(
-    field: models.Field[Any, Any], old: Any, new: Any, names: _Names, *, created: bool
-) -> Change:
-    label = _label(field)
-    if field.name in HIDDEN_FIELDS:
-        return Change(field.name, label, None, "recorded" if created else "changed (not shown)")
-    if isinstance(field, models.FileField):
-        if created or _is_empty(old):
-            fact = "document stored"
-        elif _is_empty(new):
-            fact = "document removed"
-        else:
-            fact = "file replaced"
-        return Change(field.name, label, None, fact)
-    if created:
-        return Change(field.name, label, None, _words(field, new, names))
-    return Change(field.name, label, _words(field, old, names), _words(field, new, names))
-
-
 # --- the sources --------------------------------------------------------------------------
 
 #: One head: (time, tie-breaker, source index, row id).
@@ -271,7 +112,7 @@ class _Source(Protocol):
 
     def heads(self, limit: int | None, *, newest_first: bool) -> list[tuple[datetime, int]]: ...
 
-    def load(self, ids: Sequence[int], names: _Names) -> dict[int, Callable[[], AuditEntry]]: ...
+    def load(self, ids: Sequence[int], names: Names) -> dict[int, Callable[[], AuditEntry]]: ...
 
 
 def _patient_path(model: type[models.Model]) -> str | None:
@@ -347,7 +188,7 @@ class _HistorySource:
         query = self.rows.order_by(*order).values_list("history_date", "history_id")
         return list(query[:limit] if limit is not None else query)
 
-    def load(self, ids: Sequence[int], names: _Names) -> dict[int, Callable[[], AuditEntry]]:
+    def load(self, ids: Sequence[int], names: Names) -> dict[int, Callable[[], AuditEntry]]:
         history = get_history_model_for_model(self.model)
         previous = Subquery(
             history.objects.filter(id=OuterRef("id"), history_id__lt=OuterRef("history_id"))
@@ -401,7 +242,7 @@ class _HistorySource:
         row: Any,
         old: Any,
         linked: dict[tuple[int, str], frozenset[Any]],
-        names: _Names,
+        names: Names,
     ) -> Callable[[], AuditEntry]:
         def build() -> AuditEntry:
             created = row.history_type == "+" or old is None
@@ -410,19 +251,22 @@ class _HistorySource:
                 for field in _tracked_fields(self.model):
                     new = getattr(row, field.attname)
                     if created:
-                        if not _is_empty(new) and new is not False:
-                            changes.append(_change(field, None, new, names, created=True))
+                        if not is_empty(new) and new is not False:
+                            changes.append(change_of(field, None, new, names, created=True))
                         continue
                     before = getattr(old, field.attname)
                     if before != new:
-                        changes.append(_change(field, before, new, names, created=False))
+                        changes.append(change_of(field, before, new, names, created=False))
                 for field, _, _ in _m2m_sources(self.model):
                     new_set = linked.get((row.history_id, field.name), frozenset())
                     if created:
                         if new_set:
                             changes.append(
                                 Change(
-                                    field.name, _label(field), None, _words(field, new_set, names)
+                                    field.name,
+                                    field_label(field),
+                                    None,
+                                    in_words(field, new_set, names),
                                 )
                             )
                         continue
@@ -431,9 +275,9 @@ class _HistorySource:
                         changes.append(
                             Change(
                                 field.name,
-                                _label(field),
-                                _words(field, old_set, names),
-                                _words(field, new_set, names),
+                                field_label(field),
+                                in_words(field, old_set, names),
+                                in_words(field, new_set, names),
                             )
                         )
             return AuditEntry(
@@ -467,7 +311,7 @@ class _CustodySource:
         query = self.events.order_by(*order).values_list("at", "pk")
         return list(query[:limit] if limit is not None else query)
 
-    def load(self, ids: Sequence[int], names: _Names) -> dict[int, Callable[[], AuditEntry]]:
+    def load(self, ids: Sequence[int], names: Names) -> dict[int, Callable[[], AuditEntry]]:
         from anagen.clinic.treatment.models import CellProduct
 
         status = dict(CellProduct._meta.get_field("status").flatchoices)
@@ -520,7 +364,7 @@ class _SignatureSource:
         query = self.signatures.order_by(*order).values_list("signed_at", "pk")
         return list(query[:limit] if limit is not None else query)
 
-    def load(self, ids: Sequence[int], names: _Names) -> dict[int, Callable[[], AuditEntry]]:
+    def load(self, ids: Sequence[int], names: Names) -> dict[int, Callable[[], AuditEntry]]:
         from .models import Signature
 
         signatures = list(Signature.objects.filter(pk__in=ids).select_related("content_type"))
@@ -618,7 +462,7 @@ class AuditLog:
         by_source: dict[int, list[int]] = defaultdict(list)
         for _, _, index, pk in heads:
             by_source[index].append(pk)
-        names = _Names()
+        names = Names()
         builders: dict[tuple[int, int], Callable[[], AuditEntry]] = {}
         for index, pks in by_source.items():
             for pk, build in self.sources[index].load(pks, names).items():
@@ -753,26 +597,3 @@ def audit_staff(*, user: User) -> QuerySet[User]:
 
 
 #: CSV columns of the export: the clinic's words, and the raw field name for auditors.
-CSV_HEADER = (
-    "when",
-    "who",
-    "action",
-    "record",
-    "patient MRN",
-    "field",
-    "field name",
-    "from",
-    "to",
-    "reason",
-)
-
-
-def csv_rows(entries: Iterable[AuditEntry]) -> Iterator[tuple[str, ...]]:
-    """One row per changed field (one row for an entry without fields), in the entries' order."""
-    for entry in entries:
-        when = timezone.localtime(entry.when).isoformat(timespec="seconds")
-        head = (when, entry.who, entry.action, entry.record, entry.patient)
-        if not entry.changes:
-            yield (*head, "", "", "", "", entry.reason)
-        for change in entry.changes:
-            yield (*head, change.label, change.field, change.old or "", change.new, entry.reason)

@@ -19,9 +19,9 @@ from anagen.clinic.audit.models import Signature
 from anagen.clinic.audit.selectors import (
     PAGE_SIZE,
     AuditFilter,
-    _json_words,
     patient_audit_trail,
 )
+from anagen.clinic.audit.words import json_words
 from anagen.clinic.common import clock
 from anagen.clinic.patients.services import patient_update
 from tests.clinic.imaging_helpers import plain_png
@@ -84,12 +84,12 @@ def test_a_treated_patients_trail_reads_in_clinic_words(client, staff, patient):
 
 
 def test_json_summaries():
-    assert _json_words("removed_hair_ids", [4, 9, 17]) == "3 hairs removed"
-    assert _json_words("removed_hair_ids", [4]) == "1 hair removed"
-    assert _json_words("target_zones", ["vertex", "temporal_left"]) == "Vertex, Temporal left"
-    assert _json_words("triggers", ["crash_diet"]) == "Crash diet or rapid weight loss"
-    assert _json_words("result", {"hairs": [{"x": 1}] * 50}) == "analysis result recorded"
-    assert _json_words("sterile_checklist", {"skin_prep": True, "sterile_drapes": False}) == (
+    assert json_words("removed_hair_ids", [4, 9, 17]) == "3 hairs removed"
+    assert json_words("removed_hair_ids", [4]) == "1 hair removed"
+    assert json_words("target_zones", ["vertex", "temporal_left"]) == "Vertex, Temporal left"
+    assert json_words("triggers", ["crash_diet"]) == "Crash diet or rapid weight loss"
+    assert json_words("result", {"hairs": [{"x": 1}] * 50}) == "analysis result recorded"
+    assert json_words("sterile_checklist", {"skin_prep": True, "sterile_drapes": False}) == (
         "Skin prepared with antiseptic"
     )
 

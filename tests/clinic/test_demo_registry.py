@@ -15,14 +15,13 @@ from anagen.clinic.registry import analysis, selectors
 from anagen.clinic.registry.models import OutcomeRecord, VisitReport
 from anagen.clinic.review.models import ReviewPair
 
-pytestmark = pytest.mark.django_db
+# Real commits: the analyses, the outcome table and the snapshots run after the demo commits.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.mark.slow(60)
-def test_demo_registry_is_rich(django_capture_on_commit_callbacks):
-    # The analyses and the outcome table run after the demo's transaction commits.
-    with django_capture_on_commit_callbacks(execute=True):
-        call_command("load_demo", patients=80, stdout=open("/dev/null", "w"))  # noqa: SIM115
+def test_demo_registry_is_rich():
+    call_command("load_demo", patients=80, stdout=open("/dev/null", "w"))  # noqa: SIM115
     researcher = User.objects.get(email=f"researcher@{DEMO_DOMAIN}")
     frame = selectors.outcome_frame(user=researcher)
     imaged = analysis.patients(frame)

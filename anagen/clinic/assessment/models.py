@@ -5,6 +5,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from anagen.clinic.common.clock import ClockDateTimeField
+from anagen.clinic.common.dates import local_day
 from anagen.clinic.patients.models import Patient
 from anagen.eligibility import vocab
 
@@ -87,7 +88,7 @@ class Assessment(models.Model):
         ordering = ["-assessed_at"]
 
     def __str__(self) -> str:
-        return f"Assessment of {self.patient.mrn} on {self.assessed_at:%Y-%m-%d}"
+        return f"Assessment of {self.patient.mrn} on {local_day(self.assessed_at)}"
 
     @property
     def labs(self) -> dict[str, float]:

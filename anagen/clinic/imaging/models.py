@@ -12,6 +12,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from anagen.clinic.common.clock import ClockDateTimeField
+from anagen.clinic.common.dates import local_day
 from anagen.clinic.common.scalp import ScalpZone
 from anagen.clinic.common.uploads import validate_image_upload
 from anagen.clinic.patients.models import Patient
@@ -73,7 +74,7 @@ class ImagingVisit(models.Model):
         ordering = ["-taken_on"]
 
     def __str__(self) -> str:
-        return f"Imaging {self.taken_on} ({self.patient.mrn})"
+        return f"Imaging {local_day(self.taken_on)} ({self.patient.mrn})"
 
 
 class GlobalPhoto(models.Model):

@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from anagen.clinic.accounts.models import Site
 from anagen.clinic.common.clock import ClockDateTimeField
+from anagen.clinic.common.dates import local_time
 from anagen.clinic.patients.models import Patient
 
 
@@ -105,7 +106,7 @@ class Appointment(models.Model):
         indexes = [models.Index(fields=["clinician", "starts_at"])]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.starts_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()} {local_time(self.starts_at)}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.ends_at = self.starts_at + timedelta(minutes=self.duration_minutes)

@@ -16,6 +16,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from anagen.clinic.common.clock import ClockDateTimeField
+from anagen.clinic.common.dates import local_day, local_time
 from anagen.clinic.common.scalp import ScalpZone
 from anagen.clinic.intake.models import Appointment
 from anagen.clinic.patients.models import Patient
@@ -176,7 +177,7 @@ class Consent(models.Model):
         ordering = ["-signed_at"]
 
     def __str__(self) -> str:
-        return f"Consent v{self.consent_text.version} signed {self.signed_at:%Y-%m-%d}"
+        return f"Consent v{self.consent_text.version} signed {local_day(self.signed_at)}"
 
     @property
     def is_valid(self) -> bool:
@@ -407,7 +408,7 @@ class CustodyEvent(models.Model):
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} of {self.product_id} at {self.at:%Y-%m-%d %H:%M}"
+        return f"{self.get_kind_display()} of {self.product_id} at {local_time(self.at)}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -575,4 +576,4 @@ class ScheduledVisit(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.label} due {self.due_on}"
+        return f"{self.label} due {local_day(self.due_on)}"

@@ -490,7 +490,7 @@ def postgres_server() -> Iterator[tuple[str | None, str]]:
         os.chown(scratch, owner.pw_uid, owner.pw_gid)
         as_owner = ["runuser", "-u", "postgres", "--"]
     data, port = scratch / "data", _free_port()
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    quiet: dict[str, Any] = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     started = False
     try:
         initdb = [*as_owner, str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres"]

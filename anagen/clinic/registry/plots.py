@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import math
 
+import numpy as np
 import pandas as pd
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 from anagen.evidence.change import WindowSummary
@@ -44,14 +46,24 @@ def _error_bars(
     )
 
 
-def cohort_png(
-    summaries: list[WindowSummary], lines: dict[str, pd.DataFrame], measure: Measure
-) -> bytes:
-    """Mean change with its 95 % CI per window, over each patient's own course (faint)."""
+def cohort_png(summaries: list[WindowSummary], lines: pd.DataFrame, measure: Measure) -> bytes:
+    """Mean change with its 95 % CI per window, over each patient's own course (faint).
+
+    ``lines``: ``analysis.spaghetti``'s table (``patient_id``, ``visit_day``, ``change``).
+    """
     fig = Figure(figsize=(8, 4.2), dpi=110)
     ax = fig.add_subplot()
-    for line in lines.values():
-        ax.plot(line["visit_day"], line["change"], color=GREY, alpha=0.18, lw=0.7, zorder=1)
+    if not lines.empty:
+        # One collection of all patients' lines: an artist per line took seconds per thousand.
+        ids = lines["patient_id"].to_numpy()
+        points = np.column_stack(
+            [lines["visit_day"].to_numpy(dtype=float), lines["change"].to_numpy(dtype=float)]
+        )
+        segments = np.split(points, np.flatnonzero(ids[1:] != ids[:-1]) + 1)
+        ax.add_collection(
+            LineCollection(segments, colors=GREY, alpha=0.18, linewidths=0.7, zorder=1)
+        )
+        ax.autoscale_view()
     ax.axhline(0, color="#333333", lw=0.8)
     _error_bars(ax, summaries, BLUE, "mean change, 95 % CI")
     ax.set(xlabel="days since baseline", ylabel=_ylabel(measure), title=measure.label)

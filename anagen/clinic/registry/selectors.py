@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
@@ -81,17 +82,14 @@ def may_select_by_real_dates(user: User) -> bool:
     return allows(user, Perm.PATIENT_VIEW)
 
 
-def outcome_records(*, user: User, cohort: Cohort | None = None) -> QuerySet[OutcomeRecord]:
-    """The outcome rows of the sites ``user`` works at, narrowed to ``cohort``.
-
-    Patient-level criteria (age, sex, stage, protocol, baseline date) are those at baseline;
-    cell dose and PRP are the patient's totals over all visits, so a patient is in or out of a
-    cohort as a whole, never with only some of their visits.
-    """
-    rows = OutcomeRecord.objects.filter(site__in=sites_for(user=user))
-    cohort = cohort or Cohort()
+def _baseline_scoped(
+    *, user: User, cohort: Cohort
+) -> tuple[QuerySet[OutcomeRecord], QuerySet[OutcomeRecord]]:
+    """The rows of ``user``'s sites in the cohort's site and zone, and their baseline rows
+    that meet the cohort's patient-level criteria."""
     if not may_select_by_real_dates(user):
         cohort = replace(cohort, baseline_from=None, baseline_to=None)
+    rows = OutcomeRecord.objects.filter(site__in=sites_for(user=user))
     if cohort.site_id is not None:
         rows = rows.filter(site_id=cohort.site_id)
     if cohort.zone:
@@ -111,6 +109,18 @@ def outcome_records(*, user: User, cohort: Cohort | None = None) -> QuerySet[Out
         patients = patients.filter(taken_on__gte=cohort.baseline_from)
     if cohort.baseline_to:
         patients = patients.filter(taken_on__lte=cohort.baseline_to)
+    return rows, patients
+
+
+def outcome_records(*, user: User, cohort: Cohort | None = None) -> QuerySet[OutcomeRecord]:
+    """The outcome rows of the sites ``user`` works at, narrowed to ``cohort``.
+
+    Patient-level criteria (age, sex, stage, protocol, baseline date) are those at baseline;
+    cell dose and PRP are the patient's totals over all visits, so a patient is in or out of a
+    cohort as a whole, never with only some of their visits.
+    """
+    cohort = cohort or Cohort()
+    rows, patients = _baseline_scoped(user=user, cohort=cohort)
     rows = rows.filter(patient_id__in=patients.values("patient_id"))
     if cohort.prp is not None:
         with_prp = rows.filter(prp=True).values("patient_id")
@@ -131,10 +141,26 @@ def outcome_records(*, user: User, cohort: Cohort | None = None) -> QuerySet[Out
     return rows
 
 
-def outcome_frame(*, user: User, cohort: Cohort | None = None) -> pd.DataFrame:
-    """The cohort's outcome table: one row per visit × target site, ``OUTCOME_COLUMNS``."""
-    values = outcome_records(user=user, cohort=cohort).values_list(*OUTCOME_COLUMNS)
-    frame = pd.DataFrame.from_records(list(values), columns=list(OUTCOME_COLUMNS))
+def outcome_frame(
+    *, user: User, cohort: Cohort | None = None, columns: Sequence[str] = OUTCOME_COLUMNS
+) -> pd.DataFrame:
+    """The cohort's outcome table: one row per visit × target site.
+
+    Parameters
+    ----------
+    user, cohort
+        Whose sites, and who of their patients (see ``outcome_records``).
+    columns
+        Which of ``OUTCOME_COLUMNS`` to read (default all; ``patient_id`` always comes first).
+        A page reads only what its statistics use: for the whole registry, fetching and
+        converting the 33 columns of every row is most of the time a page takes.
+    """
+    unknown = set(columns) - set(OUTCOME_COLUMNS)
+    if unknown:
+        raise ValueError(f"Not outcome columns: {sorted(unknown)}")
+    wanted = ["patient_id", *(c for c in dict.fromkeys(columns) if c != "patient_id")]
+    values = outcome_records(user=user, cohort=cohort).values_list(*wanted)
+    frame = pd.DataFrame.from_records(list(values), columns=wanted)
     frame["patient_id"] = frame["patient_id"].astype(str)
     return frame
 
@@ -143,8 +169,20 @@ def outcome_frame(*, user: User, cohort: Cohort | None = None) -> pd.DataFrame:
 
 
 def _cohort_patients(*, user: User, cohort: Cohort | None) -> QuerySet[OutcomeRecord, Any]:
-    """The cohort's patient ids as a subquery (never a long list of parameters)."""
-    return outcome_records(user=user, cohort=cohort).values("patient_id").distinct()
+    """The cohort's patient ids as a subquery (never a long list of parameters).
+
+    Read from the baseline rows only: every cohort member has one (``outcome_records`` keeps
+    only patients with a baseline and drops patients whole), and there is one per patient and
+    target site instead of one per visit.
+    """
+    cohort = cohort or Cohort()
+    if cohort.prp is None and cohort.cells_min is None and cohort.cells_max is None:
+        # No criterion over all visits: the members are those baseline rows themselves
+        # (SQLite otherwise runs the nested subqueries of ``outcome_records`` for each use).
+        _, patients = _baseline_scoped(user=user, cohort=cohort)
+    else:
+        patients = outcome_records(user=user, cohort=cohort).filter(visit_day=0)
+    return patients.values("patient_id").distinct()
 
 
 def scheduled_follow_ups(*, user: User, cohort: Cohort | None = None) -> pd.DataFrame:
@@ -219,10 +257,12 @@ def likeness_of(patient: Patient) -> Likeness:
     return Likeness(sex=patient.sex, age=age, stage=stage)
 
 
-def similar_patients_frame(*, user: User, patient: Patient) -> tuple[Likeness, pd.DataFrame]:
+def similar_patients_frame(
+    *, user: User, patient: Patient, columns: Sequence[str] = OUTCOME_COLUMNS
+) -> tuple[Likeness, pd.DataFrame]:
     """The outcome rows of registry patients like ``patient`` (never the patient's own)."""
     likeness = likeness_of(patient)
-    frame = outcome_frame(user=user, cohort=likeness.cohort)
+    frame = outcome_frame(user=user, cohort=likeness.cohort, columns=columns)
     if not frame.empty:
         frame = frame[frame["patient_id"] != str(patient.pk)]
     return likeness, frame

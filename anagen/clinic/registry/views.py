@@ -1,8 +1,9 @@
 """Registry pages: cohort statistics, comparison, cohort PDF, what to expect, the export.
 
-Every page reads one outcome frame per cohort (``selectors.outcome_frame``: one query) and does
-the statistics in pandas (``analysis``). No page shows a name or an MRN, except the "what to
-expect" sheet, which a physician prints for the patient in front of them.
+Every page reads one outcome frame per cohort (``selectors.outcome_frame``: one query, only the
+columns its statistics use, ``analysis.frame_columns``) and does the statistics in pandas
+(``analysis``). No page shows a name or an MRN, except the "what to expect" sheet, which a
+physician prints for the patient in front of them.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ def _statistics(
         return {"valid": False}
     cohort = form.cohort()
     user = request.user
-    frame = selectors.outcome_frame(user=user, cohort=cohort)  # type: ignore[arg-type]
+    columns = analysis.frame_columns(measure)
+    frame = selectors.outcome_frame(user=user, cohort=cohort, columns=columns)  # type: ignore[arg-type]
     summaries = analysis.summarize(frame, measure)
     scheduled = selectors.scheduled_follow_ups(user=user, cohort=cohort)  # type: ignore[arg-type]
     events, n_sessions = selectors.adverse_events_frame(user=user, cohort=cohort)  # type: ignore[arg-type]
@@ -85,7 +87,11 @@ def plot(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         raise Http404("No such cohort.")
     measure = context["measure"]
-    frame = selectors.outcome_frame(user=request.user, cohort=form.cohort())  # type: ignore[arg-type]
+    frame = selectors.outcome_frame(
+        user=request.user,  # type: ignore[arg-type]
+        cohort=form.cohort(),
+        columns=analysis.frame_columns(measure),
+    )
     png = plots.cohort_png(
         analysis.summarize(frame, measure), analysis.spaghetti(frame, measure), measure
     )
@@ -100,8 +106,9 @@ def _comparison(request: HttpRequest, measure: analysis.Measure) -> dict[str, An
     if not (form_a.is_valid() and form_b.is_valid()):
         return {**context, "valid": False}
     user = request.user
-    frame_a = selectors.outcome_frame(user=user, cohort=form_a.cohort())  # type: ignore[arg-type]
-    frame_b = selectors.outcome_frame(user=user, cohort=form_b.cohort())  # type: ignore[arg-type]
+    columns = analysis.frame_columns(measure)
+    frame_a = selectors.outcome_frame(user=user, cohort=form_a.cohort(), columns=columns)  # type: ignore[arg-type]
+    frame_b = selectors.outcome_frame(user=user, cohort=form_b.cohort(), columns=columns)  # type: ignore[arg-type]
     summaries_a = analysis.summarize(frame_a, measure)
     summaries_b = analysis.summarize(frame_b, measure)
     comparisons = analysis.compare(frame_a, frame_b, measure)
@@ -170,11 +177,15 @@ def cohort_pdf(request: HttpRequest) -> HttpResponse:
 def expect(request: HttpRequest, patient_pk: int) -> HttpResponse:
     """What registry patients like this one saw, or an honest "too few to say"."""
     patient = patient_get(user=request.user, pk=patient_pk)  # type: ignore[arg-type]
-    likeness, frame = selectors.similar_patients_frame(user=request.user, patient=patient)  # type: ignore[arg-type]
     measure = analysis.MEASURES["density_per_cm2"]
+    likeness, frame = selectors.similar_patients_frame(
+        user=request.user,  # type: ignore[arg-type]
+        patient=patient,
+        columns=analysis.frame_columns(measure),
+    )
     summaries = analysis.summarize(frame, measure, windows=EXPECT_WINDOWS)
     threshold = int(settings.ANAGEN_EXPECT_MIN_PATIENTS)
-    n_similar = sum(1 for _ in analysis.spaghetti(frame, measure))  # patients with a baseline
+    n_similar = analysis.spaghetti(frame, measure)["patient_id"].nunique()  # with a baseline
     enough = n_similar >= threshold
     rows = []
     for s, row in zip(summaries, analysis.summary_rows(summaries, measure), strict=True):

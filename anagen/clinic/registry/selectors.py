@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
 import pandas as pd
-from django.db.models import QuerySet
+from django.core.cache import cache
+from django.db.models import Count, Max, QuerySet
 
 from anagen.clinic.accounts.access import sites_for
 from anagen.clinic.accounts.models import User
@@ -159,10 +161,38 @@ def outcome_frame(
     if unknown:
         raise ValueError(f"Not outcome columns: {sorted(unknown)}")
     wanted = ["patient_id", *(c for c in dict.fromkeys(columns) if c != "patient_id")]
+    key = cohort_cache_key(user=user, cohort=cohort or Cohort(), columns=wanted)
+    cached = cache.get(key)
+    if isinstance(cached, pd.DataFrame):
+        return cached.copy()
     values = outcome_records(user=user, cohort=cohort).values_list(*wanted)
     frame = pd.DataFrame.from_records(list(values), columns=wanted)
     frame["patient_id"] = frame["patient_id"].astype(str)
-    return frame
+    cache.set(key, frame, FRAME_CACHE_SECONDS)
+    return frame.copy()
+
+
+#: How long a cohort's frame is kept; any change to the outcome table makes a new key anyway.
+FRAME_CACHE_SECONDS = 600
+
+
+def outcome_table_version() -> str:
+    """Changes whenever the outcome table does: a patient's rows are rebuilt by deleting and
+    re-inserting them (``services.outcomes_refresh``), so the highest id grows with every
+    rebuild and the count changes when rows go. Two index-only aggregates."""
+    stats = OutcomeRecord.objects.aggregate(top=Max("id"), n=Count("id"))
+    return f"{stats['top'] or 0}.{stats['n']}"
+
+
+def cohort_cache_key(*, user: User, cohort: Cohort, columns: Sequence[str]) -> str:
+    """The cache key of one frame: the outcome table's version, the user's sites and whether
+    they may narrow by real dates (what ``outcome_records`` depends on), the cohort, the
+    columns. Hashed: the key holds no criteria in clear."""
+    sites = sorted(sites_for(user=user).values_list("pk", flat=True))
+    text = repr(
+        (outcome_table_version(), sites, may_select_by_real_dates(user), cohort, tuple(columns))
+    )
+    return "registry-frame:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 # --- registry pages (issue 11: cohort statistics, completeness, safety, what to expect) ------

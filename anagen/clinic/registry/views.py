@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 from django.conf import settings
+from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -87,14 +88,17 @@ def plot(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         raise Http404("No such cohort.")
     measure = context["measure"]
-    frame = selectors.outcome_frame(
-        user=request.user,  # type: ignore[arg-type]
-        cohort=form.cohort(),
-        columns=analysis.frame_columns(measure),
-    )
-    png = plots.cohort_png(
-        analysis.summarize(frame, measure), analysis.spaghetti(frame, measure), measure
-    )
+    user, cohort, columns = request.user, form.cohort(), analysis.frame_columns(measure)
+    # Drawing 10,000 patients' lines takes a second: the picture is kept per outcome-table
+    # version like the frame it is drawn from.
+    key = selectors.cohort_cache_key(user=user, cohort=cohort, columns=columns)  # type: ignore[arg-type]
+    png = cache.get(f"{key}:plot:{measure.column}")
+    if not isinstance(png, bytes):
+        frame = selectors.outcome_frame(user=user, cohort=cohort, columns=columns)  # type: ignore[arg-type]
+        png = plots.cohort_png(
+            analysis.summarize(frame, measure), analysis.spaghetti(frame, measure), measure
+        )
+        cache.set(f"{key}:plot:{measure.column}", png, selectors.FRAME_CACHE_SECONDS)
     response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "private, max-age=60"
     return response

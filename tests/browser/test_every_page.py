@@ -1,4 +1,5 @@
-"""Every clinic page, as a role that may read it, at 1366, 1024 and 390 px in Chromium.
+"""Every clinic page, as a role that may read it, and every role's start page, at 1366, 1024
+and 390 px in Chromium.
 
 For each page: nothing is cut off (the page does not scroll sideways; a table wider than its
 card sits in a region that scrolls, and no column is hidden) and no internal code reaches the
@@ -12,8 +13,9 @@ import re
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
-from anagen.clinic.accounts.policy import PAGES, PUBLIC, allows
+from anagen.clinic.accounts.policy import PAGES, PUBLIC, allows, home_page
 from anagen.clinic.accounts.roles import Role
 from tests.browser.conftest import SCREENSHOTS
 from tests.clinic.world import build_world, clinic_url_names, url_for
@@ -38,6 +40,7 @@ RAW_CODES = re.compile(
     r"|\b[a-z]+\.[a-z]+_[a-z_]+\b"  # rule ids like lab.ferritin_low
     r"|\b[A-Z][A-Za-z]*(?:Error|Exception)\b"  # exception class names
     r"|\d\s?um\b"  # micrometres without their symbol
+    r"|\b\d{4}-\d{2}-\d{2}\b"  # ISO dates in prose
 )
 
 #: In the browser: page overflow, tables wider than a non-scrolling container, hidden cells.
@@ -95,9 +98,12 @@ def test_every_page_fits_and_speaks_clinic_words(live_server, browser_page):
         if name not in PUBLIC and reader is None:
             continue  # a page that only takes a POST
         visits.append((name, reader, url_for(name, objects)))
+    # Then every role once more at its own start page: its navigation and first screen.
+    visits += [(home_page(staff[role]), staff[role], None) for role in READERS]
     found: list[str] = []
     logged_in = None
     for name, reader, url in visits:
+        url = url or reverse(name)
         if reader is not logged_in:
             page.context.clear_cookies()
             if reader is not None:
@@ -117,5 +123,7 @@ def test_every_page_fits_and_speaks_clinic_words(live_server, browser_page):
             text = re.sub(r"\S+@\S+", " ", result["text"])  # e-mail addresses are data
             for code in sorted(set(RAW_CODES.findall(text))):
                 found.append(f"{name} @ {width}px: raw code {code!r}")
-            page.screenshot(path=str(out / f"{name.replace(':', '-')}-{width}.png"), full_page=True)
+            who = reader.role if reader is not None else "public"
+            shot_name = f"{name.replace(':', '-')}-{who}-{width}.png"
+            page.screenshot(path=str(out / shot_name), full_page=True)
     assert not found, "\n".join(found)

@@ -84,14 +84,24 @@ def may_select_by_real_dates(user: User) -> bool:
     return allows(user, Perm.PATIENT_VIEW)
 
 
+def _as_seen_by(user: User | None, cohort: Cohort) -> Cohort:
+    """The cohort ``user`` may ask for: without real dates for who may not read charts."""
+    if user is not None and not may_select_by_real_dates(user):
+        return replace(cohort, baseline_from=None, baseline_to=None)
+    return cohort
+
+
 def _baseline_scoped(
-    *, user: User, cohort: Cohort
+    *, user: User | None, cohort: Cohort
 ) -> tuple[QuerySet[OutcomeRecord], QuerySet[OutcomeRecord]]:
-    """The rows of ``user``'s sites in the cohort's site and zone, and their baseline rows
-    that meet the cohort's patient-level criteria."""
-    if not may_select_by_real_dates(user):
-        cohort = replace(cohort, baseline_from=None, baseline_to=None)
-    rows = OutcomeRecord.objects.filter(site__in=sites_for(user=user))
+    """The rows of ``user``'s sites (None: every site) in the cohort's site and zone, and their
+    baseline rows that meet the cohort's patient-level criteria."""
+    cohort = _as_seen_by(user, cohort)
+    rows = (
+        OutcomeRecord.objects.all()
+        if user is None
+        else OutcomeRecord.objects.filter(site__in=sites_for(user=user))
+    )
     if cohort.site_id is not None:
         rows = rows.filter(site_id=cohort.site_id)
     if cohort.zone:
@@ -114,8 +124,9 @@ def _baseline_scoped(
     return rows, patients
 
 
-def outcome_records(*, user: User, cohort: Cohort | None = None) -> QuerySet[OutcomeRecord]:
-    """The outcome rows of the sites ``user`` works at, narrowed to ``cohort``.
+def outcome_records(*, user: User | None, cohort: Cohort | None = None) -> QuerySet[OutcomeRecord]:
+    """The outcome rows of the sites ``user`` works at (None: every site, for jobs and the
+    command line), narrowed to ``cohort``.
 
     Patient-level criteria (age, sex, stage, protocol, baseline date) are those at baseline;
     cell dose and PRP are the patient's totals over all visits, so a patient is in or out of a
@@ -160,20 +171,34 @@ def outcome_frame(
     unknown = set(columns) - set(OUTCOME_COLUMNS)
     if unknown:
         raise ValueError(f"Not outcome columns: {sorted(unknown)}")
-    wanted = ["patient_id", *(c for c in dict.fromkeys(columns) if c != "patient_id")]
-    key = cohort_cache_key(user=user, cohort=cohort or Cohort(), columns=wanted)
+    wanted = _with_patient(columns)
+    network = network_frame(cohort=_as_seen_by(user, cohort or Cohort()), columns=wanted)
+    mine = network[network["site_id"].isin(list(sites_for(user=user).values_list("pk", flat=True)))]
+    return mine[wanted].reset_index(drop=True)
+
+
+def _with_patient(columns: Sequence[str]) -> list[str]:
+    return ["patient_id", *(c for c in dict.fromkeys(columns) if c != "patient_id")]
+
+
+def network_frame(*, cohort: Cohort, columns: Sequence[str]) -> pd.DataFrame:
+    """The cohort's rows at every site with ``site_id`` and ``columns``: kept in the cache per
+    outcome-table version (``registry.tasks`` computes the whole registry's after each
+    rebuild), so a page reads it instead of the table. Callers narrow it to a user's sites."""
+    read = list(dict.fromkeys(["site_id", *_with_patient(columns)]))
+    key = cohort_cache_key(cohort=cohort, columns=read)
     cached = cache.get(key)
     if isinstance(cached, pd.DataFrame):
-        return cached.copy()
-    values = outcome_records(user=user, cohort=cohort).values_list(*wanted)
-    frame = pd.DataFrame.from_records(list(values), columns=wanted)
+        return cached
+    values = outcome_records(user=None, cohort=cohort).values_list(*read)
+    frame = pd.DataFrame.from_records(list(values), columns=read)
     frame["patient_id"] = frame["patient_id"].astype(str)
     cache.set(key, frame, FRAME_CACHE_SECONDS)
-    return frame.copy()
+    return frame
 
 
 #: How long a cohort's frame is kept; any change to the outcome table makes a new key anyway.
-FRAME_CACHE_SECONDS = 600
+FRAME_CACHE_SECONDS = 3600
 
 
 def outcome_table_version() -> str:
@@ -184,14 +209,10 @@ def outcome_table_version() -> str:
     return f"{stats['top'] or 0}.{stats['n']}"
 
 
-def cohort_cache_key(*, user: User, cohort: Cohort, columns: Sequence[str]) -> str:
-    """The cache key of one frame: the outcome table's version, the user's sites and whether
-    they may narrow by real dates (what ``outcome_records`` depends on), the cohort, the
-    columns. Hashed: the key holds no criteria in clear."""
-    sites = sorted(sites_for(user=user).values_list("pk", flat=True))
-    text = repr(
-        (outcome_table_version(), sites, may_select_by_real_dates(user), cohort, tuple(columns))
-    )
+def cohort_cache_key(*, cohort: Cohort, columns: Sequence[str]) -> str:
+    """The cache key of one cohort's network-wide frame: the outcome table's version, the
+    cohort, the columns. Hashed: the key holds no criteria in clear."""
+    text = repr((outcome_table_version(), cohort, tuple(columns)))
     return "registry-frame:" + hashlib.sha256(text.encode()).hexdigest()
 
 

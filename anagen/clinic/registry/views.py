@@ -19,6 +19,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from anagen.clinic.accounts.access import sites_for
 from anagen.clinic.common import clock
 from anagen.clinic.patients.selectors import patient_get
 
@@ -91,14 +92,17 @@ def plot(request: HttpRequest) -> HttpResponse:
     user, cohort, columns = request.user, form.cohort(), analysis.frame_columns(measure)
     # Drawing 10,000 patients' lines takes a second: the picture is kept per outcome-table
     # version like the frame it is drawn from.
-    key = selectors.cohort_cache_key(user=user, cohort=cohort, columns=columns)  # type: ignore[arg-type]
-    png = cache.get(f"{key}:plot:{measure.column}")
+    key = selectors.cohort_cache_key(cohort=cohort, columns=columns)
+    sites = sorted(sites_for(user=user).values_list("pk", flat=True))  # type: ignore[arg-type]
+    may_date = selectors.may_select_by_real_dates(user)  # type: ignore[arg-type]
+    key = f"{key}:plot:{measure.column}:{'-'.join(map(str, sites))}:{int(may_date)}"
+    png = cache.get(key)
     if not isinstance(png, bytes):
         frame = selectors.outcome_frame(user=user, cohort=cohort, columns=columns)  # type: ignore[arg-type]
         png = plots.cohort_png(
             analysis.summarize(frame, measure), analysis.spaghetti(frame, measure), measure
         )
-        cache.set(f"{key}:plot:{measure.column}", png, selectors.FRAME_CACHE_SECONDS)
+        cache.set(key, png, selectors.FRAME_CACHE_SECONDS)
     response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "private, max-age=60"
     return response

@@ -127,8 +127,8 @@ def slot_initial(params, clinicians) -> dict:
         initial["starts_at"] = slot if timezone.is_aware(slot) else timezone.make_aware(slot)
     clinician = params.get("clinician", "")
     if (
-        clinician.isascii()
-        and clinician.isdigit()
+        clinician.isdecimal()
+        and len(clinician) <= 18
         and clinicians.filter(pk=int(clinician)).exists()
     ):
         initial["clinician"] = int(clinician)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from anagen.clinic.accounts.roles import Role
@@ -132,20 +135,16 @@ def test_plan_new_hostile_protocol(client, staff, candidate, protocol):
 
 
 def test_plan_negative_price_is_refused(staff, candidate):
-    from anagen.clinic.treatment.models import ProtocolTemplate
+    from anagen.clinic.treatment.defaults import ensure_defaults
 
-    protocol = (
-        ProtocolTemplate.objects.filter(active=True).first() or ProtocolTemplate.objects.first()
-    )
-    if protocol is None:
-        pytest.skip("no protocol")
-    with pytest.raises(Exception):  # noqa: B017
+    protocol, _ = ensure_defaults()
+    with pytest.raises(ValidationError):
         services.plan_create(
             actor=staff[Role.PHYSICIAN],
             patient=candidate,
             protocol=protocol,
-            price_min=-100,
-            price_max=-1,
+            price_min=Decimal("-100"),
+            price_max=Decimal("-1"),
         )
 
 

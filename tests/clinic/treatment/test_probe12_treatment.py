@@ -154,3 +154,31 @@ def test_storage_parsing_of_digits_int_refuses():
     assert storage.position_number("²") is None
     assert storage.position_number("9" * 5000) is None
     assert storage.natural_key("box ²") and storage.natural_key("9" * 5000)
+
+
+def test_plan_page_quotes_in_the_sites_currency(client, staff, candidate):
+    from anagen.clinic.treatment.defaults import ensure_defaults
+    from anagen.clinic.treatment.models import TreatmentPlan
+
+    protocol, _ = ensure_defaults()
+    site = candidate.site
+    site.currency = "GBP" if protocol.currency != "GBP" else "TRY"
+    site.save()
+    client.force_login(staff[Role.PHYSICIAN])
+    url = reverse("treatment:plan_new", args=[candidate.pk])
+    page = client.get(url)
+    assert page.context["form"].initial.get("price_min") is None
+    data = {
+        "protocol": protocol.pk,
+        "method": "svf_mechanical",
+        "target_zones": ["vertex"],
+        "planned_sessions": "2",
+        "interval_weeks": "10",
+        "planned_dose_cells": "4000000",
+    }
+    assert client.post(url, data).status_code == 200  # no quote in the site's currency
+    assert client.post(url, {**data, "price_min": "-5", "price_max": "10"}).status_code == 200
+    assert not TreatmentPlan.objects.exists()
+    response = client.post(url, {**data, "price_min": "100", "price_max": "200"})
+    assert response.status_code == 302
+    assert TreatmentPlan.objects.get().currency == site.currency

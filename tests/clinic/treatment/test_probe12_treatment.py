@@ -182,3 +182,26 @@ def test_plan_page_quotes_in_the_sites_currency(client, staff, candidate):
     response = client.post(url, {**data, "price_min": "100", "price_max": "200"})
     assert response.status_code == 302
     assert TreatmentPlan.objects.get().currency == site.currency
+
+
+def test_follow_up_book_refuses_another_sites_clinician_and_a_past_time(
+    client, staff, visits, other_site
+):
+    visit = visits.filter(kind=ScheduledVisit.Kind.FOLLOW_UP).first()
+    far = staff_at(other_site)
+    url = reverse("treatment:follow_up_book", args=[visit.pk])
+    client.force_login(staff[Role.COORDINATOR])
+    start = selectors.suggested_start(visit=visit, today=clock.localdate())
+    for starts_at, clinician in (
+        (start, far[Role.PHYSICIAN].pk),
+        ("2020-01-01T10:00", staff[Role.PHYSICIAN].pk),
+    ):
+        response = client.post(
+            url,
+            {
+                "starts_at": f"{starts_at:%Y-%m-%dT%H:%M}" if starts_at is start else starts_at,
+                "clinician": clinician,
+            },
+        )
+        assert response.status_code == 200
+    assert not Appointment.objects.filter(patient=visit.patient, kind="follow_up").exists()

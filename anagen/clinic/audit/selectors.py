@@ -479,7 +479,7 @@ def _filtered(rows: QuerySet[Any], *, when: str, who: str, wanted: AuditFilter) 
         rows = rows.filter(**{who: wanted.who})
     if wanted.since is not None:
         rows = rows.filter(**{f"{when}__gte": _day_start(wanted.since)})
-    if wanted.until is not None:
+    if wanted.until is not None and wanted.until < date.max:  # date.max: no end (nor overflow)
         rows = rows.filter(**{f"{when}__lt": _day_start(wanted.until + timedelta(days=1))})
     return rows
 

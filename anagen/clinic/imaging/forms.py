@@ -139,7 +139,7 @@ class HairIdsField(forms.Field):
             for part in str(text).replace(" ", "").split(","):
                 if not part:
                     continue
-                if not part.isdigit() or len(part) > 9:
+                if not part.isdecimal() or len(part) > 9:
                     raise forms.ValidationError("Give hair ids as whole numbers.")
                 ids.append(int(part))
         return ids
@@ -154,12 +154,18 @@ class AddedHairsField(forms.CharField):
         text = super().to_python(value)
         if not text:
             return []
+        unreadable = forms.ValidationError("The hairs placed on the image could not be read.")
+        if self.max_length is not None and len(text) > self.max_length:
+            raise unreadable
         try:
-            return json.loads(text)
-        except ValueError:
-            raise forms.ValidationError(
-                "The hairs placed on the image could not be read."
-            ) from None
+            hairs = json.loads(text)
+        except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested past the limit
+            raise unreadable from None
+        if hairs is None:
+            return []
+        if not isinstance(hairs, list):  # a bare number or string would reach len() and fail
+            raise unreadable
+        return hairs
 
 
 class CorrectionForm(forms.Form):

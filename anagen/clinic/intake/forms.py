@@ -13,6 +13,7 @@ from anagen.clinic.patients.forms import DuplicateConfirmation
 from anagen.clinic.patients.models import Sex
 
 from .models import Appointment, Inquiry
+from .selectors import day_in_range
 
 phone_validator = RegexValidator(
     r"^\+?[0-9 ()\-]{6,24}$", "Enter a phone number of digits, spaces and an optional +."
@@ -107,6 +108,12 @@ class DayForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = sites
 
+    def clean_day(self):
+        day = self.cleaned_data["day"]
+        if day is not None and not day_in_range(day):
+            raise forms.ValidationError("Pick a day between 1900 and 9998.")
+        return day
+
 
 def slot_initial(params, clinicians) -> dict:
     """A booking form's starting values from the free slot picked (``slot``, ``clinician`` in
@@ -119,7 +126,11 @@ def slot_initial(params, clinicians) -> dict:
     if slot is not None:
         initial["starts_at"] = slot if timezone.is_aware(slot) else timezone.make_aware(slot)
     clinician = params.get("clinician", "")
-    if clinician.isdigit() and clinicians.filter(pk=int(clinician)).exists():
+    if (
+        clinician.isdecimal()
+        and len(clinician) <= 18
+        and clinicians.filter(pk=int(clinician)).exists()
+    ):
         initial["clinician"] = int(clinician)
     return initial
 
@@ -130,5 +141,7 @@ def slot_day_asked(params, default: date | None = None) -> date:
     try:
         asked = parse_date(params.get("day", "") or "")
     except ValueError:  # a well-formed but impossible date, e.g. 2026-02-31
+        asked = None
+    if asked is not None and not day_in_range(asked):
         asked = None
     return asked or default or timezone.localdate() + timedelta(days=1)

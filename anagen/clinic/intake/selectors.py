@@ -29,6 +29,8 @@ def inquiry_get(*, user: User, pk: int) -> Inquiry:
 
 
 def appointments_on(*, user: User, day: date, site_id: int | None = None) -> QuerySet[Appointment]:
+    if not (FIRST_DAY <= day <= LAST_DAY):
+        return Appointment.objects.none()
     tz = timezone.get_current_timezone()
     start = timezone.make_aware(datetime.combine(day, time.min), tz)
     appointments = Appointment.objects.filter(
@@ -74,6 +76,16 @@ class ClinicianDay:
     free: list[datetime]
 
 
+#: The days the diary pages accept: far enough from ``date.min``/``date.max`` that a week's
+#: arithmetic (previous/next week, the day after) cannot overflow.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(9998, 12, 31)
+
+
+def day_in_range(day: date) -> bool:
+    return FIRST_DAY <= day <= LAST_DAY
+
+
 def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min), timezone.get_current_timezone())
 
@@ -97,6 +109,8 @@ def clinician_days(
     """Every clinician of the user's sites (or one site) with the day's appointments and free
     slots. A clinician booked at another site is busy there too, so that time is not free
     (which site it is stays hidden). Slots already begun are not offered."""
+    if not day_in_range(day):
+        return []
     clinicians = list(clinicians_for(user=user, site_id=site_id))
     if clinician_id:
         clinicians = [c for c in clinicians if c.pk == clinician_id]

@@ -56,7 +56,7 @@ def compare(request, patient_pk):
     patient = selectors.progress_patient_get(user=request.user, pk=patient_pk)
     view = request.GET.get("view") or None
     visit = request.GET.get("visit") or ""
-    if visit and not visit.isdigit():
+    if visit and not (visit.isdecimal() and len(visit) <= 18):
         raise Http404("No such visit")
     pair = selectors.comparison(patient=patient, view=view, visit_pk=int(visit) if visit else None)
     visits = selectors.imaging_visits(patient=patient)

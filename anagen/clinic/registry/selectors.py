@@ -250,7 +250,7 @@ def scheduled_follow_ups(*, user: User, cohort: Cohort | None = None) -> pd.Data
     records = []
     for patient_id, label, due_on, window_end, completed in rows:
         word, _, number = label.partition(" ")
-        if word != "Day" or not number.isdigit():
+        if word != "Day" or not number.isdecimal():
             continue
         records.append((patient_id, int(number), due_on, window_end, completed))
     return pd.DataFrame.from_records(

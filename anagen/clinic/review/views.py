@@ -79,7 +79,7 @@ def pair_image(request, token, side):
 def pairs_create(request):
     """A physician offers a patient's before/after photos for blinded review."""
     patient_pk = request.POST.get("patient", "")
-    if not patient_pk.isdigit():
+    if not (patient_pk.isdecimal() and len(patient_pk) <= 18):
         raise Http404("No such patient")
     patient = patient_get(user=request.user, pk=int(patient_pk))
     try:
@@ -94,6 +94,10 @@ def pairs_create(request):
             else "No new before/after photo pairs: every pair is already offered.",
         )
     back = request.POST.get("visit", "")
-    if back.isdigit() and patient.imaging_visits.filter(pk=int(back)).exists():
+    if (
+        back.isdecimal()
+        and len(back) <= 18
+        and patient.imaging_visits.filter(pk=int(back)).exists()
+    ):
         return redirect("imaging:visit", pk=int(back))
     return redirect("progress:patient", patient_pk=patient.pk)

@@ -40,7 +40,7 @@ def position_number(text: str) -> int | None:
     """The grid number (1 … ``POSITIONS``) of a position given as "22" or "C4"; None if it is
     not on the grid."""
     compact = "".join(text.split()).upper()
-    if compact.isdigit():
+    if compact.isdecimal() and len(compact) <= 9:  # "²" is a digit int() refuses
         number = int(compact)
         return number if 1 <= number <= POSITIONS else None
     match = _CELL.fullmatch(compact)
@@ -75,7 +75,7 @@ def normalise(*, freezer: str, rack: str, box: str, position: str) -> Location |
 def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
     """Sort "rack 2" before "rack 10"."""
     return tuple(
-        (0, int(piece)) if piece.isdigit() else (1, piece.casefold())
+        (0, int(piece)) if piece.isdecimal() and len(piece) <= 18 else (1, piece.casefold())
         for piece in re.split(r"(\d+)", text)
         if piece
     )

@@ -78,6 +78,8 @@ def plan_create(
         raise _gate(
             "Choose one or more scalp zones from the list.", Code.INVALID_ZONES, "target_zones"
         )
+    if plan.price_min < 0:  # the form says so too; the service is the rule
+        raise _gate("A quote cannot be negative.", Code.PRICE_RANGE, "price_min")
     if plan.price_min > plan.price_max:
         raise _gate("The upper price must not be below the lower.", Code.PRICE_RANGE, "price_max")
     if len(plan.follow_up_days) != len(plan.follow_up_window_days):

@@ -31,7 +31,9 @@ def adverse_event_new(request, patient_pk):
     plan_pk = request.GET.get("plan") or request.POST.get("plan") or ""
     plan = (
         selectors.plan_get(user=request.user, pk=int(plan_pk))
-        if plan_pk.isdigit() and patient.plans.filter(pk=int(plan_pk)).exists()
+        if plan_pk.isdecimal()
+        and len(plan_pk) <= 18
+        and patient.plans.filter(pk=int(plan_pk)).exists()
         else None
     )
     form = AdverseEventForm(

@@ -36,7 +36,9 @@ def plan_new(request, patient_pk):
     patient = patient_get(user=request.user, pk=patient_pk)
     protocols = ProtocolTemplate.objects.filter(active=True).order_by("name")
     asked = request.GET.get("protocol", "")
-    chosen = (asked.isdigit() and protocols.filter(pk=int(asked)).first()) or protocols.first()
+    chosen = (
+        asked.isdecimal() and len(asked) <= 18 and protocols.filter(pk=int(asked)).first()
+    ) or protocols.first()
     form = PlanForm(
         request.POST or None, initial=PlanForm.initial_from(chosen, patient.site.currency)
     )

@@ -8,13 +8,16 @@ enqueues). ``ImagingConfig.ready`` imports ``tasks`` so the names are registered
 
 from __future__ import annotations
 
-from celery import current_app
 from django.db import transaction
+
+from anagen.clinic.celery import app
 
 ANALYSE_TRICHOSCOPY = "anagen.clinic.imaging.tasks.analyse_trichoscopy"
 
 
 def send_on_commit(task_name: str, *args: object) -> None:
     """Queue ``task_name(*args)`` when the current transaction commits (at once outside one)."""
-    task = current_app.tasks[task_name]
+    # The project's app by name, not Celery's "current" one: another app made in the same
+    # process (a client of a real worker) would otherwise receive the job.
+    task = app.tasks[task_name]
     transaction.on_commit(lambda: task.delay(*args))

@@ -53,7 +53,8 @@ def worker():
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
-    client = Celery(broker=broker, backend=broker)
+    # Not the current app: the project's own (eager in tests) must stay the one jobs go to.
+    client = Celery(broker=broker, backend=broker, set_as_current=False)
     yield client
     process.terminate()
     process.wait(timeout=20)

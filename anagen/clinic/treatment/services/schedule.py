@@ -72,9 +72,12 @@ def scheduled_visit_book(
     can be booked again; a visit with a live appointment cannot be booked twice."""
     require(actor, Perm.APPOINTMENT_BOOK)
     require_site_access(user=actor, site_id=visit.patient.site_id)
-    # Locked, so two coordinators pressing "Book" at once make one appointment.
+    # Locked, so two coordinators pressing "Book" at once make one appointment; only its own
+    # row (PostgreSQL cannot lock the nullable side of the appointment join).
     visit = (
-        ScheduledVisit.objects.select_for_update().select_related("appointment").get(pk=visit.pk)
+        ScheduledVisit.objects.select_for_update(of=("self",))
+        .select_related("appointment")
+        .get(pk=visit.pk)
     )
     if visit.completed:
         raise _gate("This visit has already taken place.", Code.VISIT_COMPLETED)

@@ -95,7 +95,8 @@ def validate_outcomes(
     Returns
     -------
     pandas.DataFrame
-        A copy with ``visit_day`` and the measure as floats, ``patient_id`` as text, rows
+        A copy with ``visit_day`` and the measure as floats, ``patient_id`` as text (whole-number
+        ids, as a database gives them, stay whole numbers), rows
         without the measure removed, sorted by patient and day.
 
     Raises
@@ -113,7 +114,8 @@ def validate_outcomes(
     if bool(out[PATIENT].isna().any()):
         row = int(out[PATIENT].isna().to_numpy().nonzero()[0][0])
         raise OutcomeTableError(f"column {PATIENT!r}: empty in data row {row + 1}")
-    out[PATIENT] = out[PATIENT].astype(str)
+    if not pd.api.types.is_integer_dtype(out[PATIENT]):
+        out[PATIENT] = out[PATIENT].astype(str)
     out[DAY] = _numeric(out, DAY)
     if bool(out[DAY].isna().any()):
         row = int(out[DAY].isna().to_numpy().nonzero()[0][0])

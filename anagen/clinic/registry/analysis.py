@@ -177,7 +177,7 @@ def spaghetti(frame: pd.DataFrame, measure: Measure) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``patient_id`` (str), ``visit_day`` (≥ 0) and ``change``, sorted by patient and day;
+        ``patient_id``, ``visit_day`` (≥ 0) and ``change``, sorted by patient and day;
         only patients with a baseline. One table, not a frame per patient: for the whole
         registry (10,000 patients) building those took seconds.
     """
@@ -188,7 +188,7 @@ def spaghetti(frame: pd.DataFrame, measure: Measure) -> pd.DataFrame:
     )
     lines = pd.DataFrame(
         {
-            "patient_id": rows["patient_id"].astype(str),
+            "patient_id": rows["patient_id"],
             "visit_day": rows["visit_day"],
             "change": rows[measure.column] - rows["_baseline"],
         }
@@ -253,33 +253,46 @@ def completeness(
     when it was marked completed or the patient has a measurement in that window, *missed*
     when its window closed without either, and *open* while its window still runs.
     """
-    measured: set[tuple[int, int]] = set()
-    if not frame.empty:
-        known = frame.dropna(subset=["window_day"])
-        measured = {
-            (int(p), int(w)) for p, w in zip(known["patient_id"], known["window_day"], strict=True)
-        }
-    visits: dict[int, list[tuple[int, date, date, bool]]] = {}
-    columns = ["patient_id", "window_day", "due_on", "window_end", "completed"]
-    if not scheduled.empty:
-        for pid, day, due_on, window_end, completed in scheduled[columns].itertuples(
-            index=False, name=None
-        ):
-            visits.setdefault(int(day), []).append((int(pid), due_on, window_end, bool(completed)))
+    days = list(outcome_windows())
+    if scheduled.empty:
+        return [Completeness(day, 0, 0, 0, 0) for day in days]
+    keys = ["patient_id", "window_day"]
+    visits = scheduled[[*keys, "due_on", "window_end", "completed"]].astype(
+        {"patient_id": "int64", "window_day": "int64"}
+    )
+    measured = (
+        frame.loc[frame["window_day"].notna(), keys].astype("int64").drop_duplicates()
+        if not frame.empty
+        else pd.DataFrame(columns=keys, dtype="int64")
+    )
+    visits = visits.merge(measured.assign(measured=True), on=keys, how="left")
+    due = visits["due_on"] <= today
+    done = due & (visits["completed"].astype(bool) | visits["measured"].notna())
+    missed = due & ~done & (visits["window_end"] < today)
+    counts = (
+        pd.DataFrame(
+            {
+                "window_day": visits["window_day"],
+                "due": due,
+                "done": done,
+                "missed": missed,
+                "open": due & ~done & ~missed,
+            }
+        )
+        .groupby("window_day")
+        .sum()
+    )
     out = []
-    for day in outcome_windows():
-        due = done = missed = still_open = 0
-        for pid, due_on, window_end, completed in visits.get(day, []):
-            if due_on > today:
-                continue
-            due += 1
-            if completed or (pid, day) in measured:
-                done += 1
-            elif window_end < today:
-                missed += 1
-            else:
-                still_open += 1
-        out.append(Completeness(day, due, done, missed, still_open))
+    for day in days:
+        row = counts.loc[day] if day in counts.index else None
+        if row is None:
+            out.append(Completeness(day, 0, 0, 0, 0))
+        else:
+            out.append(
+                Completeness(
+                    day, int(row["due"]), int(row["done"]), int(row["missed"]), int(row["open"])
+                )
+            )
     return out
 
 

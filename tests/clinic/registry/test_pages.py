@@ -199,7 +199,7 @@ def test_completeness_counts_due_done_and_missed(registry, physician, client, mo
         columns=["patient_id", "window_day", "due_on", "window_end", "completed"],
     )
     frame = outcome_frame(user=physician)
-    frame = frame[frame["patient_id"].isin({str(patient.pk)})]
+    frame = frame[frame["patient_id"].isin({patient.pk})]
     got = {c.window_day: c for c in analysis.completeness(rows, frame, today=date(2025, 6, 1))}
     assert (got[90].due, got[90].done, got[90].missed, got[90].open) == (2, 1, 1, 0)
     assert (got[365].due, got[365].done, got[365].missed) == (1, 1, 0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from anagen.clinic.assessment.models import Assessment, EligibilityDecision
@@ -52,6 +53,7 @@ class AssessmentInput(ModelInput):
     class Meta:
         model = Assessment
         exclude = ["id", "assessed_by"]
+        extra_kwargs = {"assessed_at": {"required": False, "allow_null": True}}
 
 
 class DecisionOverrideInput(Input):
@@ -267,9 +269,24 @@ class ImagingVisitInput(Input):
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class CorrectedCountsSerializer(serializers.Serializer):
+    hair_count = serializers.IntegerField()
+    terminal_count = serializers.IntegerField()
+    vellus_count = serializers.IntegerField()
+    density_per_cm2 = serializers.FloatField(allow_null=True)
+    terminal_density_per_cm2 = serializers.FloatField(allow_null=True)
+
+
 class ImageAnalysisSerializer(ReadOnlyModelSerializer):
-    """A trichoscopy image with its analysis and any manual correction (the pixels are served
-    by the clinic's pages, not here)."""
+    """A trichoscopy image with its automatic analysis (``hair_count``, ``density_per_cm2``, …)
+    and, after a manual correction, ``corrected_counts`` (the pixels are served by the clinic's
+    pages, not here)."""
+
+    corrected_counts = serializers.SerializerMethodField()
+
+    @extend_schema_field(CorrectedCountsSerializer(allow_null=True))
+    def get_corrected_counts(self, record: TrichoscopyImage) -> dict | None:
+        return record.corrected_counts() if record.is_corrected else None
 
     class Meta:
         model = TrichoscopyImage

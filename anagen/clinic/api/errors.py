@@ -62,7 +62,11 @@ def _flatten_drf(detail: Any, field: str | None = None) -> list[dict[str, Any]]:
         items = []
         for key, value in detail.items():
             name = None if key in (api_settings.NON_FIELD_ERRORS_KEY, NON_FIELD_ERRORS) else key
-            items += _flatten_drf(value, f"{field}.{name}" if field and name else (name or field))
+            if name is None:
+                path = field
+            else:
+                path = f"{field}.{name}" if field else str(name)
+            items += _flatten_drf(value, path)
         return items
     if isinstance(detail, list):
         items = []

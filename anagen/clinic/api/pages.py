@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from anagen.clinic.accounts.mfa import second_factor_done
 from anagen.clinic.accounts.policy import Perm
 from anagen.clinic.common.forms import add_service_errors, submit_once
 
@@ -45,7 +46,15 @@ _SHOW_ONCE = "api_token_show_once"
 @submit_once
 def token_create(request):
     form = TokenForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and not second_factor_done(request):
+        # Like the admin (accounts.admin_site): a token is a way in without the second factor,
+        # so it is made only in a session that passed it.
+        form.add_error(
+            None,
+            "Sign out and sign in again with your authenticator app code before creating a "
+            "token.",
+        )
+    elif request.method == "POST" and form.is_valid():
         try:
             token, raw = services.token_create(
                 actor=request.user,

@@ -54,7 +54,7 @@ _DRF_CODES = {
 
 def _item(code: Any, message: Any, field: str | None) -> dict[str, Any]:
     code = str(code or ApiErrorCode.INVALID)
-    return {"code": _DRF_CODES.get(code, code), "message": str(message), "field": field}
+    return {"code": str(_DRF_CODES.get(code, code)), "message": str(message), "field": field}
 
 
 def _flatten_drf(detail: Any, field: str | None = None) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -141,6 +142,23 @@ def idempotent(required: bool = False) -> Callable[..., Any]:
     return wrap
 
 
+class Pagination(LimitOffsetPagination):
+    """``?limit=&offset=`` pages of at most 500 records; an offset beyond any table is refused
+    (a database refuses integers that large)."""
+
+    default_limit = 50
+    max_limit = 500
+    max_offset = 2**31 - 1
+
+    def get_offset(self, request: Request) -> int:
+        raw = request.query_params.get(self.offset_query_param)
+        if raw is not None and raw.strip().lstrip("+").isdigit() and int(raw) > self.max_offset:
+            raise serializers.ValidationError(
+                {"offset": [serializers.ErrorDetail("The offset is too large.", code="max_value")]}
+            )
+        return super().get_offset(request)
+
+
 class ApiViewSet(viewsets.GenericViewSet):
     """Site-scoped, policy-guarded reads; subclasses add actions calling one service each.
 
@@ -149,6 +167,7 @@ class ApiViewSet(viewsets.GenericViewSet):
     """
 
     permission_classes = [PolicyPermission]
+    pagination_class = Pagination
     perms: dict[str, Any] = {}
     site_field = "patient__site"
 

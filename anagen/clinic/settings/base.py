@@ -291,7 +291,6 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "anagen.clinic.api.schema.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "MAX_PAGE_SIZE": 500,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",

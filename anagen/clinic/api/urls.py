@@ -13,6 +13,7 @@ for prefix, viewset in (
     ("patients", people.PatientViewSet),
     ("inquiries", people.InquiryViewSet),
     ("appointments", people.AppointmentViewSet),
+    ("clinicians", people.ClinicianViewSet),
     ("assessments", clinical.AssessmentViewSet),
     ("protocols", clinical.ProtocolViewSet),
     ("consent-texts", clinical.ConsentTextViewSet),

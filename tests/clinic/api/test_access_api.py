@@ -37,6 +37,8 @@ EXPECTED = {
     "appointments:retrieve": "PNLCAD",
     "appointments:create": "PNCD",
     "appointments:status": "PNCD",
+    "clinicians:list": "PNLCAD",
+    "clinicians:retrieve": "PNLCAD",
     "assessments:list": "PNCA",
     "assessments:retrieve": "PNCA",
     "assessments:create": "P",

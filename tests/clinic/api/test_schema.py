@@ -87,7 +87,7 @@ def _run(schema, headers, check, mode=GenerationMode.POSITIVE):
     return count
 
 
-@pytest.mark.slow(60)
+@pytest.mark.slow(15)
 @pytest.mark.django_db
 def test_the_api_keeps_to_its_schema():
     world = build_world()

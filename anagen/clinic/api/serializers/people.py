@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from anagen.clinic.accounts.models import User
 from anagen.clinic.intake.models import Appointment, Inquiry
 from anagen.clinic.patients.models import Patient
 
@@ -104,3 +105,13 @@ class AppointmentStatusInput(Input):
 class InquiryConvertResult(serializers.Serializer):
     patient = PatientSerializer()
     appointment = AppointmentSerializer()
+
+
+class ClinicianSerializer(ReadOnlyModelSerializer):
+    """A member of staff who can be booked for appointments (no contact details)."""
+
+    name = serializers.CharField(source="display_name")
+
+    class Meta:
+        model = User
+        fields = ["id", "name", "role"]

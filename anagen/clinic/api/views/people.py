@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.decorators import action
 
 from anagen.clinic.accounts.policy import Perm
+from anagen.clinic.accounts.models import User
+from anagen.clinic.intake import selectors as intake_selectors
 from anagen.clinic.intake import services as intake
 from anagen.clinic.intake.models import Appointment, Inquiry
 from anagen.clinic.patients import services as patients
@@ -168,3 +170,23 @@ class AppointmentViewSet(ReadViewSet):
             status=self.validated(s.AppointmentStatusInput, request)["status"],
         )
         return self.respond(appointment)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[OpenApiParameter("site", int, OpenApiParameter.QUERY, description="Site id")]
+    )
+)
+class ClinicianViewSet(ReadViewSet):
+    """Physicians and nurses who can be booked, at the caller's sites (``?site=`` narrows)."""
+
+    queryset = User.objects.none()
+    serializer_class = s.ClinicianSerializer
+    perms = {"list": Perm.DAY_VIEW, "retrieve": Perm.DAY_VIEW}
+    filter_backends: list[type] = []
+
+    def get_queryset(self):
+        site = self.request.query_params.get("site", "")
+        return intake_selectors.clinicians_for(
+            user=self.request.user, site_id=int(site) if site.isdigit() and len(site) < 10 else None
+        )

@@ -124,7 +124,7 @@ def idempotent(required: bool = False) -> Callable[..., Any]:
                 replay = Response(first.body, status=first.status_code)
                 replay["Idempotent-Replayed"] = "true"
                 return replay
-            request.idempotency_key = key  # type: ignore[attr-defined]
+            request.idempotency_key = key
             try:
                 response = func(self, request, *args, **kwargs)
             except Exception as exc:
@@ -193,7 +193,9 @@ class ApiViewSet(viewsets.GenericViewSet):
                 ApiErrorCode.PRECONDITION_FAILED,
             )
 
-    def respond(self, instance: Any, status_code: int = 200, serializer_class: Any = None) -> Response:
+    def respond(
+        self, instance: Any, status_code: int = 200, serializer_class: Any = None
+    ) -> Response:
         cls = serializer_class or self.get_serializer_class()
         data = cls(instance, context=self.get_serializer_context()).data
         headers = {"ETag": etag_of(data)} if cls is self.get_serializer_class() else {}

@@ -62,10 +62,7 @@ def _flatten_drf(detail: Any, field: str | None = None) -> list[dict[str, Any]]:
         items = []
         for key, value in detail.items():
             name = None if key in (api_settings.NON_FIELD_ERRORS_KEY, NON_FIELD_ERRORS) else key
-            if name is None:
-                path = field
-            else:
-                path = f"{field}.{name}" if field else str(name)
+            path = field if name is None else (f"{field}.{name}" if field else str(name))
             items += _flatten_drf(value, path)
         return items
     if isinstance(detail, list):
@@ -120,9 +117,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             status_code = status.HTTP_401_UNAUTHORIZED
             exc.status_code = status_code
     if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))  # type: ignore[attr-defined]
+        headers["Retry-After"] = str(int(exc.wait))
     if isinstance(exc, exceptions.ValidationError):
         items = _flatten_drf(exc.detail)
     else:
-        items = [_item(exc.get_codes() if isinstance(exc.get_codes(), str) else None, exc.detail, None)]
+        items = [
+            _item(exc.get_codes() if isinstance(exc.get_codes(), str) else None, exc.detail, None)
+        ]
     return Response(_body(items), status=exc.status_code, headers=headers)

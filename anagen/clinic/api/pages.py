@@ -33,7 +33,8 @@ class TokenForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["scopes"].choices = [
-            (p, Perm(p).name.replace("_", " ").capitalize()) for p in services.role_permissions(user)
+            (p, Perm(p).name.replace("_", " ").capitalize())
+            for p in services.role_permissions(user)
         ]
 
 
@@ -51,8 +52,7 @@ def token_create(request):
         # so it is made only in a session that passed it.
         form.add_error(
             None,
-            "Sign out and sign in again with your authenticator app code before creating a "
-            "token.",
+            "Sign out and sign in again with your authenticator app code before creating a token.",
         )
     elif request.method == "POST" and form.is_valid():
         try:

@@ -8,14 +8,21 @@ from drf_spectacular import openapi
 
 from .errors import ErrorSerializer
 
-_ALWAYS = {"400": "Invalid input or a refusal by the service (its code)", "401": "Not signed in",
-           "403": "Not allowed (role, token scope, site)"}
+_ALWAYS = {
+    "400": "Invalid input or a refusal by the service (its code)",
+    "401": "Not signed in",
+    "403": "Not allowed (role, token scope, site)",
+}
 _DETAIL = {"404": "No such record at your sites"}
-_UPDATE = {"412": "The record changed since it was read (stale If-Match)",
-           "428": "If-Match is required"}
-_ACTION = {"409": "The first request with this Idempotency-Key is still running",
-           "422": "This Idempotency-Key was used for another request",
-           "428": "Idempotency-Key is required (administering)"}
+_UPDATE = {
+    "412": "The record changed since it was read (stale If-Match)",
+    "428": "If-Match is required",
+}
+_ACTION = {
+    "409": "The first request with this Idempotency-Key is still running",
+    "422": "This Idempotency-Key was used for another request",
+    "428": "Idempotency-Key is required (administering)",
+}
 
 
 class AutoSchema(openapi.AutoSchema):

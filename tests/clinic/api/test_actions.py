@@ -36,7 +36,12 @@ def _administer_body(plan, product, nurse, **overrides):
         "verifier": nurse.pk,
         "verifier_password": PASSWORD,
         "zones": [
-            {"zone": "vertex", "points": 40, "volume_per_point_ml": "0.05", "cells_per_point": 100000}
+            {
+                "zone": "vertex",
+                "points": 40,
+                "volume_per_point_ml": "0.05",
+                "cells_per_point": 100000,
+            }
         ],
         "started_at": (timezone.now() - timedelta(minutes=1)).isoformat(),
         "ended_at": timezone.now().isoformat(),
@@ -54,9 +59,7 @@ def pathway(staff, patient):
     return plan, product
 
 
-def test_a_retried_administer_returns_the_first_response_and_administers_once(
-    api, staff, pathway
-):
+def test_a_retried_administer_returns_the_first_response_and_administers_once(api, staff, pathway):
     plan, product = pathway
     client = api(staff[Role.PHYSICIAN])
     body = _administer_body(plan, product, staff[Role.NURSE])
@@ -135,7 +138,9 @@ def test_administer_keeps_the_two_person_identity_check(api, staff, pathway):
 
 def test_convert_an_inquiry_then_book_and_assess(api, site, staff):
     coordinator, physician = staff[Role.COORDINATOR], staff[Role.PHYSICIAN]
-    inquiry = inquiry_submit(full_name="Rhea Larkspur", phone="+44 7700 900123", preferred_site=site)
+    inquiry = inquiry_submit(
+        full_name="Rhea Larkspur", phone="+44 7700 900123", preferred_site=site
+    )
     response = api(coordinator).post(
         f"/api/v1/inquiries/{inquiry.pk}/convert/",
         {
@@ -290,7 +295,11 @@ def test_correct_an_analysis(api, staff, patient):
     counted = next(h["id"] for h in image.result["hairs"] if h["counted"])
     corrected = client.post(
         f"/api/v1/images/{image.pk}/correct/",
-        {"removed_hair_ids": [counted], "added_terminal": 2, "note": "Two hairs missed at the edge"},
+        {
+            "removed_hair_ids": [counted],
+            "added_terminal": 2,
+            "note": "Two hairs missed at the edge",
+        },
         format="json",
     )
     assert corrected.status_code == 200, corrected.json()

@@ -29,9 +29,7 @@ def _nothing_written():
 def test_malformed_json_is_refused(api, staff, patient):
     client = api(staff[Role.PHYSICIAN])
     for body in ('{"patient": 1, "pattern": ', "not json at all", "\xff\xfe"):
-        response = client.post(
-            "/api/v1/assessments/", body, content_type="application/json"
-        )
+        response = client.post("/api/v1/assessments/", body, content_type="application/json")
         assert response.status_code == 400, body
         _is_error(response.json())
         assert response.json()["code"] == "malformed"
@@ -58,7 +56,11 @@ def test_wrong_types_name_the_field(api, staff, patient):
         ({"patient": "one", "pattern": "thinning"}, "patient", "incorrect_type"),
         ({"patient": patient.pk, "pattern": "thinning", "ferritin": "lots"}, "ferritin", "invalid"),
         ({"patient": patient.pk, "pattern": 7}, "pattern", "invalid_choice"),
-        ({"patient": patient.pk, "pattern": "thinning", "onset_age_years": -3}, "onset_age_years", "min_value"),
+        (
+            {"patient": patient.pk, "pattern": "thinning", "onset_age_years": -3},
+            "onset_age_years",
+            "min_value",
+        ),
         ({"patient": patient.pk}, "pattern", "required"),
         ({"patient": 999999, "pattern": "thinning"}, "patient", "does_not_exist"),
     ]

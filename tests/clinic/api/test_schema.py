@@ -28,7 +28,11 @@ def test_schema_validates_without_warnings(tmp_path):
     """``manage.py spectacular --validate --fail-on-warn``: every view's serializer is known."""
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yaml"))
     text = (tmp_path / "s.yaml").read_text()
-    for path in ("/api/v1/sessions/", "/api/v1/cell-products/{id}/release/", "/api/v1/patients/{id}/"):
+    for path in (
+        "/api/v1/sessions/",
+        "/api/v1/cell-products/{id}/release/",
+        "/api/v1/patients/{id}/",
+    ):
         assert f"  {path}:" in text, path
     assert "ErrorSerializer" not in text or "Error:" in text
     assert "tokenAuth" in text

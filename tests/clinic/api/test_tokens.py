@@ -43,6 +43,7 @@ def test_only_staff_with_totp_may_create_a_token(physician):
     assert not ApiToken.objects.exists()
     enrol_totp(physician)
     token, raw = token_create(actor=physician, name="EHR", days=30)
+    assert token.user == physician and token.scopes
     assert raw.startswith("ank_") and len(raw) > 40
 
 

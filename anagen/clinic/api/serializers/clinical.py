@@ -57,7 +57,9 @@ class AssessmentInput(ModelInput):
 
 
 class DecisionOverrideInput(Input):
-    outcome = serializers.ChoiceField(choices=EligibilityDecision._meta.get_field("outcome").choices)
+    outcome = serializers.ChoiceField(
+        choices=EligibilityDecision._meta.get_field("outcome").choices
+    )
     reason = serializers.CharField()
 
 
@@ -174,7 +176,9 @@ class StoreInput(Input):
 
 
 class ThawInput(Input):
-    use_within_hours = serializers.IntegerField(required=False, default=4, min_value=1, max_value=24)
+    use_within_hours = serializers.IntegerField(
+        required=False, default=4, min_value=1, max_value=24
+    )
 
 
 class InjectionZoneSerializer(ReadOnlyModelSerializer):

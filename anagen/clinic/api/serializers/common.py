@@ -31,7 +31,9 @@ def site_field(**kwargs: Any) -> ScopedPrimaryKey:
 
 def staff_field(**kwargs: Any) -> serializers.PrimaryKeyRelatedField:
     """A member of staff by id (the service checks their role and site)."""
-    return serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True), **kwargs)
+    return serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), **kwargs
+    )
 
 
 class ReadOnlyModelSerializer(serializers.ModelSerializer):

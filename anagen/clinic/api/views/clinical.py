@@ -284,7 +284,9 @@ class SessionViewSet(ReadViewSet):
             submission_token=f"api:{request.user.pk}:{request.idempotency_key}"[:64],
             **data,
         )
-        return self.respond(TreatmentSession.objects.prefetch_related("zones").get(pk=session.pk), 201)
+        return self.respond(
+            TreatmentSession.objects.prefetch_related("zones").get(pk=session.pk), 201
+        )
 
 
 class AdverseEventViewSet(ReadViewSet):
@@ -392,7 +394,9 @@ class ImageViewSet(ReadViewSet):
     def correct(self, request, pk=None):
         """Correct an analysis by hand: hairs removed by id, hairs added by kind, with a note."""
         record = imaging.trichoscopy_correct(
-            actor=request.user, record=self.get_object(), **self.validated(s.CorrectionInput, request)
+            actor=request.user,
+            record=self.get_object(),
+            **self.validated(s.CorrectionInput, request),
         )
         return self.respond(record)
 
@@ -410,4 +414,3 @@ class OutcomeViewSet(ReadViewSet):
 
     def get_queryset(self):
         return registry.outcome_records(user=self.request.user)
-

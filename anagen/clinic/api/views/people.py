@@ -6,8 +6,8 @@ from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework.decorators import action
 
-from anagen.clinic.accounts.policy import Perm
 from anagen.clinic.accounts.models import User
+from anagen.clinic.accounts.policy import Perm
 from anagen.clinic.intake import selectors as intake_selectors
 from anagen.clinic.intake import services as intake
 from anagen.clinic.intake.models import Appointment, Inquiry
@@ -35,11 +35,15 @@ class PatientViewSet(ReadViewSet):
     ordering = ["id"]
 
     @extend_schema(
-        request=s.PatientInput, responses={201: s.PatientSerializer}, parameters=[IDEMPOTENCY_HEADER]
+        request=s.PatientInput,
+        responses={201: s.PatientSerializer},
+        parameters=[IDEMPOTENCY_HEADER],
     )
     @idempotent()
     def create(self, request):
-        patient = patients.patient_create(actor=request.user, **self.validated(s.PatientInput, request))
+        patient = patients.patient_create(
+            actor=request.user, **self.validated(s.PatientInput, request)
+        )
         return self.respond(patient, 201)
 
     @extend_schema(
@@ -89,7 +93,9 @@ class InquiryViewSet(ReadViewSet):
                     actor=request.user, inquiry=inquiry, text=data["note"], status=data["status"]
                 )
             else:
-                intake.inquiry_set_status(actor=request.user, inquiry=inquiry, status=data["status"])
+                intake.inquiry_set_status(
+                    actor=request.user, inquiry=inquiry, status=data["status"]
+                )
         inquiry.refresh_from_db()
         return self.respond(inquiry)
 

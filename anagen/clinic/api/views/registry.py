@@ -63,7 +63,7 @@ class RegistryViewSet(ApiViewSet):
 
     perms = {"statistics": Perm.REGISTRY_VIEW}
     serializer_class = StatisticsSerializer
-    pagination_class = None
+    pagination_class = None  # type: ignore[assignment]
     filter_backends: list[type] = []
 
     @extend_schema(parameters=COHORT_PARAMS, responses={200: StatisticsSerializer})
@@ -73,13 +73,19 @@ class RegistryViewSet(ApiViewSet):
         measure_key = request.query_params.get("measure") or analysis.DEFAULT_MEASURE
         if measure_key not in analysis.MEASURES:
             raise serializers.ValidationError(
-                {"measure": [serializers.ErrorDetail("Unknown measure.", code=ApiErrorCode.INVALID)]}
+                {
+                    "measure": [
+                        serializers.ErrorDetail("Unknown measure.", code=ApiErrorCode.INVALID)
+                    ]
+                }
             )
         form = CohortForm(request.query_params, user=request.user)
         if not form.is_valid():
             raise serializers.ValidationError(
-                {k: [serializers.ErrorDetail(m, code=ApiErrorCode.INVALID) for m in v]
-                 for k, v in form.errors.items()}
+                {
+                    k: [serializers.ErrorDetail(m, code=ApiErrorCode.INVALID) for m in v]
+                    for k, v in form.errors.items()
+                }
             )
         measure = analysis.MEASURES[measure_key]
         frame = selectors.outcome_frame(

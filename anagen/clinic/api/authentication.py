@@ -5,7 +5,7 @@ from __future__ import annotations
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from .services import token_resolve
+from .tokens import token_resolve
 
 
 class TokenAuthentication(authentication.BaseAuthentication):

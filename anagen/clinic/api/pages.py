@@ -14,14 +14,14 @@ from anagen.clinic.accounts.mfa import second_factor_done
 from anagen.clinic.accounts.policy import Perm
 from anagen.clinic.common.forms import add_service_errors, submit_once
 
-from . import services
+from . import services, tokens
 from .models import ApiToken
 
 
 class TokenForm(forms.Form):
     name = forms.CharField(max_length=80, help_text="What it is for, e.g. 'EHR bridge'.")
     expires_in_days = forms.IntegerField(
-        label="Valid for (days)", min_value=1, max_value=services.MAX_DAYS, initial=90
+        label="Valid for (days)", min_value=1, max_value=tokens.MAX_DAYS, initial=90
     )
     scopes = forms.MultipleChoiceField(
         label="Permissions",
@@ -33,8 +33,7 @@ class TokenForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["scopes"].choices = [
-            (p, Perm(p).name.replace("_", " ").capitalize())
-            for p in services.role_permissions(user)
+            (p, Perm(p).name.replace("_", " ").capitalize()) for p in tokens.role_permissions(user)
         ]
 
 

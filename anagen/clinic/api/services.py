@@ -1,8 +1,7 @@
-"""API tokens: create (shown once), revoke, and resolve a presented key."""
+"""API tokens: create (shown once) and revoke (``tokens.py`` hashes and resolves keys)."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -11,25 +10,11 @@ from django.db import transaction
 
 from anagen.clinic.accounts.mfa import has_totp
 from anagen.clinic.accounts.models import User
-from anagen.clinic.accounts.policy import Perm, allows
 from anagen.clinic.common import clock
 
 from .error_codes import ApiErrorCode
 from .models import ApiToken
-
-#: Every key starts so (a leaked key is easy to recognise in a scanner or a log).
-KEY_PREFIX = "ank_"
-MAX_DAYS = 365
-
-
-def key_hash(raw: str) -> str:
-    """The stored form of a key: its SHA-256 (keys are 256 random bits; no salt is needed)."""
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def role_permissions(user: User) -> list[str]:
-    """The permissions a token of ``user`` may carry: exactly what their role allows now."""
-    return sorted(p.value for p in Perm if allows(user, p))
+from .tokens import KEY_PREFIX, MAX_DAYS, key_hash, role_permissions
 
 
 def _refusal(message: str, code: ApiErrorCode, field: str) -> ValidationError:
@@ -47,6 +32,9 @@ def token_create(
     """
     if not actor.is_authenticated or not actor.is_active:
         raise PermissionDenied("Sign in first.")
+    allowed = role_permissions(actor)
+    if not allowed:
+        raise PermissionDenied("Your role gives no access through the API.")
     if not has_totp(actor):
         raise ValidationError(
             "Turn on the authenticator app before creating an API token.",
@@ -59,9 +47,6 @@ def token_create(
         raise _refusal(
             f"A token lasts 1 to {MAX_DAYS} days.", ApiErrorCode.TOKEN_EXPIRY, "expires_in_days"
         )
-    allowed = role_permissions(actor)
-    if not allowed:
-        raise PermissionDenied("Your role gives no access through the API.")
     chosen = sorted(set(scopes)) if scopes else allowed
     beyond = [s for s in chosen if s not in allowed]
     if beyond:
@@ -92,20 +77,3 @@ def token_revoke(*, actor: User, token: ApiToken) -> ApiToken:
         locked.revoked_at = clock.now()
         locked.save(update_fields=["revoked_at"])
     return locked
-
-
-def token_resolve(raw: str) -> ApiToken | None:
-    """The active token for a presented key (None if unknown, expired or revoked), its use noted.
-
-    A holder who no longer has the authenticator app enrolled, or who was deactivated, gets
-    nothing through the token either.
-    """
-    if not raw.startswith(KEY_PREFIX):
-        return None
-    token = ApiToken.objects.select_related("user").filter(key_hash=key_hash(raw)).first()
-    if token is None or not token.active or not token.user.is_active or not has_totp(token.user):
-        return None
-    now = clock.now()
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
+from rest_framework.routers import SimpleRouter
 
 from .views import clinical, people, registry
 
-router = DefaultRouter(trailing_slash=True)
-router.include_root_view = False
+# SimpleRouter: no root view and no ".json" suffix routes (JSON is the only format).
+router = SimpleRouter(trailing_slash=True)
 for prefix, viewset in (
     ("patients", people.PatientViewSet),
     ("inquiries", people.InquiryViewSet),

@@ -103,7 +103,14 @@ def test_the_api_keeps_to_its_schema():
         case.validate_response(response, checks=CONFORMANCE, headers=headers)
 
     assert len(CONFORMANCE) == 4
-    assert _run(schema, headers, conforms) == 59  # every operation of the schema
+    operations = sum(
+        method in ("get", "post", "patch", "put", "delete")
+        for path, item in schema.raw_schema["paths"].items()
+        if path.startswith("/api/v1/")
+        for method in item
+    )
+    assert operations > 60
+    assert _run(schema, headers, conforms) >= operations  # every operation of the schema
     statuses = {}
 
     def tally(case, response):

@@ -52,6 +52,17 @@ class StrictMixin:
             raise serializers.ValidationError(
                 {"non_field_errors": ["Send a JSON object."]}, code=ApiErrorCode.MALFORMED
             )
+        if _unstorable(data):
+            raise serializers.ValidationError(
+                {
+                    "non_field_errors": [
+                        serializers.ErrorDetail(
+                            "Text may not contain NUL or unpaired surrogate characters.",
+                            code=ApiErrorCode.INVALID,
+                        )
+                    ]
+                }
+            )
         unknown = sorted(set(data) - set(self.fields))
         if unknown:
             raise serializers.ValidationError(
@@ -65,6 +76,18 @@ class StrictMixin:
 
 class StrictSerializer(StrictMixin, serializers.Serializer):
     """A strict plain serializer (the actions' input)."""
+
+
+def _unstorable(value: Any) -> bool:
+    """Whether any text in ``value`` (keys included) holds a character no database column
+    takes: NUL, or half of a UTF-16 surrogate pair."""
+    if isinstance(value, str):
+        return "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value)
+    if isinstance(value, dict):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_unstorable(v) for v in value)
+    return False
 
 
 def etag_of(data: Any) -> str:
@@ -121,7 +144,7 @@ def idempotent(required: bool = False) -> Callable[..., Any]:
                         "The first request with this Idempotency-Key is still running.",
                         ApiErrorCode.IDEMPOTENCY_IN_PROGRESS,
                     ) from None
-                replay = Response(first.body, status=first.status_code)
+                replay = Response(json.loads(first.body), status=first.status_code)
                 replay["Idempotent-Replayed"] = "true"
                 return replay
             request.idempotency_key = key
@@ -133,7 +156,7 @@ def idempotent(required: bool = False) -> Callable[..., Any]:
                 record.delete()
                 return response
             record.status_code = response.status_code
-            record.body = json.loads(json.dumps(response.data, cls=DjangoJSONEncoder))
+            record.body = json.dumps(response.data, cls=DjangoJSONEncoder)
             record.save(update_fields=["status_code", "body"])
             return response
 
@@ -170,6 +193,21 @@ class ApiViewSet(viewsets.GenericViewSet):
     pagination_class = Pagination
     perms: dict[str, Any] = {}
     site_field = "patient__site"
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        for name, values in request.query_params.lists():
+            if _unstorable(name) or _unstorable(values):
+                raise serializers.ValidationError(
+                    {
+                        name: [
+                            serializers.ErrorDetail(
+                                "Text may not contain NUL or unpaired surrogate characters.",
+                                code=ApiErrorCode.INVALID,
+                            )
+                        ]
+                    }
+                )
 
     def get_queryset(self):
         queryset = super().get_queryset()

@@ -50,7 +50,9 @@ class IdempotentResponse(models.Model):
     key = models.CharField(max_length=200)
     request_hash = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)  # None: still running
-    body = models.JSONField(null=True, blank=True)
+    # JSON text, not a JSON column: PostgreSQL's jsonb cannot hold a \u0000, and a refusal
+    # may quote the (unknown) field name a client sent.
+    body = models.TextField(blank=True)
     created_at = ClockDateTimeField(auto_now_add=True)
 
     class Meta:

@@ -3,6 +3,8 @@ written."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from anagen.clinic.accounts.roles import Role
@@ -130,4 +132,28 @@ def test_a_service_refusal_carries_the_services_code(api, staff, patient):
         "age_mismatch",
         "onset_age_years",
     )
+    _nothing_written()
+
+
+def test_text_no_database_can_hold_is_refused(api, staff, patient):
+    client = api(staff[Role.PHYSICIAN])
+    for body in (
+        {"patient": patient.pk, "pattern": "thinning", "notes": "a\u0000b"},
+        {"patient": patient.pk, "pattern": "thinning", "triggers": ["\ud800"]},
+        {"\u0000": 1},
+    ):
+        response = client.post(
+            "/api/v1/assessments/",
+            json.dumps(body),  # ASCII with \u escapes, as a client would send it
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY=json.dumps(body),
+        )
+        assert response.status_code == 400, body
+        assert response.json()["code"] == "invalid"
+    assert client.get("/api/v1/patients/?family_name=a%00b").status_code == 400
+    # An offset ISO 8601 allows but a database does not: compared in UTC, not a 5xx.
+    far = client.get("/api/v1/appointments/?starts_at__lt=0405-10-31T23%3A42%3A56%2B17%3A49")
+    assert far.status_code == 200
+    edge = client.get("/api/v1/appointments/?starts_at__lt=0001-01-01T00%3A00%3A00%2B10%3A00")
+    assert edge.status_code == 400 and edge.json()["field"] == "starts_at__lt"
     _nothing_written()

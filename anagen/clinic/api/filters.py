@@ -10,7 +10,7 @@ from django.db import models
 from django_filters import rest_framework as filters
 
 
-class UtcDateTimeField(filters.IsoDateTimeFilter.field_class):  # type: ignore[misc,name-defined]
+class UtcDateTimeField(filters.IsoDateTimeFilter.field_class):
     def clean(self, value):
         moment = super().clean(value)
         if moment is None:

@@ -149,9 +149,13 @@ def idempotent(required: bool = False) -> Callable[..., Any]:
                 return replay
             request.idempotency_key = key
             try:
-                response = func(self, request, *args, **kwargs)
-            except Exception as exc:
-                response = self.handle_exception(exc)
+                try:
+                    response = func(self, request, *args, **kwargs)
+                except Exception as exc:  # a refusal becomes the response to keep
+                    response = self.handle_exception(exc)
+            except BaseException:  # a server error: release the key, so a retry can act
+                record.delete()
+                raise
             if response.status_code >= 500:
                 record.delete()
                 return response
@@ -208,6 +212,12 @@ class ApiViewSet(viewsets.GenericViewSet):
                         ]
                     }
                 )
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any):
+        # Patients' records: kept by no shared cache; a client revalidates with its ETag.
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "private, no-cache"
+        return response
 
     def get_queryset(self):
         queryset = super().get_queryset()

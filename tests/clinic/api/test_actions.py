@@ -347,3 +347,42 @@ def test_register_a_patient_refuses_another_site(api, staff):
     )
     assert response.status_code == 400 and response.json()["field"] == "site"
     assert not Patient.objects.filter(family_name="Moss").exists()
+
+
+def test_a_server_error_releases_the_idempotency_key(api, staff, patient, monkeypatch):
+    client = api(staff[Role.PHYSICIAN])
+    client.raise_request_exception = False
+    body = {"patient": patient.pk, "pattern": "thinning", "norwood": "III"}
+
+    def broken(**kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("anagen.clinic.assessment.services.assessment_record", broken)
+    failed = client.post("/api/v1/assessments/", body, format="json", HTTP_IDEMPOTENCY_KEY="k5")
+    assert failed.status_code == 500
+    assert not IdempotentResponse.objects.filter(key="k5").exists()
+    monkeypatch.undo()
+    retried = client.post("/api/v1/assessments/", body, format="json", HTTP_IDEMPOTENCY_KEY="k5")
+    assert retried.status_code == 201
+    assert retried["Cache-Control"] == "private, no-cache"
+
+
+def test_registry_outcomes_and_statistics_show_no_patient(api, staff, patient):
+    from anagen.clinic.registry.services import outcomes_refresh
+    from tests.clinic.imaging_helpers import imaging_world
+
+    imaging_world(staff[Role.PHYSICIAN], patient)
+    assert outcomes_refresh(patient=patient) >= 1
+    researcher = staff[Role.RESEARCHER]
+    client = api(researcher)
+    rows = client.get("/api/v1/outcomes/").json()["results"]
+    assert rows
+    for row in rows:
+        assert not {"patient", "visit", "image", "target_site", "taken_on"} & set(row)
+        assert row["density_per_cm2"] is not None
+    stats = client.get("/api/v1/registry/statistics/?measure=density_per_cm2").json()
+    assert stats["measure"] == "density_per_cm2" and stats["n_patients"] == 1
+    bad = client.get("/api/v1/registry/statistics/?measure=shoe_size")
+    assert bad.status_code == 400 and bad.json()["field"] == "measure"
+    # The researcher reads no chart.
+    assert client.get("/api/v1/patients/").status_code == 403

@@ -52,6 +52,21 @@ def keep_the_test_connection():
     request_finished.connect(close_old_connections)
 
 
+@pytest.mark.django_db
+def test_the_docs_page_serves_the_schema_of_every_endpoint(client, physician):
+    from anagen.clinic.api.urls import router
+
+    client.force_login(physician)
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200 and b"/api/schema/" in docs.content
+    schema = client.get("/api/schema/?format=json").json()
+    for prefix, _, _ in router.registry:
+        assert any(p.startswith(f"/api/v1/{prefix}/") for p in schema["paths"]), prefix
+    assert "Error" in schema["components"]["schemas"]
+    release = schema["paths"]["/api/v1/cell-products/{id}/release/"]["post"]["responses"]
+    assert {"200", "400", "401", "403", "404", "409", "422"} <= set(release)
+
+
 def _checks(*names):
     return [c for c in CHECKS.get_all() if c.__name__ in names]
 

@@ -70,9 +70,18 @@ def test_a_retried_administer_returns_the_first_response_and_administers_once(ap
     assert again.status_code == 201
     assert again.json() == first.json()
     assert again["Idempotent-Replayed"] == "true"
+    assert first["ETag"] and "Idempotent-Replayed" not in first
     assert TreatmentSession.objects.filter(plan=plan).count() == 1
     product.refresh_from_db()
     assert product.status == CellProduct.Status.ADMINISTERED
+    # Even were the stored response lost, the key is the session's submission token: the
+    # service's replay guard (and the database's unique index) refuse a second session.
+    IdempotentResponse.objects.filter(key=key).delete()
+    lost = client.post("/api/v1/sessions/", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert lost.status_code == 400 and lost.json()["code"] == "already_recorded"
+    first_again = client.post("/api/v1/sessions/", body, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert first_again.json()["code"] == "already_recorded"  # the refusal is kept now
+    assert TreatmentSession.objects.filter(plan=plan).count() == 1
     # The same key for another request is refused, and nothing is administered.
     other = client.post(
         "/api/v1/sessions/", {**body, "notes": "changed"}, format="json", HTTP_IDEMPOTENCY_KEY=key

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 
@@ -281,7 +283,12 @@ class SessionViewSet(ReadViewSet):
         data["zones"] = [dict(zone) for zone in data["zones"]]
         session = treatment.session_administer(
             actor=request.user,
-            submission_token=f"api:{request.user.pk}:{request.idempotency_key}"[:64],
+            # The key (per user) is also the session's submission token: the database's unique
+            # index refuses a second session for it, whatever happens to the stored response.
+            submission_token="api:"
+            + hashlib.sha256(f"{request.user.pk}:{request.idempotency_key}".encode()).hexdigest()[
+                :60
+            ],
             **data,
         )
         return self.respond(

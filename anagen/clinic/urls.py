@@ -15,6 +15,8 @@ urlpatterns = [
     path("review/", include("anagen.clinic.review.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("anagen.clinic.api.urls")),
+    path("accounts/api-tokens/", include("anagen.clinic.api.token_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]

@@ -79,11 +79,14 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     # First of the apps with templates: its allauth/layouts/base.html overrides allauth's own.
     "anagen.clinic.common",
+    # Before allauth: its mfa/index.html adds the API tokens to the security page.
+    "anagen.clinic.api",
     "allauth",
     "allauth.account",
     "allauth.mfa",
     "axes",
     "rest_framework",
+    "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
@@ -278,11 +281,24 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # A per-user token for machines (first: its scheme answers a 401), the session (with
+    # CSRF) for the browser. Access itself is api.permissions.PolicyPermission (policy.py).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "anagen.clinic.api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "anagen.clinic.api.schema.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "anagen.clinic.api.filters.ApiFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "anagen.clinic.api.errors.exception_handler",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Anagen API",
@@ -293,6 +309,21 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The API's choice sets, named once (several models have a "status", "kind" or "site").
+    "ENUM_NAME_OVERRIDES": {
+        "InquiryStatusEnum": "anagen.clinic.intake.models.Inquiry.Status",
+        "AppointmentStatusEnum": "anagen.clinic.intake.models.Appointment.Status",
+        "AppointmentKindEnum": "anagen.clinic.intake.models.Appointment.Kind",
+        "PlanStatusEnum": "anagen.clinic.treatment.models.TreatmentPlan.Status",
+        "ProductStatusEnum": "anagen.clinic.treatment.models.CellProduct.Status",
+        "QcResultEnum": "anagen.clinic.treatment.models.CellProduct.QC",
+        "HarvestSiteEnum": "anagen.clinic.treatment.models.Harvest.Site",
+        "AdverseEventSiteEnum": "anagen.clinic.treatment.models.AdverseEvent.Site",
+        "CustodyKindEnum": "anagen.clinic.treatment.models.CustodyEvent.Kind",
+        "FollowUpKindEnum": "anagen.clinic.treatment.models.ScheduledVisit.Kind",
+        "AnalysisStatusEnum": "anagen.clinic.imaging.models.TrichoscopyImage.Status",
+        "EligibilityOutcomeEnum": "anagen.clinic.assessment.models.EligibilityDecision.OUTCOMES",
+    },
 }
 
 # PHI never goes to logs: log records carry ids, never names or contact details.

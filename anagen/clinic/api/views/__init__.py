@@ -1,0 +1,1 @@
+"""The API's views per domain: read through site-scoped querysets, write through the services."""

@@ -678,7 +678,11 @@ def product_resource(product: CellProduct) -> Resource:
                 "code": "cells",
                 "display": "Cells",
             },
-            "productCode": {"text": f"Autologous {product.get_method_display()}"},
+            "productCode": _concept(
+                codes.code_system("cell-product-method"),
+                product.method,
+                f"Autologous {product.get_method_display()}",
+            ),
             "parent": [ref("BiologicallyDerivedProduct", product.parent_id)]
             if product.parent_id
             else [],

@@ -15,6 +15,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from rest_framework import exceptions
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -54,8 +55,20 @@ class FhirAccess(BasePermission):
         return False
 
 
+class FhirNegotiation(BaseContentNegotiation):
+    """Every answer is FHIR JSON, whatever the client's Accept header asks
+    (``application/fhir+json``, ``application/json``, ``*/*``): DRF's renderers are not used."""
+
+    def select_parser(self, request: Request, parsers: Any) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(self, request: Request, renderers: Any, format_suffix: Any = None) -> Any:
+        return (renderers[0], renderers[0].media_type)
+
+
 class FhirView(APIView):
     permission_classes = [FhirAccess]
+    content_negotiation_class = FhirNegotiation
     schema = None  # FHIR has its own CapabilityStatement; not part of the REST API's schema
 
     def handle_exception(self, exc: Exception) -> HttpResponse:

@@ -14,6 +14,7 @@ urlpatterns = [
     path("registry/", include("anagen.clinic.registry.urls")),
     path("review/", include("anagen.clinic.review.urls")),
     path("fhir/", include("anagen.clinic.fhir.urls")),
+    path("imports/fhir/", include("anagen.clinic.fhir.page_urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -24,7 +24,9 @@ CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
 PRODUCT_CATEGORY = "http://hl7.org/fhir/product-category"
 PRODUCT_STATUS = "http://hl7.org/fhir/biologicallyderived-product-status"
-DISPENSE_ORIGIN = "http://hl7.org/fhir/CodeSystem/biologicallyderivedproductdispense-origin-relationship"
+DISPENSE_ORIGIN = (
+    "http://hl7.org/fhir/CodeSystem/biologicallyderivedproductdispense-origin-relationship"
+)
 PRODUCT_PROPERTY_TYPE = "http://hl7.org/fhir/biologicallyderived-product-property-type-codes"
 DICOM = "http://dicom.nema.org/resources/ontology/DCM"
 AUDIT_ACTION = "http://hl7.org/fhir/audit-event-action"

@@ -368,7 +368,9 @@ def encounter_resource(appointment: Appointment) -> Resource | None:
             "resourceType": "Encounter",
             "id": str(appointment.pk),
             "status": "completed" if finished else "in-progress",
-            "class": [_concept("http://terminology.hl7.org/CodeSystem/v3-ActCode", "AMB", "ambulatory")],
+            "class": [
+                _concept("http://terminology.hl7.org/CodeSystem/v3-ActCode", "AMB", "ambulatory")
+            ],
             "type": [{"text": appointment.get_kind_display()}],
             "subject": patient_ref(appointment.patient),
             "appointment": [ref("Appointment", appointment.pk)],
@@ -455,9 +457,7 @@ def consent_resources(consent: Consent) -> list[Resource]:
                     }
                 }
             ],
-            "identifier": [
-                {"system": codes.system("sha256"), "value": consent.snapshot_sha256}
-            ],
+            "identifier": [{"system": codes.system("sha256"), "value": consent.snapshot_sha256}],
         }
     )
     resource = _done(
@@ -505,9 +505,7 @@ def _procedure(
             "status": "completed",
             "code": {"text": text},
             "subject": patient_ref(patient),
-            "occurrencePeriod": {"start": _when(start), "end": _when(end)}
-            if end
-            else None,
+            "occurrencePeriod": {"start": _when(start), "end": _when(end)} if end else None,
             "occurrenceDateTime": None if end else _when(start),
             "performer": [{"actor": practitioner_ref(u)} for u in performers],
             **extra,
@@ -530,7 +528,9 @@ def donation_identifier(harvest: Harvest) -> Resource:
         "use": "official",
         "system": codes.system("donation-identifier"),
         "value": harvest.donation_code,
-        "type": {"text": f"Donation identifier {display} (last character: ISO 7064 MOD 37-2 check)"},
+        "type": {
+            "text": f"Donation identifier {display} (last character: ISO 7064 MOD 37-2 check)"
+        },
     }
 
 
@@ -660,7 +660,7 @@ def product_resource(product: CellProduct) -> Resource:
             _property("volume", "Volume", valueQuantity=_quantity(product.volume_ml, "mL", "mL"))
         )
     for field in ("qc_sterility", "qc_endotoxin", "qc_mycoplasma"):
-        label = str(CellProduct._meta.get_field(field).verbose_name)
+        label = str(getattr(CellProduct._meta.get_field(field), "verbose_name", field))
         properties.append(
             _property(
                 field.replace("_", "-"),
@@ -756,7 +756,10 @@ def session_resources(session: TreatmentSession) -> list[Resource]:
                 f"scanned against MRN {session.scanned_mrn}"
             },
             "performer": [
-                {"function": {"text": "Administered"}, "actor": practitioner_ref(session.performed_by)},
+                {
+                    "function": {"text": "Administered"},
+                    "actor": practitioner_ref(session.performed_by),
+                },
                 {"function": {"text": "Verified"}, "actor": practitioner_ref(session.verified_by)},
             ],
             "location": ref("Location", session.patient.site_id),
@@ -801,9 +804,7 @@ def adverse_event_resource(event: AdverseEvent) -> Resource:
             "suspectEntity": [
                 {
                     **s,
-                    "causality": {
-                        "entityRelatedness": {"text": event.get_relatedness_display()}
-                    },
+                    "causality": {"entityRelatedness": {"text": event.get_relatedness_display()}},
                 }
                 for s in suspects
             ],
@@ -860,9 +861,9 @@ def trichoscopy_values(image: TrichoscopyImage) -> dict[str, float | int]:
         counts = image.corrected_counts() or {}
         area = image.area_cm2 or 0
         values = {
-            "hair-count": counts.get("hair_count", image.hair_count),
-            "terminal-count": counts.get("terminal_count", image.terminal_count),
-            "vellus-count": counts.get("vellus_count", image.vellus_count),
+            "hair-count": counts.get("hair_count", image.hair_count) or 0,
+            "terminal-count": counts.get("terminal_count", image.terminal_count) or 0,
+            "vellus-count": counts.get("vellus_count", image.vellus_count) or 0,
         }
         if area:
             values["hair-density"] = values["hair-count"] / area
@@ -897,9 +898,7 @@ def trichoscopy_resources(image: TrichoscopyImage) -> list[Resource]:
                     "subject": patient_ref(image.visit.patient),
                     "effectiveDateTime": image.visit.taken_on.isoformat(),
                     "issued": _when(image.analysed_at),
-                    "valueQuantity": _quantity(
-                        round(float(value), 3), measure.unit, measure.ucum
-                    ),
+                    "valueQuantity": _quantity(round(float(value), 3), measure.unit, measure.ucum),
                     "bodySite": {"text": image.target_site.get_zone_display()},
                     "method": {
                         "text": f"Automated trichometry {image.algorithm_version}"

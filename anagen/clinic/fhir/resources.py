@@ -258,20 +258,24 @@ def search(*, user: User, kind: str, params: dict[str, str]) -> SearchResult:
     """Resources of ``kind`` matching ``params``, paged by the records they come from."""
     unknown = set(params) - _COMMON - _TYPE_PARAMS.get(kind, set())
     if unknown:
-        raise SearchError(f"Search parameter not supported for {kind}: {', '.join(sorted(unknown))}.")
+        raise SearchError(
+            f"Search parameter not supported for {kind}: {', '.join(sorted(unknown))}."
+        )
     count = _int_param(params, "_count", DEFAULT_COUNT, MAX_COUNT)
     offset = _int_param(params, "_offset", 0, 10**9)
     patient_ref = params.get("patient") or params.get("subject")
     patient_ids = [_reference_id(patient_ref)] if patient_ref else None
     wanted_id = params.get("_id")
     if kind == "CodeSystem":
-        found = [codes.hair_measures_code_system()]
-        found = [r for r in found if not wanted_id or r["id"] == wanted_id]
-        return SearchResult(found, len(found), None)
+        systems = [codes.hair_measures_code_system()]
+        systems = [r for r in systems if not wanted_id or r["id"] == wanted_id]
+        return SearchResult(systems, len(systems), None)
     if kind == "AuditEvent":
         if patient_ids is None:
             raise SearchError("Search AuditEvent by patient (?patient=Patient/ID).")
-        events = [r for r in _audit_events(user, patient_ids) if not wanted_id or r["id"] == wanted_id]
+        events = [
+            r for r in _audit_events(user, patient_ids) if not wanted_id or r["id"] == wanted_id
+        ]
         page = events[offset : offset + count]
         more = offset + count < len(events)
         return SearchResult(page, len(events), offset + count if more else None)
@@ -333,9 +337,7 @@ def _wanted(resources: list[Resource], kind: str, params: dict[str, str]) -> Ite
             continue
         if params.get("code") and not _token_matches(resource, "code", params["code"]):
             continue
-        if params.get("category") and not _token_matches(
-            resource, "category", params["category"]
-        ):
+        if params.get("category") and not _token_matches(resource, "category", params["category"]):
             continue
         yield resource
 
@@ -395,9 +397,12 @@ def everything(*, user: User, patient: Patient, full_access: bool = False) -> li
     if readable("site"):
         resources.extend(_site_resources(patient.site))
     if readable("staff"):
-        staff_ids = sorted({int(i) for i in _references(resources, "Practitioner") if i.isdecimal()})
+        staff_ids = sorted(
+            {int(i) for i in _references(resources, "Practitioner") if i.isdecimal()}
+        )
         resources.extend(
-            mapping.practitioner_resource(u) for u in User.objects.filter(pk__in=staff_ids).order_by("pk")
+            mapping.practitioner_resource(u)
+            for u in User.objects.filter(pk__in=staff_ids).order_by("pk")
         )
     resources.extend(_audit_events(user, [patient.pk], full_access=full_access))
     return resources

@@ -148,9 +148,7 @@ def bundle_load(raw: bytes | str | dict[str, Any]) -> tuple[list[dict[str, Any]]
     if not isinstance(entries, list):
         return [], [Problem("entry", "Bundle.entry must be a list.", Code.INVALID_RESOURCE)]
     if len(entries) > MAX_ENTRIES:
-        return [], [
-            Problem("entry", f"More than {MAX_ENTRIES} entries: split it.", Code.TOO_LARGE)
-        ]
+        return [], [Problem("entry", f"More than {MAX_ENTRIES} entries: split it.", Code.TOO_LARGE)]
     problems: list[Problem] = []
     loaded: list[dict[str, Any]] = []
     for index, entry in enumerate(entries):
@@ -240,9 +238,15 @@ def _patient_fields(resource: dict[str, Any], where: str) -> tuple[dict[str, Any
     address = ""
     if addresses:
         first = addresses[0]
-        address = first.get("text") or "\n".join(
-            [*first.get("line", []), " ".join(filter(None, [first.get("postalCode"), first.get("city")]))]
-        ).strip()
+        address = (
+            first.get("text")
+            or "\n".join(
+                [
+                    *first.get("line", []),
+                    " ".join(filter(None, [first.get("postalCode"), first.get("city")])),
+                ]
+            ).strip()
+        )
     gender = resource.get("gender")
     sex = Sex.FEMALE if gender == "female" else Sex.MALE if gender == "male" else Sex.OTHER
     return {
@@ -256,7 +260,9 @@ def _patient_fields(resource: dict[str, Any], where: str) -> tuple[dict[str, Any
     }, problems
 
 
-def _subject(resource: dict[str, Any], patients: dict[str, PlannedPatient]) -> PlannedPatient | None:
+def _subject(
+    resource: dict[str, Any], patients: dict[str, PlannedPatient]
+) -> PlannedPatient | None:
     reference = (resource.get("subject") or {}).get("reference", "")
     return patients.get(reference)
 
@@ -272,9 +278,7 @@ class _Group:
     has_condition: bool = False
 
 
-def _observation(
-    resource: dict[str, Any], where: str, group: _Group, report: ImportReport
-) -> None:
+def _observation(resource: dict[str, Any], where: str, group: _Group, report: ImportReport) -> None:
     for coding in _codings(resource.get("code")):
         system, code = coding.get("system"), coding.get("code", "")
         if system == codes.LOINC and code in codes.LAB_BY_LOINC:
@@ -329,7 +333,9 @@ def _observation(
                 group.fields["pattern"] = value
             else:
                 target = _SCALE_FIELDS[code]
-                group.fields[target] = int(value) if target == "sinclair" and value.isdecimal() else value
+                group.fields[target] = (
+                    int(value) if target == "sinclair" and value.isdecimal() else value
+                )
             group.sources.append(_key(resource))
             return
     report.skipped.append(
@@ -360,7 +366,11 @@ def _plan(entries: list[dict[str, Any]], report: ImportReport) -> None:
             continue
         if kind not in _IMPORTED:
             report.skipped.append(
-                Problem(where, f"{kind}: Anagen imports patients, conditions and observations.", "not_imported")
+                Problem(
+                    where,
+                    f"{kind}: Anagen imports patients, conditions and observations.",
+                    "not_imported",
+                )
             )
             continue
         patient = _subject(resource, patients)
@@ -382,15 +392,16 @@ def _plan(entries: list[dict[str, Any]], report: ImportReport) -> None:
         if moment is None:
             element = "recordedDate" if kind == "Condition" else "effectiveDateTime"
             report.problems.append(
-                Problem(f"{where}.{element}", "When was this recorded? No date.", Code.MISSING_ELEMENT)
+                Problem(
+                    f"{where}.{element}", "When was this recorded? No date.", Code.MISSING_ELEMENT
+                )
             )
             continue
-        group = groups.setdefault(
-            (id(patient), moment), _Group(patient=patient, moment=moment)
-        )
+        group = groups.setdefault((id(patient), moment), _Group(patient=patient, moment=moment))
         if kind == "Condition":
             icd = [
-                c for c in _codings(resource.get("code"))
+                c
+                for c in _codings(resource.get("code"))
                 if c.get("system") == codes.ICD10 and str(c.get("code", "")).startswith("L64")
             ]
             if not icd:
@@ -438,9 +449,7 @@ def _assessments(groups: dict[tuple[int, datetime], _Group], report: ImportRepor
         for group in diagnosed:
             fields = dict(group.fields)
             fields.setdefault("pattern", _PATTERN_BY_CONDITION)
-            group.patient.assessments.append(
-                PlannedAssessment(group.moment, fields, group.sources)
-            )
+            group.patient.assessments.append(PlannedAssessment(group.moment, fields, group.sources))
     for patient in report.patients:
         patient.assessments.sort(key=lambda a: a.assessed_at)
 
@@ -515,9 +524,7 @@ def _run(
     return report
 
 
-def fhir_import_plan(
-    *, actor: User, site: Site, raw: bytes | str | dict[str, Any]
-) -> ImportReport:
+def fhir_import_plan(*, actor: User, site: Site, raw: bytes | str | dict[str, Any]) -> ImportReport:
     """What importing ``raw`` at ``site`` would do, every service rule checked, nothing kept."""
     return _run(actor=actor, site=site, raw=raw, dry_run=True)
 

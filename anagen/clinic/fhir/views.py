@@ -48,10 +48,10 @@ class FhirAccess(BasePermission):
     """Signed in, and the role reads FHIR (``Perm.FHIR_READ``)."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        if allows(request.user, Perm.FHIR_READ):  # type: ignore[arg-type]
+        if allows(request.user, Perm.FHIR_READ):
             return True
         if request.user and request.user.is_authenticated:
-            refusal_logged(request.user, "fhir")  # type: ignore[arg-type]
+            refusal_logged(request.user, "fhir")
         return False
 
 
@@ -90,8 +90,8 @@ class FhirView(APIView):
     def require_type(self, request: Request, kind: str) -> None:
         if kind not in resources.TYPES:
             raise _NotFound(f"This server has no resource type {kind}.")
-        if not resources.may_read_type(request.user, kind):  # type: ignore[arg-type]
-            refusal_logged(request.user, f"fhir:{kind}")  # type: ignore[arg-type]
+        if not resources.may_read_type(request.user, kind):
+            refusal_logged(request.user, f"fhir:{kind}")
             raise exceptions.PermissionDenied()
 
 
@@ -115,7 +115,7 @@ class Search(_Handled):
     def get(self, request: Request, kind: str) -> HttpResponse:
         self.require_type(request, kind)
         params = {key: request.query_params.get(key, "") for key in request.query_params}
-        result = resources.search(user=request.user, kind=kind, params=params)  # type: ignore[arg-type]
+        result = resources.search(user=request.user, kind=kind, params=params)
         return fhir_response(
             bundles.searchset(
                 self.base_url(request), kind, params, result, request.build_absolute_uri()
@@ -126,7 +126,7 @@ class Search(_Handled):
 class Read(_Handled):
     def get(self, request: Request, kind: str, ident: str) -> HttpResponse:
         self.require_type(request, kind)
-        found = resources.read(user=request.user, kind=kind, ident=ident)  # type: ignore[arg-type]
+        found = resources.read(user=request.user, kind=kind, ident=ident)
         if found is None:
             raise _NotFound(f"{kind}/{ident} is not known here.")
         return fhir_response(found)
@@ -138,10 +138,10 @@ class Everything(_Handled):
         patient = None
         if ident.isdecimal() and len(ident) <= 12:
             patient = resources.selectors.patients(
-                user=request.user,  # type: ignore[arg-type]
+                user=request.user,
                 patient_ids=[int(ident)],
             ).first()
         if patient is None:
             raise _NotFound(f"Patient/{ident} is not known here.")
-        found = resources.everything(user=request.user, patient=patient)  # type: ignore[arg-type]
+        found = resources.everything(user=request.user, patient=patient)
         return fhir_response(bundles.everything_bundle(self.base_url(request), found))

@@ -254,3 +254,86 @@ def test_round_trip_export_import_into_an_empty_clinic_export_again():
     before, after = _importable(exported), _importable(reexported)
     assert len(before) == 1 + 2 + 8  # patient, two conditions, eight observations
     assert after == before
+
+
+def test_the_staff_page_checks_then_imports_once(client, physician, site):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from anagen.clinic.common.forms import SUBMISSION_TOKEN, submission_token_input
+
+    client.force_login(physician)
+    assert client.get("/imports/fhir/").status_code == 200
+    raw = json.dumps(_foreign_bundle()).encode()
+    checked = client.post(
+        "/imports/fhir/",
+        {"site": site.pk, "action": "check", "bundle": SimpleUploadedFile("b.json", raw)},
+    )
+    page = checked.content.decode()
+    assert checked.status_code == 200 and "Check passed: nothing saved yet" in page
+    assert "Okonkwo" in page and Patient.objects.count() == 0
+    form = checked.context["apply_form"]
+    token = submission_token_input()
+    post = {
+        "site": site.pk,
+        "raw": form.initial["raw"],
+        "action": "apply",
+        SUBMISSION_TOKEN: token,
+    }
+    applied = client.post("/imports/fhir/", post)
+    assert applied.status_code == 302 and Patient.objects.count() == 1
+    again = client.post("/imports/fhir/", post)  # Back and resubmit: imported once
+    assert again.status_code == 302 and Patient.objects.count() == 1
+
+    broken = json.dumps(
+        {
+            "resourceType": "Bundle",
+            "entry": [{"resource": {"resourceType": "Patient", "birthDate": "soon"}}],
+        }
+    )
+    refused = client.post(
+        "/imports/fhir/",
+        {
+            "site": site.pk,
+            "action": "check",
+            "bundle": SimpleUploadedFile("b.json", broken.encode()),
+        },
+    )
+    assert refused.status_code == 400
+    assert "Not imported: 1 problem" in refused.content.decode()
+    assert refused.context["apply_form"] is None
+
+
+def test_the_command_checks_and_imports(tmp_path, physician, site):
+    from django.core.management.base import CommandError
+
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(_foreign_bundle()))
+    out = io.StringIO()
+    call_command("import_fhir", str(path), "--site", site.code, "--as", physician.email, stdout=out)
+    assert json.loads(out.getvalue())["dry_run"] is True and Patient.objects.count() == 0
+    out = io.StringIO()
+    call_command(
+        "import_fhir",
+        str(path),
+        "--site",
+        site.code,
+        "--as",
+        physician.email,
+        "--apply",
+        stdout=out,
+    )
+    assert json.loads(out.getvalue())["ok"] and Patient.objects.count() == 1
+    path.write_text("{broken")
+    out = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command(
+            "import_fhir",
+            str(path),
+            "--site",
+            site.code,
+            "--as",
+            physician.email,
+            "--apply",
+            stdout=out,
+        )
+    assert json.loads(out.getvalue())["problems"][0]["code"] == "malformed_json"

@@ -99,9 +99,7 @@ def test_everything_is_valid_r5_and_says_what_the_clinic_recorded(client, world)
     bdp = found[f"BiologicallyDerivedProduct/{product.pk}"]
     donation = bdp["biologicalSourceEvent"]["value"]
     assert donation == product.harvest.donation_code and is_valid(donation)
-    autologous = [
-        p for p in bdp["property"] if p["type"]["coding"][0]["code"] == "collectiontype"
-    ]
+    autologous = [p for p in bdp["property"] if p["type"]["coding"][0]["code"] == "collectiontype"]
     assert autologous[0]["valueCodeableConcept"]["coding"][0]["display"] == (
         "For Autologous Use Only"
     )

@@ -28,4 +28,3 @@ class Command(BaseCommand):
         found = resources.everything(user=reader, patient=patient, full_access=True)
         base = options["base"] or bundles.export_base()
         self.stdout.write(json.dumps(bundles.everything_bundle(base, found), ensure_ascii=False))
-

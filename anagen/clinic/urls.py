@@ -15,6 +15,7 @@ urlpatterns = [
     path("review/", include("anagen.clinic.review.urls")),
     path("fhir/", include("anagen.clinic.fhir.urls")),
     path("imports/fhir/", include("anagen.clinic.fhir.page_urls")),
+    path("imports/spreadsheet/", include("anagen.clinic.spreadsheets.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

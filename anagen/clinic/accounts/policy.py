@@ -77,6 +77,7 @@ class Perm(StrEnum):
     # --- interoperability (issue 13): FHIR R5 ---
     FHIR_READ = "fhir_read"  # read the clinic's records as FHIR (each type also needs its own)
     FHIR_IMPORT = "fhir_import"  # import patients, conditions and observations from a Bundle
+    SPREADSHEET_IMPORT = "spreadsheet_import"  # import legacy patient lists and measurements
 
 
 P = Perm
@@ -175,7 +176,7 @@ for _role, _perms in _REGISTRY.items():
 # Clinicians and auditors read the clinic's records as FHIR; a physician imports a Bundle (it
 # records assessments). Each resource type also needs the permission of the page that shows it.
 _FHIR: dict[str, set[Perm]] = {
-    Role.PHYSICIAN: {P.FHIR_READ, P.FHIR_IMPORT},
+    Role.PHYSICIAN: {P.FHIR_READ, P.FHIR_IMPORT, P.SPREADSHEET_IMPORT},
     Role.NURSE: {P.FHIR_READ},
     Role.AUDITOR: {P.FHIR_READ},
 }
@@ -278,6 +279,7 @@ GUARDED_NAMESPACES = frozenset(
         "registry",
         "review",
         "fhir_import",
+        "spreadsheets",
     }
 )
 
@@ -357,6 +359,7 @@ PAGES: dict[str, Page] = {
     "review:pair_image": Page(read=P.REVIEW_SCORE),
     # --- FHIR import (issue 13): upload a Bundle, read the dry run, apply ---
     "fhir_import:upload": Page(read=P.FHIR_IMPORT, write=P.FHIR_IMPORT),
+    "spreadsheets:import": Page(read=P.SPREADSHEET_IMPORT, write=P.SPREADSHEET_IMPORT),
 }
 
 

@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "anagen.clinic.review",
     "anagen.clinic.audit",
     "anagen.clinic.fhir",
+    "anagen.clinic.spreadsheets",
     "anagen.clinic.demo",
 ]
 

@@ -23,7 +23,7 @@ class TableUploadForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Only for columns with other names, one per line: Column in the file = field, "
-        "e.g. Nachname = family_name.",
+        "e.g. Nachname = Family name.",
     )
 
     def __init__(self, *args: object, user: User, **kwargs: object) -> None:

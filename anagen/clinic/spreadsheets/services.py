@@ -12,7 +12,6 @@ reports what would happen; ``table_import_apply`` writes every row or, at any pr
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -181,7 +180,8 @@ def column_mapping(
     """Which file column feeds which field: ``overrides`` first (file column → field), then
     the usual names. Returns the mapping, the ignored columns and the problems."""
     columns = KINDS[kind]
-    fields = {c.field: c for c in columns}
+    # A target is a field by its label ("Family name") or its name ("family_name").
+    fields = {_norm(c.field): c.field for c in columns} | {_norm(c.label): c.field for c in columns}
     problems: list[Problem] = []
     mapping: dict[str, str] = {}
     by_norm = {_norm(h): h for h in headers if h is not None}
@@ -190,12 +190,17 @@ def column_mapping(
             problems.append(
                 Problem("mapping", f"The file has no column “{source}”.", Code.BAD_MAPPING)
             )
-        elif target not in fields:
+        elif _norm(target) not in fields:
+            known = ", ".join(c.label for c in columns)
             problems.append(
-                Problem("mapping", f"“{target}” is not a field of this table.", Code.BAD_MAPPING)
+                Problem(
+                    "mapping",
+                    f"“{target}” is not a column of this table (one of: {known}).",
+                    Code.BAD_MAPPING,
+                )
             )
         else:
-            mapping[by_norm[_norm(source)]] = target
+            mapping[by_norm[_norm(source)]] = fields[_norm(target)]
     for header in headers:
         if header is None or header in mapping:
             continue
@@ -210,8 +215,7 @@ def column_mapping(
             problems.append(
                 Problem(
                     "header",
-                    f"No column for {column.label}: name one so, or map a column to "
-                    f"“{column.field}”.",
+                    f"No column for {column.label}: name one so, or give which column holds it.",
                     Code.MISSING_COLUMN,
                 )
             )
@@ -456,7 +460,7 @@ def table_import_apply(
 
 
 def parse_mapping(text: str) -> dict[str, str]:
-    """``"Nachname = family_name"`` lines (a form's text box) as a mapping; blank lines skipped."""
+    """``"Nachname = Family name"`` lines (a form's text box) as a mapping; blank lines skipped."""
     mapping: dict[str, str] = {}
     for line in text.splitlines():
         if not line.strip():
@@ -464,5 +468,5 @@ def parse_mapping(text: str) -> dict[str, str]:
         source, sep, target = line.partition("=")
         if not sep or not source.strip() or not target.strip():
             raise ValueError(f"“{line.strip()[:80]}”: write Column in the file = field.")
-        mapping[source.strip()] = re.sub(r"\s+", "_", target.strip().casefold())
+        mapping[source.strip()] = target.strip()
     return mapping

@@ -138,9 +138,18 @@ def test_measurement_table_from_xlsx_with_a_column_mapping(physician, site):
         kind="measurements",
         data=data,
         filename="labs.xlsx",
-        mapping={"Patient": "mrn", "Nope": "ferritin"},
+        mapping={"Patient": "MRN", "Nope": "Ferritin (µg/L)"},
     )
     assert [p.code for p in wrong.problems] == ["bad_mapping"]
+    unknown_field = table_import_plan(
+        actor=physician,
+        site=site,
+        kind="measurements",
+        data=data,
+        filename="labs.xlsx",
+        mapping={"Patient": "colour"},
+    )
+    assert {p.code for p in unknown_field.problems} == {"bad_mapping", "missing_column"}
 
 
 def test_the_page_checks_then_imports_once(client, physician, site):

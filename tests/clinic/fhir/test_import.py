@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from anagen.clinic.accounts.roles import Role
 from anagen.clinic.assessment.models import Assessment
@@ -29,8 +30,12 @@ pytestmark = pytest.mark.django_db
 def _foreign_bundle() -> dict:
     """A Bundle another system might send: a patient, androgenic alopecia with a Norwood
     stage, ferritin the same day, a density measured elsewhere, an unrelated resource."""
-    when = (clock.now() - timedelta(days=30)).replace(microsecond=0).isoformat()
-    later = (clock.now() - timedelta(days=30, hours=-2)).replace(microsecond=0).isoformat()
+    # Local late morning 30 days ago, and two hours later the same day (whatever the time now).
+    morning = timezone.localtime(clock.now() - timedelta(days=30)).replace(
+        hour=10, minute=30, second=0, microsecond=0
+    )
+    when = morning.isoformat()
+    later = (morning + timedelta(hours=2)).isoformat()
     patient = {"reference": "urn:uuid:7f0c3a52-0000-4000-8000-000000000001"}
     return {
         "resourceType": "Bundle",

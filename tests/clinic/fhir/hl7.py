@@ -84,3 +84,73 @@ def element_paths(value, prefix: str = "") -> set[str]:
         for item in value:
             paths |= element_paths(item, prefix)
     return paths
+
+
+@functools.cache
+def _code_systems() -> dict[str, frozenset[str]]:
+    """Every CodeSystem of the core package: url → its codes (nested concepts included)."""
+
+    def codes_of(concepts: list) -> set[str]:
+        found: set[str] = set()
+        for concept in concepts:
+            found.add(concept["code"])
+            found |= codes_of(concept.get("concept", []))
+        return found
+
+    systems = {}
+    for path in package(CORE).glob("CodeSystem-*.json"):
+        system = json.loads(path.read_text())
+        if system.get("content") == "complete":
+            systems[system["url"]] = frozenset(codes_of(system.get("concept", [])))
+    return systems
+
+
+@functools.cache
+def _value_set(url: str) -> frozenset[str] | None:
+    """The codes of a core ValueSet, or None if it is not a plain list of codes or systems."""
+    path = package(CORE) / f"ValueSet-{url.split('|')[0].rsplit('/', 1)[-1]}.json"
+    if not path.exists():
+        return None
+    compose = json.loads(path.read_text()).get("compose", {})
+    codes: set[str] = set()
+    for include in compose.get("include", []):
+        if include.get("filter") or include.get("valueSet"):
+            return None
+        if include.get("concept"):
+            codes |= {c["code"] for c in include["concept"]}
+        elif include.get("system") in _code_systems():
+            codes |= _code_systems()[include["system"]]
+        else:
+            return None
+    return frozenset(codes) if codes and not compose.get("exclude") else None
+
+
+def _at(value, steps: list[str]) -> list:
+    if not steps:
+        return value if isinstance(value, list) else [value]
+    found = []
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, dict) and steps[0] in item:
+            found += _at(item[steps[0]], steps[1:])
+    return found
+
+
+def binding_errors(resource: dict) -> list[str]:
+    """Codes outside the value sets HL7's StructureDefinition binds as *required* (elements of
+    type ``code`` whose value set is a plain list or whole code systems: the JSON Schema does
+    not check them)."""
+    kind = resource["resourceType"]
+    definition = json.loads((package(CORE) / f"StructureDefinition-{kind}.json").read_text())
+    errors = []
+    for element in definition["snapshot"]["element"]:
+        binding = element.get("binding", {})
+        types = {t.get("code") for t in element.get("type", [])}
+        if binding.get("strength") != "required" or types != {"code"} or "[x]" in element["path"]:
+            continue
+        allowed = _value_set(binding.get("valueSet", ""))
+        if allowed is None:
+            continue
+        for code in _at(resource, element["path"].split(".")[1:]):
+            if code not in allowed:
+                errors.append(f"{kind}/{resource.get('id')} {element['path']}: {code!r}")
+    return errors

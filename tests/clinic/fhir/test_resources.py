@@ -47,6 +47,8 @@ def test_everything_is_valid_r5_and_says_what_the_clinic_recorded(client, world)
     errors = []
     for entry in bundle["entry"]:
         errors += hl7.schema_errors(entry["resource"]) + hl7.model_errors(entry["resource"])
+        # Codes of HL7's required value sets (which the JSON Schema does not check).
+        errors += hl7.binding_errors(entry["resource"])
     assert errors == []
     kinds = Counter(entry["resource"]["resourceType"] for entry in bundle["entry"])
     assert set(resources.TYPES) - {"CodeSystem"} <= set(kinds), set(resources.TYPES) - set(kinds)
@@ -188,6 +190,7 @@ def test_search_metadata_and_code_system(client, world):
     assert metadata["fhirVersion"] == "5.0.0"
     assert {r["type"] for r in metadata["rest"][0]["resource"]} == set(resources.TYPES)
     assert hl7.schema_errors(metadata) == [] and hl7.model_errors(metadata) == []
+    assert hl7.binding_errors(metadata) == []
     code_system = _get(client, "/fhir/CodeSystem/anagen-hair-measures")
     assert code_system["url"] == system
     assert hl7.schema_errors(code_system) == []

@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+# HL7's FHIR R5 definitions and examples (package.json, exact pins), for the FHIR tests.
+NPM_REGISTRY ?= https://registry.npmjs.org
+NODE_STAMP := node_modules/.installed-$(shell sha1sum package-lock.json | cut -c1-12)
 # manage.py defaults to the local settings; the tests use pyproject's test settings.
 unexport DJANGO_SETTINGS_MODULE
 
@@ -15,7 +18,11 @@ $(STAMP): pyproject.toml
 	@$(PY) -m pip install --quiet -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
 
-setup: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	@npm ci --registry $(NPM_REGISTRY) --ignore-scripts --no-audit --no-fund --silent
+	@touch $@
+
+setup: $(STAMP) $(NODE_STAMP)
 
 run: setup  ## set up, migrate, load the demo clinic, serve http://127.0.0.1:8000
 	@mkdir -p var

@@ -74,6 +74,10 @@ class Perm(StrEnum):
     GLOBAL_ASSESSMENT_RECORD = "global_assessment_record"  # investigator's −3…+3 score
     REVIEW_PAIRS_CREATE = "review_pairs_create"  # offer before/after photos for review
     REVIEW_SCORE = "review_score"  # score blinded pairs (sees no chart, no name)
+    # --- interoperability (issue 13): FHIR R5 ---
+    FHIR_READ = "fhir_read"  # read the clinic's records as FHIR (each type also needs its own)
+    FHIR_IMPORT = "fhir_import"  # import patients, conditions and observations from a Bundle
+    SPREADSHEET_IMPORT = "spreadsheet_import"  # import legacy patient lists and measurements
 
 
 P = Perm
@@ -168,6 +172,35 @@ _REGISTRY: dict[str, set[Perm]] = {
 for _role, _perms in _REGISTRY.items():
     PERMISSIONS[_role] = PERMISSIONS[_role] | _perms
 
+# --- FHIR (issue 13) ---------------------------------------------------------------------------
+# Clinicians and auditors read the clinic's records as FHIR; a physician imports a Bundle (it
+# records assessments). Each resource type also needs the permission of the page that shows it.
+_FHIR: dict[str, set[Perm]] = {
+    Role.PHYSICIAN: {P.FHIR_READ, P.FHIR_IMPORT, P.SPREADSHEET_IMPORT},
+    Role.NURSE: {P.FHIR_READ},
+    Role.AUDITOR: {P.FHIR_READ},
+}
+for _role, _perms in _FHIR.items():
+    PERMISSIONS[_role] = PERMISSIONS[_role] | _perms
+
+#: The permission that reads each kind of record as FHIR (besides ``FHIR_READ``): the same
+#: permission as the page that shows it. Keys are ``fhir.resources.SOURCES``.
+FHIR_SOURCES: dict[str, Perm] = {
+    "patient": P.PATIENT_VIEW,  # Patient
+    "staff": P.PATIENT_VIEW,  # Practitioner
+    "site": P.PATIENT_VIEW,  # Organization, Location
+    "assessment": P.ASSESSMENT_VIEW,  # Condition, Observation (stage, pattern, labs)
+    "appointment": P.DAY_VIEW,  # Appointment, Encounter
+    "plan": P.PLAN_VIEW,  # CarePlan
+    "consent": P.CONSENT_PDF_VIEW,  # Consent, DocumentReference (the signed PDF)
+    "harvest": P.PRODUCT_VIEW,  # Procedure (harvest), Specimen
+    "product": P.PRODUCT_VIEW,  # BiologicallyDerivedProduct
+    "session": P.SESSION_VIEW,  # Procedure (session), BiologicallyDerivedProductDispense
+    "adverse_event": P.SESSION_VIEW,  # AdverseEvent
+    "trichoscopy": P.IMAGING_VIEW,  # DocumentReference (image), Observation (hair measures)
+    "audit": P.AUDIT_VIEW,  # AuditEvent
+}
+
 _ARTICLE = {True: "an", False: "a"}
 
 
@@ -245,6 +278,8 @@ GUARDED_NAMESPACES = frozenset(
         "progress",
         "registry",
         "review",
+        "fhir_import",
+        "spreadsheets",
     }
 )
 
@@ -322,6 +357,9 @@ PAGES: dict[str, Page] = {
     "review:queue": Page(read=P.REVIEW_SCORE),
     "review:pair": Page(read=P.REVIEW_SCORE, write=P.REVIEW_SCORE),
     "review:pair_image": Page(read=P.REVIEW_SCORE),
+    # --- FHIR import (issue 13): upload a Bundle, read the dry run, apply ---
+    "fhir_import:upload": Page(read=P.FHIR_IMPORT, write=P.FHIR_IMPORT),
+    "spreadsheets:import": Page(read=P.SPREADSHEET_IMPORT, write=P.SPREADSHEET_IMPORT),
 }
 
 

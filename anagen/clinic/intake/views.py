@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
 
 from anagen.clinic.accounts.access import sites_for
+from anagen.clinic.common.csv_export import csv_response, wants_csv
 from anagen.clinic.common.forms import add_service_errors, submit_once
 from anagen.clinic.patients.forms import CONFIRM_FIELD
 from anagen.clinic.patients.selectors import duplicates_for_display, patient_get
@@ -84,6 +85,34 @@ def inquiry_list(request):
     if status not in Inquiry.Status.values:
         status = ""
     inquiries = selectors.inquiries_visible_to(user=request.user, status=status)
+    if wants_csv(request):
+        return csv_response(
+            request,
+            name="inquiries",
+            header=(
+                "Received",
+                "Name",
+                "Phone",
+                "E-mail",
+                "Site",
+                "Best time to call",
+                "Status",
+                "Message",
+            ),
+            rows=(
+                (
+                    i.received_at,
+                    i.full_name,
+                    i.phone,
+                    i.email,
+                    i.preferred_site.name,
+                    i.preferred_time,
+                    i.get_status_display(),
+                    i.message,
+                )
+                for i in inquiries.select_related("preferred_site").iterator()
+            ),
+        )
     return render(
         request,
         "intake/inquiries.html",

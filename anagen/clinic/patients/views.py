@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from anagen.clinic.accounts.access import sites_for
+from anagen.clinic.common.csv_export import csv_response, wants_csv
 from anagen.clinic.common.forms import add_service_errors, submit_once
 from anagen.clinic.common.responses import stored_file_response
 
@@ -16,6 +17,34 @@ def patient_list(request):
     form = PatientSearchForm(request.GET or None)
     query = form.cleaned_data["q"] if form.is_valid() else ""
     patients = selectors.patient_search(user=request.user, query=query)
+    if wants_csv(request):
+        return csv_response(
+            request,
+            name="patients",
+            header=(
+                "MRN",
+                "Given name",
+                "Family name",
+                "Date of birth",
+                "Sex",
+                "Site",
+                "Phone",
+                "E-mail",
+            ),
+            rows=(
+                (
+                    p.mrn,
+                    p.given_name,
+                    p.family_name,
+                    p.date_of_birth,
+                    p.get_sex_display(),
+                    p.site.name,
+                    p.phone,
+                    p.email,
+                )
+                for p in patients.iterator()
+            ),
+        )
     page = Paginator(patients, 25).get_page(request.GET.get("page"))
     return render(request, "patients/list.html", {"form": form, "page": page, "query": query})
 

@@ -100,6 +100,8 @@ INSTALLED_APPS = [
     "anagen.clinic.progress",
     "anagen.clinic.review",
     "anagen.clinic.audit",
+    "anagen.clinic.fhir",
+    "anagen.clinic.spreadsheets",
     "anagen.clinic.demo",
 ]
 

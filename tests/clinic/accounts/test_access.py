@@ -100,6 +100,9 @@ EXPECTED = {
     "review:pair": ("B", "B"),
     "review:pair_image": ("B", ""),
     "review:pairs_create": ("", "P"),
+    # FHIR import (issue 13): a physician registers patients and records assessments from it.
+    "fhir_import:upload": ("P", "P"),
+    "spreadsheets:import": ("P", "P"),
 }
 
 
@@ -239,6 +242,8 @@ def test_staff_only_see_their_sites_patients(client, objects, other_site, role):
             "review:queue",
             "review:pairs_create",
             "audit:network",
+            "fhir_import:upload",
+            "spreadsheets:import",
         )
     }
     for name in clinic_url_names():

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from anagen.clinic.accounts.access import sites_for
 from anagen.clinic.accounts.roles import Role
+from anagen.clinic.common.csv_export import csv_response, wants_csv
 from anagen.clinic.common.forms import add_service_errors, submit_once
 from anagen.clinic.intake.forms import slot_day_asked, slot_initial
 from anagen.clinic.intake.selectors import clinician_days, clinicians_for
@@ -65,6 +66,34 @@ def follow_ups(request):
         physicians=clinicians_for(user=request.user).filter(role=Role.PHYSICIAN),
     )
     visits = selectors.follow_up_list(user=request.user, today=today, filters=form.filters())
+    if wants_csv(request):
+        return csv_response(
+            request,
+            name="follow-ups",
+            header=(
+                "MRN",
+                "Patient",
+                "Visit",
+                "Due",
+                "Window from",
+                "Window to",
+                "State",
+                "Booked for",
+            ),
+            rows=(
+                (
+                    v.patient.mrn,
+                    v.patient.full_name,
+                    v.label,
+                    v.due_on,
+                    v.window_start,
+                    v.window_end,
+                    selectors.FOLLOW_UP_STATES.get(v.state, v.state),
+                    v.appointment.starts_at if v.state == "booked" else None,
+                )
+                for v in visits.iterator()
+            ),
+        )
     page = Paginator(visits, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

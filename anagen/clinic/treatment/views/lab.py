@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from anagen.clinic.audit.models import Signature
 from anagen.clinic.audit.signatures import current_signature, signatures_for
+from anagen.clinic.common.csv_export import csv_response, wants_csv
 from anagen.clinic.common.forms import add_service_errors, submit_once
 from anagen.identity import LabelData, label_pdf, label_svg, parse_product_id
 
@@ -50,6 +51,34 @@ def lab_bench(request):
         product.expired_now = product.expires_at <= now
         product.expires_soon = (
             not product.expired_now and (product.expires_at - now).total_seconds() < 6 * 3600
+        )
+    if wants_csv(request):
+        return csv_response(
+            request,
+            name="lab-bench",
+            header=(
+                "Product",
+                "MRN",
+                "Method",
+                "Status",
+                "Storage",
+                "Location",
+                "Expires",
+                "Viable cells",
+            ),
+            rows=(
+                (
+                    p.display_id,
+                    p.patient.mrn,
+                    p.get_method_display(),
+                    p.get_status_display(),
+                    p.get_storage_display(),
+                    p.location,
+                    p.expires_at,
+                    p.viable_cells,
+                )
+                for p in products
+            ),
         )
     return render(request, "treatment/lab_bench.html", {"products": products})
 

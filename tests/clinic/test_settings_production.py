@@ -23,6 +23,7 @@ def _import_production(**env) -> subprocess.CompletedProcess:
             "DJANGO_SECRET_KEY": "x" * 50,
             "ANAGEN_SIGNATURE_KEYS": "k1:" + "y" * 40,
             "ANAGEN_EXPORT_KEY": "z" * 40,
+            "DJANGO_ALLOWED_HOSTS": "clinic.example.org",
             **env,
         },
         capture_output=True,

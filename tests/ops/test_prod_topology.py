@@ -9,6 +9,7 @@ CI=true (.ci/run installs them) it fails.
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import socket
@@ -122,6 +123,21 @@ def test_make_prod_starts_serves_and_stops_twice_round(prod):
         assert css and css[0] != "/static/anagen/clinic.css", css
         status, headers, _ = _get(prod.url + css[0])
         assert status == 200 and "max-age=315360000" in headers["Cache-Control"]
+
+        # A 150 MB upload is refused by its declared size, before a byte of the body is sent.
+        host, port = prod.url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=30)
+        connection.putrequest("POST", "/patients/new/")
+        connection.putheader("Content-Length", str(150 * 1024 * 1024))
+        connection.putheader("Content-Type", "multipart/form-data; boundary=x")
+        connection.endheaders()
+        assert connection.getresponse().status == 413
+        connection.close()
+        # The access log carries no query string (search terms, filters).
+        _get(prod.url + "/accounts/login/?next=/patients/%3Fq%3DRook")
+        time.sleep(0.5)
+        access = (prod.directory / "log" / "access.log").read_text()
+        assert '"GET /accounts/login/"' in access and "Rook" not in access
 
         stopped = prod("stop")
         assert stopped.returncode == 0, stopped.stdout + stopped.stderr

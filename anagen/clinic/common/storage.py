@@ -14,12 +14,13 @@ from django.core.files.storage import FileSystemStorage, Storage
 
 
 class OpaqueNamesMixin(Storage):
-    def generate_filename(self, filename: str) -> str:
-        folder, name = posixpath.split(filename.replace("\\", "/"))
-        extension = posixpath.splitext(name)[1].lower()
+    def get_available_name(self, name: str, max_length: int | None = None) -> str:
+        folder, base = posixpath.split(name.replace("\\", "/"))
+        extension = posixpath.splitext(base)[1].lower()
         if not extension[1:].isalnum() or len(extension) > 6:
             extension = ""
-        return super().generate_filename(posixpath.join(folder, secrets.token_hex(16) + extension))
+        opaque = posixpath.join(folder, secrets.token_hex(16) + extension)
+        return super().get_available_name(opaque, max_length=max_length)
 
 
 class OpaqueFileSystemStorage(OpaqueNamesMixin, FileSystemStorage):

@@ -48,7 +48,7 @@ guards: setup  ## remove each clinical guard in a scratch copy; the pathway prop
 	$(PY) -m tests.guards
 
 bench: setup  ## speed and accuracy benchmarks; writes tables into README.md and docs/benchmarks/
-	@for b in bench/*.py; do n=$$(basename $$b .py); case $$n in __init__|readme) continue;; esac; \
+	@for b in bench/*.py; do n=$$(basename $$b .py); case $$n in __init__|readme|locustfile|load) continue;; esac; \
 	  echo "== bench $$n"; $(PY) -m bench.$$n || exit 1; done
 
 prod: setup  ## production topology under var/prod: PostgreSQL, Redis, Celery worker+beat, gunicorn (DEMO=1 loads the demo)

@@ -88,7 +88,7 @@ def prod(tmp_path_factory):
 
 
 def _get(url: str, **headers: str):
-    request = urllib.request.Request(url, headers=headers)
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (loopback)
             return response.status, dict(response.headers), response.read()

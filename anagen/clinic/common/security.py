@@ -34,7 +34,9 @@ class RequestSizeLimitMiddleware:
             size = int(declared)
         except ValueError:
             return HttpResponse(
-                "The request's declared size is not a number.", status=400, content_type="text/plain"
+                "The request's declared size is not a number.",
+                status=400,
+                content_type="text/plain",
             )
         if size > limit:
             response = HttpResponse(

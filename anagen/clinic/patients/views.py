@@ -11,7 +11,6 @@ from anagen.clinic.common.responses import stored_file_response
 from . import selectors, services
 from .forms import PatientForm, PatientSearchForm
 
-
 #: Session key of the current patient search: the terms (names, MRNs, dates of birth) are
 #: posted and kept in the session, never put in a URL (URLs end up in access logs, proxies and
 #: browser history).

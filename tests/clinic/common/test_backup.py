@@ -77,7 +77,7 @@ def _pg_tables(url: str) -> dict[str, list[tuple]]:
                 "SELECT tablename FROM pg_tables WHERE schemaname='public' ORDER BY tablename"
             )
         ]
-        return {n: sorted(db.execute(f'SELECT * FROM "{n}"').fetchall(), key=repr) for n in names}
+        return {n: sorted(db.execute(f'SELECT * FROM "{n}"').fetchall(), key=repr) for n in names}  # noqa: S608
 
 
 def _round_trip(tmp_path: Path, source_url: str | None, target_url: str | None, tables):

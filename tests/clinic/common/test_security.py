@@ -56,7 +56,7 @@ def _request(remote: str | None, forwarded: str | None = None):
 def test_client_ip_believes_only_trusted_proxies(settings, trusted, remote, forwarded, expected):
     settings.ANAGEN_TRUSTED_PROXIES = trusted
     assert client_ip(_request(remote, forwarded)) == expected
-    assert rate_limit_ip(_request(remote, forwarded)) == (expected or "0.0.0.0")
+    assert rate_limit_ip(_request(remote, forwarded)) == (expected or "0.0.0.0")  # noqa: S104
 
 
 def test_a_bad_trusted_proxy_entry_is_a_clear_error():
@@ -186,7 +186,6 @@ def test_stored_file_names_carry_nothing_of_the_upload_name():
         assert re.fullmatch(r"consents/[0-9a-f]{32}", odd), odd
     finally:
         default_storage.delete(odd)
-
 
 
 def test_allauth_counts_the_same_client_address(settings):

@@ -8,6 +8,7 @@ endpoint ``/health/live/`` on the same stack (gunicorn, middleware), for the rat
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -18,16 +19,21 @@ from locust import FastHttpUser, constant_throughput, tag, task
 IDS = json.loads(os.environ.get("ANAGEN_BENCH_PATIENTS", "[]"))
 EMAIL = os.environ.get("ANAGEN_BENCH_EMAIL", "registry@bench")
 PASSWORD = os.environ.get("ANAGEN_BENCH_PASSWORD", "")
+_ADDRESSES = itertools.count(random.randint(0, 10_000))
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 class Staff(FastHttpUser):
-    wait_time = constant_throughput(1)
+    # Requests a second per simulated user: 1 for staff, more for the bare endpoint's ramp.
+    wait_time = constant_throughput(float(os.environ.get("ANAGEN_BENCH_RATE", "1")))
 
     def on_start(self) -> None:
+        # Stand-in for the reverse proxy: one client address per simulated member of staff.
+        number = next(_ADDRESSES)
+        self.address = f"198.18.{number // 250 % 250}.{number % 250 + 1}"
         if os.environ.get("ANAGEN_BENCH_MODE") == "bare":
             return
-        page = self.client.get("/accounts/login/", name="login page")
+        page = self._get("/accounts/login/", name="login page")
         token = TOKEN.search(page.text or "")
         self.client.post(
             "/accounts/login/",
@@ -36,9 +42,14 @@ class Staff(FastHttpUser):
                 "password": PASSWORD,
                 "csrfmiddlewaretoken": token.group(1) if token else "",
             },
-            headers={"Referer": self.host + "/accounts/login/"},
+            headers={"Referer": self.host + "/accounts/login/", "X-Forwarded-For": self.address},
             name="login",
         )
+
+    address = "198.18.0.1"
+
+    def _get(self, path: str, name: str):  # type: ignore[no-untyped-def]
+        return self.client.get(path, name=name, headers={"X-Forwarded-For": self.address})
 
     def _mix(self) -> bool:
         return os.environ.get("ANAGEN_BENCH_MODE") != "bare"
@@ -46,23 +57,23 @@ class Staff(FastHttpUser):
     @task(6)
     def day_view(self) -> None:
         if self._mix():
-            self.client.get("/day/", name="day view")
+            self._get("/day/", name="day view")
         else:
-            self.client.get("/health/live/", name="bare endpoint")
+            self._get("/health/live/", name="bare endpoint")
 
     @task(10)
     def chart(self) -> None:
         if self._mix():
-            self.client.get(f"/patients/{random.choice(IDS)}/", name="patient chart")
+            self._get(f"/patients/{random.choice(IDS)}/", name="patient chart")
         else:
-            self.client.get("/health/live/", name="bare endpoint")
+            self._get("/health/live/", name="bare endpoint")
 
     @task(4)
     def search(self) -> None:
         if not self._mix():
-            self.client.get("/health/live/", name="bare endpoint")
+            self._get("/health/live/", name="bare endpoint")
             return
-        page = self.client.get("/patients/", name="patient list")
+        page = self._get("/patients/", name="patient list")
         token = TOKEN.search(page.text or "")
         self.client.post(
             "/patients/",
@@ -70,23 +81,23 @@ class Staff(FastHttpUser):
                 "q": f"Registry {random.randint(1, 10000):05d}",
                 "csrfmiddlewaretoken": token.group(1) if token else "",
             },
-            headers={"Referer": self.host + "/patients/"},
+            headers={"Referer": self.host + "/patients/", "X-Forwarded-For": self.address},
             name="patient search (posted)",
         )
 
     @task(6)
     def progress(self) -> None:
         if self._mix():
-            self.client.get(f"/progress/patients/{random.choice(IDS)}/", name="progress page")
+            self._get(f"/progress/patients/{random.choice(IDS)}/", name="progress page")
         else:
-            self.client.get("/health/live/", name="bare endpoint")
+            self._get("/health/live/", name="bare endpoint")
 
     @task(1)
     def registry(self) -> None:
         if self._mix():
-            self.client.get("/registry/", name="registry page")
+            self._get("/registry/", name="registry page")
         else:
-            self.client.get("/health/live/", name="bare endpoint")
+            self._get("/health/live/", name="bare endpoint")
 
 
 __all__ = ["Staff", "tag"]

@@ -81,6 +81,8 @@ load_env() {
   export DATABASE_URL="postgres://anagen:$ANAGEN_PG_PASSWORD@127.0.0.1:$PG_PORT/anagen"
   export CELERY_BROKER_URL="redis://127.0.0.1:$REDIS_PORT/0"
   export REDIS_URL="redis://127.0.0.1:$REDIS_PORT/1"
+  # A reverse proxy on this machine (or the load benchmark standing in for one).
+  if [ -n "${ANAGEN_PROD_TRUSTED_PROXIES:-}" ]; then export ANAGEN_TRUSTED_PROXIES=$ANAGEN_PROD_TRUSTED_PROXIES; fi
 }
 
 start_pg() {

@@ -120,7 +120,7 @@ def backup(destination: Path, *, archive: bool = False) -> Summary:
                 relative = source.relative_to(media_root)
                 (work / "media" / relative).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(source, work / "media" / relative)
-        files = {
+        files: dict[str, dict[str, Any]] = {
             p.relative_to(work).as_posix(): {"sha256": _sha256(p), "bytes": p.stat().st_size}
             for p in sorted(work.rglob("*"))
             if p.is_file()

@@ -10,7 +10,7 @@ NODE_STAMP := node_modules/.installed-$(shell sha1sum package-lock.json | cut -c
 # manage.py defaults to the local settings; the tests use pyproject's test settings.
 unexport DJANGO_SETTINGS_MODULE
 
-.PHONY: setup run demo test test-postgres guards lint format bench clean
+.PHONY: setup run demo test test-postgres guards lint format bench clean prod prod-stop prod-status bench-load
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,8 +55,20 @@ guards: setup  ## remove each clinical guard in a scratch copy; the pathway prop
 	$(PY) -m tests.guards
 
 bench: setup  ## speed and accuracy benchmarks; writes tables into README.md and docs/benchmarks/
-	@for b in bench/*.py; do n=$$(basename $$b .py); case $$n in __init__|readme) continue;; esac; \
+	@for b in bench/*.py; do n=$$(basename $$b .py); case $$n in __init__|readme|locustfile|load) continue;; esac; \
 	  echo "== bench $$n"; $(PY) -m bench.$$n || exit 1; done
+
+prod: setup  ## production topology under var/prod: PostgreSQL, Redis, Celery worker+beat, gunicorn (DEMO=1 loads the demo)
+	@PY=$(abspath $(PY)) ops/prod.sh start
+
+prod-stop:  ## stop what `make prod` started (idempotent)
+	@PY=$(abspath $(PY)) ops/prod.sh stop
+
+prod-status:
+	@PY=$(abspath $(PY)) ops/prod.sh status
+
+bench-load: setup  ## locust against `make prod` with 10,000 synthetic patients; writes docs/benchmarks/load.md
+	$(PY) -m bench.load
 
 clean:
 	rm -rf var/anagen.sqlite3 var/media var/static

@@ -16,6 +16,7 @@ SUBCOMMANDS = {
     "phantom": "anagen.phantoms.cli",
     "follicles": "anagen.follicles.cli",
     "evidence": "anagen.evidence.cli",
+    "backup/restore": "anagen.clinic.cli",
 }
 
 

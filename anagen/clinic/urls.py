@@ -1,7 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from anagen.clinic.common import health
 
 urlpatterns = [
     path("patients/", include("anagen.clinic.patients.urls")),
@@ -20,8 +22,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("anagen.clinic.api.urls")),
     path("accounts/api-tokens/", include("anagen.clinic.api.token_urls")),
+    path("health/", health.ready, name="health"),
+    path("health/live/", health.live, name="health-live"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
 
 if settings.DEBUG:

@@ -101,6 +101,15 @@ def test_every_page_fits_and_speaks_clinic_words(live_server, browser_page):
     # Then every role once more at its own start page: its navigation and first screen.
     visits += [(home_page(staff[role]), staff[role], None) for role in READERS]
     found: list[str] = []
+    # The Content-Security-Policy is enforced here as in production: anything it blocks
+    # (inline script or style, a foreign source) shows in the console and fails the walk.
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     logged_in = None
     for name, reader, url in visits:
         url = url or reverse(name)
@@ -126,4 +135,8 @@ def test_every_page_fits_and_speaks_clinic_words(live_server, browser_page):
             who = reader.role if reader is not None else "public"
             shot_name = f"{name.replace(':', '-')}-{who}-{width}.png"
             page.screenshot(path=str(out / shot_name), full_page=True)
+        found += [
+            f"{name}: blocked by the Content-Security-Policy: {text[:300]}" for text in blocked
+        ]
+        blocked.clear()
     assert not found, "\n".join(found)

@@ -285,7 +285,7 @@ GUARDED_NAMESPACES = frozenset(
 
 PAGES: dict[str, Page] = {
     "intake:home": Page(read=P.DAY_VIEW),
-    "patients:list": Page(read=P.PATIENT_VIEW),
+    "patients:list": Page(read=P.PATIENT_VIEW, write=P.PATIENT_VIEW),  # POST: the search
     "patients:create": Page(read=P.PATIENT_REGISTER, write=P.PATIENT_REGISTER),
     "patients:chart": Page(read=P.PATIENT_VIEW),
     "patients:edit": Page(read=P.PATIENT_EDIT, write=P.PATIENT_EDIT),

@@ -12,10 +12,23 @@ from anagen.clinic.common.responses import stored_file_response
 from . import selectors, services
 from .forms import PatientForm, PatientSearchForm
 
+#: Session key of the current patient search: the terms (names, MRNs, dates of birth) are
+#: posted and kept in the session, never put in a URL (URLs end up in access logs, proxies and
+#: browser history).
+SEARCH_KEY = "patients_search"
+
 
 def patient_list(request):
-    form = PatientSearchForm(request.GET or None)
-    query = form.cleaned_data["q"] if form.is_valid() else ""
+    if request.method == "POST":
+        form = PatientSearchForm(request.POST)
+        if form.is_valid():
+            request.session[SEARCH_KEY] = form.cleaned_data["q"]
+            return redirect("patients:list")
+    else:
+        form = PatientSearchForm(initial={"q": request.session.get(SEARCH_KEY, "")})
+    query = form.cleaned_data["q"] if form.is_bound and form.is_valid() else ""
+    if not form.is_bound:
+        query = request.session.get(SEARCH_KEY, "")
     patients = selectors.patient_search(user=request.user, query=query)
     if wants_csv(request):
         return csv_response(

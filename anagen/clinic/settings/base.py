@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 VAR_DIR = Path(os.environ.get("ANAGEN_VAR_DIR", BASE_DIR / "var"))
@@ -106,11 +107,16 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Refuses an oversized body by its Content-Length before anything reads it (413).
+    "anagen.clinic.common.security.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "anagen.clinic.common.security.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "anagen.clinic.common.security.IdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -170,7 +176,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 10},
+        "OPTIONS": {"min_length": 12},
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -191,6 +197,16 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 400
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 ANAGEN_MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+#: A request whose declared body is larger is refused with 413 before it is read
+#: (common.security.RequestSizeLimitMiddleware): one upload plus its form fields.
+ANAGEN_MAX_REQUEST_BYTES = int(
+    os.environ.get("ANAGEN_MAX_REQUEST_BYTES", ANAGEN_MAX_UPLOAD_BYTES + 1024 * 1024)
+)
+#: Stored files get random names (common.storage): no patient name or MRN in a file name.
+STORAGES = {
+    "default": {"BACKEND": "anagen.clinic.common.storage.OpaqueFileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
 ANAGEN_MAX_IMAGE_PIXELS = 40_000_000
 # The trichometry engine fails on larger trichoscopy images (OpenCV's remap is limited to
 # 32767 sampled profiles; 6000 × 4000 of dense hair already exceeds it), and a dermatoscope
@@ -231,14 +247,58 @@ AXES_USERNAME_CALLABLE = "anagen.clinic.accounts.lockout.login_name"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_SENSITIVE_PARAMETERS = ["password", "login"]
+#: Reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma separated);
+#: the lockout and the rate limits count the client's address (accounts.client_ip).
+ANAGEN_TRUSTED_PROXIES = os.environ.get("ANAGEN_TRUSTED_PROXIES", "")
+AXES_CLIENT_IP_CALLABLE = "anagen.clinic.accounts.client_ip.client_ip"
+RATELIMIT_IP_META_KEY = "anagen.clinic.accounts.client_ip.rate_limit_ip"
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_AGE = 8 * 60 * 60
+#: Signed out after this long without a request (common.security.IdleTimeoutMiddleware).
+ANAGEN_IDLE_TIMEOUT_MINUTES = int(os.environ.get("ANAGEN_IDLE_TIMEOUT_MINUTES", "30"))
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+
+def _inline_style_hash(template: Path) -> str:
+    # The 500 page carries its own <style> (it must show when static files are the problem):
+    # the policy allows exactly that block by its hash.
+    import base64
+    import hashlib
+    import re
+
+    found = re.search(r"<style>(.*?)</style>", template.read_text(), re.S)
+    if not found:
+        return ""
+    digest = hashlib.sha256(found.group(1).encode()).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+# Content-Security-Policy (django-csp): scripts and styles from this site only, no inline
+# script at all; <style> blocks need the request's nonce; style="" attributes are allowed
+# (they cannot run code). Images may be data: URIs (the TOTP QR code).
+_ERROR_STYLE = _inline_style_hash(
+    Path(__file__).resolve().parents[1] / "common" / "templates" / "500.html"
+)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", NONCE, *([_ERROR_STYLE] if _ERROR_STYLE else [])],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 RATELIMIT_USE_CACHE = "default"

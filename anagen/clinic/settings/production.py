@@ -26,10 +26,52 @@ if len(ANAGEN_EXPORT_KEY) < 32:
         "Set ANAGEN_EXPORT_KEY (at least 32 characters, e.g. `openssl rand -hex 32`): it keys "
         "the hashed ids and date shifts of the de-identified registry export."
     )
-SESSION_COOKIE_SECURE = True
-CSRF_COOKIE_SECURE = True
-SECURE_SSL_REDIRECT = True
-SECURE_HSTS_SECONDS = 31536000
+# HTTPS everywhere. ANAGEN_HTTPS=false only for `make prod` on loopback (plain HTTP to
+# 127.0.0.1, no proxy): it turns off the secure-cookie flags and the redirect, nothing else.
+_HTTPS = env_bool("ANAGEN_HTTPS", True)
+SESSION_COOKIE_SECURE = _HTTPS
+CSRF_COOKIE_SECURE = _HTTPS
+SECURE_SSL_REDIRECT = _HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("ANAGEN_HSTS_SECONDS", "31536000")) if _HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = env_bool("ANAGEN_HSTS_PRELOAD", True)
+# TLS ends at the reverse proxy, which says so in X-Forwarded-Proto. The proxy must set (not
+# pass through) this header; the client's address comes from ANAGEN_TRUSTED_PROXIES (base.py).
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# DJANGO_ALLOWED_HOSTS (base.py) must name the clinic's hosts: `check --deploy` says so.
+
+# Static files from the application server itself (WhiteNoise): compressed, with hashed names
+# and far-future caching; `manage.py collectstatic` fills STATIC_ROOT at deploy time.
+MIDDLEWARE = list(MIDDLEWARE)  # noqa: F405
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+)
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+# Mail: a real backend (SMTP by default). The console, file and in-memory backends would write
+# patients' names and e-mail addresses to stdout, disk or memory: refused.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+_UNSAFE_MAIL = {
+    "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.filebased.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend",
+}
+if EMAIL_BACKEND in _UNSAFE_MAIL:
+    raise ImproperlyConfigured(
+        f"EMAIL_BACKEND={EMAIL_BACKEND} would print or keep patients' e-mails: use SMTP "
+        "(EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS) or "
+        "django.core.mail.backends.dummy.EmailBackend to send none."
+    )
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 20
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -31,7 +31,7 @@ ROLE_CODES = {
 #: page → (roles that may read it, roles that may post to it).
 EXPECTED = {
     "intake:home": ("PNLCAD", ""),
-    "patients:list": ("PNLCAD", ""),
+    "patients:list": ("PNLCAD", "PNLCAD"),
     "patients:create": ("PNCD", "PNCD"),
     "patients:chart": ("PNLCAD", ""),
     "patients:edit": ("PNCD", "PNCD"),

@@ -32,6 +32,8 @@ PUBLIC_ANYWHERE = {
     "admin:login": "sends to the clinic's own sign-in (with MFA)",
     "admin:logout": "signing out: shows nothing, sends to the admin's sign-in",
     "admin:jsi18n": "the admin's translation catalogue (static text, no records)",
+    "health": "health check for the load balancer: 'ok' or 'database unavailable', nothing else",
+    "health-live": "liveness check: 'ok', touches nothing",
 }
 
 _PARAM = re.compile(r"<(?:\w+:)?\w+>|\(\?P<\w+>[^)]*\)|\([^)]*\)")

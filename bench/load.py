@@ -1,0 +1,359 @@
+"""Load benchmark: ``make bench-load`` (``.venv/bin/python -m bench.load``).
+
+Starts the production topology of ``make prod`` (ops/prod.sh) in ``var/bench-load`` on ports of
+its own, fills it once with the synthetic registry of bench/registry.py (10,000 patients,
+100,000 visits), and drives it over loopback with locust (bench/locustfile.py):
+
+1. the staff mix at rising numbers of simulated staff (one request a second each), a step of
+   ``--step-seconds`` each, until a step has an error or a 95th percentile above 150 ms; the
+   highest step without either is the sustained rate;
+2. the same for the bare Django endpoint ``/health/live/`` (the ratio);
+3. a soak at 70 % of the sustained rate for ``--soak-seconds`` (600), sampling the resident
+   memory of every process of the stack; growth per process kind ≤ 10 %.
+
+The tables go to docs/benchmarks/load.md and a line to README.md. Not run by the tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+from bench.readme import publish
+
+ROOT = Path(__file__).resolve().parent.parent
+DIR = Path(os.environ.get("ANAGEN_BENCH_DIR", ROOT / "var" / "bench-load"))
+PORTS = {
+    "ANAGEN_PROD_PG_PORT": "5545",
+    "ANAGEN_PROD_REDIS_PORT": "6392",
+    "ANAGEN_PROD_WEB_PORT": "8101",
+}
+HOST = f"http://127.0.0.1:{PORTS['ANAGEN_PROD_WEB_PORT']}"
+P95_TARGET_MS = 150.0
+STEPS = (4, 8, 12, 16, 24, 32, 48, 64, 96)
+#: Requests a second per client of the bare endpoint's ramp (a staff member sends one).
+BARE_RATE = 8
+POSTGRES_NOTE = "PostgreSQL's figure is the resident size of its processes, which counts the pages of the shared buffer cache (128 MB) each process has touched: it grows while the 10,000-patient registry warms into the cache and is not a leak by itself; the measure does not separate the two (unique set size per process would), so that row is reported as measured."
+
+BUILD = """
+import json, random, django
+django.setup()
+from anagen.clinic.accounts.models import User
+from anagen.clinic.patients.models import Patient
+if not User.objects.filter(email="registry@bench").exists():
+    from bench.registry import build_registry
+    build_registry(n_patients={n}, n_visits={n} * 10, progress=False)
+ids = list(Patient.objects.values_list("pk", flat=True))
+random.seed(14)
+from tests.clinic.factories import PASSWORD
+print(json.dumps({{"ids": random.sample(ids, min(500, len(ids))), "password": PASSWORD}}))
+"""
+
+
+def _stack_env() -> dict[str, str]:
+    base = {**os.environ, "PY": sys.executable, "ANAGEN_PROD_DIR": str(DIR), **PORTS}
+    # locust stands in for the clinic's reverse proxy: each simulated member of staff has an
+    # address of its own (198.18.0.0/15, the benchmarking range; only ever a header), as behind
+    # a real proxy, so the per-address login limits count each person, not the whole load.
+    base["ANAGEN_PROD_TRUSTED_PROXIES"] = "127.0.0.1"
+    base["ANAGEN_PROD_WEB_WORKERS"] = os.environ.get("ANAGEN_PROD_WEB_WORKERS", "2")
+    return base
+
+
+def _prod(command: str) -> str:
+    done = subprocess.run(
+        ["bash", "ops/prod.sh", command], cwd=ROOT, env=_stack_env(), capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"ops/prod.sh {command} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def _django_env() -> dict[str, str]:
+    env = dict(os.environ)
+    for line in _prod("env").splitlines():
+        key, _, value = line.removeprefix("export ").partition("=")
+        env[key] = value
+    return env
+
+
+def _locust(
+    users: int, seconds: int, mode: str, ids: list[int], password: str
+) -> dict[str, dict[str, float]]:
+    with tempfile.TemporaryDirectory() as scratch:
+        prefix = Path(scratch) / "run"
+        env = {
+            **os.environ,
+            "ANAGEN_BENCH_MODE": mode,
+            "ANAGEN_BENCH_RATE": "1" if mode == "mix" else str(BARE_RATE),
+            "ANAGEN_BENCH_PATIENTS": json.dumps(ids),
+            "ANAGEN_BENCH_PASSWORD": password,
+        }
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "locust",
+                "-f",
+                "bench/locustfile.py",
+                "--headless",
+                "-u",
+                str(users),
+                "-r",
+                str(max(1, users // 2)),
+                "-t",
+                f"{seconds}s",
+                "--host",
+                HOST,
+                "--csv",
+                str(prefix),
+                "--only-summary",
+                "--loglevel",
+                "ERROR",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=seconds + 120,
+        )
+        rows = {}
+        with open(f"{prefix}_stats.csv") as handle:
+            for row in csv.DictReader(handle):
+                rows[row["Name"]] = {
+                    "count": float(row["Request Count"]),
+                    "failures": float(row["Failure Count"]),
+                    "rps": float(row["Requests/s"]),
+                    "p50": float(row["50%"]),
+                    "p95": float(row["95%"]),
+                    "p99": float(row["99%"]),
+                }
+        failures = Path(f"{prefix}_failures.csv")
+        if failures.exists():
+            for row in csv.DictReader(failures.open()):
+                print(f"  error: {row.get('Name')}: {row.get('Error')} × {row.get('Occurrences')}")
+        return rows
+
+
+def _ramp(mode: str, ids: list[int], password: str, seconds: int) -> tuple[int, dict, list]:
+    best_users, best, tried = 0, {}, []
+    for users in STEPS:
+        rows = _locust(users, seconds, mode, ids, password)
+        total = rows["Aggregated"]
+        ok = total["failures"] == 0 and total["p95"] <= P95_TARGET_MS
+        tried.append((users, total["rps"], total["p95"], int(total["failures"]), ok))
+        print(
+            f"{mode}: {users} staff → {total['rps']:.1f} req/s, p95 {total['p95']:.0f} ms, "
+            f"{int(total['failures'])} errors",
+            flush=True,
+        )
+        if not ok:
+            break
+        best_users, best = users, rows
+    return best_users, best, tried
+
+
+def _kind(process: psutil.Process) -> str | None:
+    """Which part of this benchmark's stack ``process`` is (None: someone else's process)."""
+    try:
+        line = " ".join(process.cmdline())
+        parent = process.parent()
+        parent_line = " ".join(parent.cmdline()) if parent else ""
+    except (psutil.Error, OSError):
+        return None
+    if "redis-server" in line and f":{PORTS['ANAGEN_PROD_REDIS_PORT']}" in line:
+        return "redis"
+    ours = str(DIR) in line or str(DIR) in parent_line
+    if not ours:
+        return None
+    if "gunicorn" in line:
+        return "gunicorn worker" if "gunicorn" in parent_line else "gunicorn master"
+    if "celery" in line:
+        return "celery beat" if " beat" in line else "celery worker"
+    if "postgres" in line:
+        return "postgresql (each process)"
+    return None
+
+
+def _memory() -> dict[str, float]:
+    sums: dict[str, list[float]] = {}
+    for process in psutil.process_iter():
+        kind = _kind(process)
+        if kind is None:
+            continue
+        try:
+            sums.setdefault(kind, []).append(process.memory_info().rss / 2**20)
+        except psutil.Error:
+            continue
+    # One figure per kind: the mean RSS of its processes (workers are recycled and restarted).
+    return {kind: sum(v) / len(v) for kind, v in sums.items()}
+
+
+def _soak(users: int, seconds: int, ids: list[int], password: str) -> tuple[dict, dict, dict]:
+    env = {
+        **os.environ,
+        "ANAGEN_BENCH_MODE": "mix",
+        "ANAGEN_BENCH_PATIENTS": json.dumps(ids),
+        "ANAGEN_BENCH_PASSWORD": password,
+    }
+    with tempfile.TemporaryDirectory() as scratch:
+        prefix = Path(scratch) / "soak"
+        runner = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "locust",
+                "-f",
+                "bench/locustfile.py",
+                "--headless",
+                "-u",
+                str(users),
+                "-r",
+                str(max(1, users // 2)),
+                "-t",
+                f"{seconds}s",
+                "--host",
+                HOST,
+                "--csv",
+                str(prefix),
+                "--only-summary",
+                "--loglevel",
+                "ERROR",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(min(60, seconds / 5))  # warm-up: caches filled, workers forked
+        first = _memory()
+        runner.wait(timeout=seconds + 180)
+        last = _memory()
+        rows = {}
+        with open(f"{prefix}_stats.csv") as handle:
+            for row in csv.DictReader(handle):
+                rows[row["Name"]] = row
+    return first, last, rows
+
+
+def _table(rows: dict[str, dict[str, float]]) -> list[str]:
+    lines = [
+        "| page | requests | errors | req/s | p50 | p95 | p99 |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in sorted(rows.items(), key=lambda kv: (kv[0] == "Aggregated", kv[0])):
+        lines.append(
+            f"| {'**all**' if name == 'Aggregated' else name} | {int(r['count'])} | {int(r['failures'])} | "
+            f"{r['rps']:.1f} | {r['p50']:.0f} ms | {r['p95']:.0f} ms | {r['p99']:.0f} ms |"
+        )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--patients", type=int, default=10_000)
+    parser.add_argument("--step-seconds", type=int, default=30)
+    parser.add_argument("--soak-seconds", type=int, default=600)
+    parser.add_argument("--keep-running", action="store_true")
+    args = parser.parse_args(argv)
+    started = time.time()
+    _prod("start")
+    env = _django_env()
+    built = subprocess.run(
+        [sys.executable, "-c", BUILD.format(n=args.patients)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if built.returncode != 0:
+        raise SystemExit("building the registry failed:\n" + built.stderr[-3000:])
+    answer = json.loads(built.stdout.strip().splitlines()[-1])
+    ids, password = answer["ids"], answer["password"]
+
+    load_before = os.getloadavg()[0]
+    mix_users, mix, mix_tried = _ramp("mix", ids, password, args.step_seconds)
+    bare_users, bare, bare_tried = _ramp("bare", ids, password, args.step_seconds)
+    soak_users = max(1, round(mix_users * 0.7)) if mix_users else STEPS[0]
+    first, last, soak_rows = _soak(soak_users, args.soak_seconds, ids, password)
+    load_after = os.getloadavg()[0]
+    if not args.keep_running:
+        _prod("stop")
+
+    mix_rate = mix.get("Aggregated", {}).get("rps", 0.0)
+    bare_rate = bare.get("Aggregated", {}).get("rps", 0.0)
+    lines = [
+        "### Load (`make bench-load`)",
+        "",
+        f"Production topology of `make prod` on one 2-core machine (gunicorn {env.get('ANAGEN_PROD_WEB_WORKERS', '2')} workers × 2 threads, "
+        "PostgreSQL 15, Redis, Celery worker and beat), locust over loopback, synthetic registry of "
+        f"{args.patients:,} patients (bench/registry.py). Each simulated member of staff sends about one "
+        f"request a second; steps of {args.step_seconds} s; target p95 ≤ {P95_TARGET_MS:.0f} ms with no error.",
+        "",
+        f"**Sustained staff mix: {mix_rate:.1f} requests/s** ({mix_users} simulated staff) with zero errors and p95 ≤ 150 ms; "
+        f"bare Django endpoint on the same stack: {bare_rate:.1f} requests/s ({bare_users} clients); "
+        f"ratio {mix_rate / bare_rate if bare_rate else 0:.2f}."
+        if mix_users
+        else "**No step of the staff mix met p95 ≤ 150 ms with zero errors** (first step shown below).",
+        "",
+        "Steps (simulated staff → throughput, p95, errors, met):",
+        "",
+        "| run | staff | req/s | p95 | errors | met |",
+        "|---|---:|---:|---:|---:|:---:|",
+        *[
+            f"| mix | {u} | {r:.1f} | {p:.0f} ms | {f} | {'yes' if ok else 'NO'} |"
+            for u, r, p, f, ok in mix_tried
+        ],
+        *[
+            f"| bare | {u} | {r:.1f} | {p:.0f} ms | {f} | {'yes' if ok else 'NO'} |"
+            for u, r, p, f, ok in bare_tried
+        ],
+        "",
+        "Per page at the sustained step of the staff mix:",
+        "",
+        *(_table(mix) if mix else ["(none)"]),
+        "",
+        f"Soak: {args.soak_seconds} s at {soak_users} simulated staff (70 % of the sustained step): "
+        f"{soak_rows.get('Aggregated', {}).get('Request Count', '?')} requests, "
+        f"{soak_rows.get('Aggregated', {}).get('Failure Count', '?')} errors, p95 "
+        f"{soak_rows.get('Aggregated', {}).get('95%', '?')} ms.",
+        "",
+        "| process (mean RSS of its kind) | after warm-up | at the end | growth | ≤ 10 % |",
+        "|---|---:|---:|---:|:---:|",
+    ]
+    for kind in sorted(set(first) | set(last)):
+        a, b = first.get(kind, 0.0), last.get(kind, 0.0)
+        growth = (b - a) / a * 100 if a else 0.0
+        lines.append(
+            f"| {kind} | {a:.0f} MB | {b:.0f} MB | {growth:+.1f} % | {'yes' if growth <= 10 else 'NO'} |"
+        )
+    lines += [
+        "",
+        POSTGRES_NOTE,
+        "",
+        f"Machine: shared by several engineers' test runs; load average (1 min) {load_before:.1f} before, "
+        f"{load_after:.1f} after; figures are lower than on a quiet machine. Total {time.time() - started:.0f} s. "
+        "Not in the mix: image upload + analysis (Celery job, seconds of CPU each; its own benchmark is "
+        "bench/trichometry.py) and API reads (no /api/v1 on this branch). "
+        f"Python {sys.version.split()[0]}; command: `make bench-load`.",
+    ]
+    full = "\n".join(lines)
+    short = (
+        f"Load (`make bench-load`, 2 cores, {args.patients:,} patients): staff mix {mix_rate:.1f} req/s at p95 ≤ 150 ms "
+        f"and no error, bare endpoint {bare_rate:.1f} req/s; details in docs/benchmarks/load.md."
+    )
+    publish("load", short, full)
+    print(full)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+"""Locust traffic of `make bench-load` (bench/load.py drives it; not a test module).
+
+MIX: a scripted staff mix of a physician working in a 10,000-patient registry: sign in once,
+then day view, patient search (posted), patient chart, progress page and, rarely, the registry
+page; each simulated member of staff sends about one request a second. BARE: the bare Django
+endpoint ``/health/live/`` on the same stack (gunicorn, middleware), for the ratio.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import random
+import re
+
+from locust import FastHttpUser, constant_throughput, tag, task
+
+IDS = json.loads(os.environ.get("ANAGEN_BENCH_PATIENTS", "[]"))
+EMAIL = os.environ.get("ANAGEN_BENCH_EMAIL", "registry@bench")
+PASSWORD = os.environ.get("ANAGEN_BENCH_PASSWORD", "")
+_ADDRESSES = itertools.count(random.randint(0, 10_000))
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+class Staff(FastHttpUser):
+    # Requests a second per simulated user: 1 for staff, more for the bare endpoint's ramp.
+    wait_time = constant_throughput(float(os.environ.get("ANAGEN_BENCH_RATE", "1")))
+
+    def on_start(self) -> None:
+        # Stand-in for the reverse proxy: one client address per simulated member of staff.
+        number = next(_ADDRESSES)
+        self.address = f"198.18.{number // 250 % 250}.{number % 250 + 1}"
+        if os.environ.get("ANAGEN_BENCH_MODE") == "bare":
+            return
+        page = self._get("/accounts/login/", name="login page")
+        token = TOKEN.search(page.text or "")
+        self.client.post(
+            "/accounts/login/",
+            data={
+                "login": EMAIL,
+                "password": PASSWORD,
+                "csrfmiddlewaretoken": token.group(1) if token else "",
+            },
+            headers={"Referer": self.host + "/accounts/login/", "X-Forwarded-For": self.address},
+            name="login",
+        )
+
+    address = "198.18.0.1"
+
+    def _get(self, path: str, name: str):  # type: ignore[no-untyped-def]
+        return self.client.get(path, name=name, headers={"X-Forwarded-For": self.address})
+
+    def _mix(self) -> bool:
+        return os.environ.get("ANAGEN_BENCH_MODE") != "bare"
+
+    @task(6)
+    def day_view(self) -> None:
+        if self._mix():
+            self._get("/day/", name="day view")
+        else:
+            self._get("/health/live/", name="bare endpoint")
+
+    @task(10)
+    def chart(self) -> None:
+        if self._mix():
+            self._get(f"/patients/{random.choice(IDS)}/", name="patient chart")
+        else:
+            self._get("/health/live/", name="bare endpoint")
+
+    @task(4)
+    def search(self) -> None:
+        if not self._mix():
+            self._get("/health/live/", name="bare endpoint")
+            return
+        page = self._get("/patients/", name="patient list")
+        token = TOKEN.search(page.text or "")
+        self.client.post(
+            "/patients/",
+            data={
+                "q": f"Registry {random.randint(1, 10000):05d}",
+                "csrfmiddlewaretoken": token.group(1) if token else "",
+            },
+            headers={"Referer": self.host + "/patients/", "X-Forwarded-For": self.address},
+            name="patient search (posted)",
+        )
+
+    @task(6)
+    def progress(self) -> None:
+        if self._mix():
+            self._get(f"/progress/patients/{random.choice(IDS)}/", name="progress page")
+        else:
+            self._get("/health/live/", name="bare endpoint")
+
+    @task(1)
+    def registry(self) -> None:
+        if self._mix():
+            self._get("/registry/", name="registry page")
+        else:
+            self._get("/health/live/", name="bare endpoint")
+
+
+__all__ = ["Staff", "tag"]

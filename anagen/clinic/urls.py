@@ -23,3 +23,6 @@ if settings.DEBUG:
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 
     urlpatterns += staticfiles_urlpatterns()
+
+# A lost database connection gets a 503 page in clinic words; any other error the 500 page.
+handler500 = "anagen.clinic.common.errors.server_error"

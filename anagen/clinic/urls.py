@@ -13,6 +13,7 @@ urlpatterns = [
     path("treatment/", include("anagen.clinic.treatment.urls")),
     path("registry/", include("anagen.clinic.registry.urls")),
     path("review/", include("anagen.clinic.review.urls")),
+    path("privacy/", include("anagen.clinic.privacy.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

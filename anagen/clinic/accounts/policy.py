@@ -74,6 +74,9 @@ class Perm(StrEnum):
     GLOBAL_ASSESSMENT_RECORD = "global_assessment_record"  # investigator's −3…+3 score
     REVIEW_PAIRS_CREATE = "review_pairs_create"  # offer before/after photos for review
     REVIEW_SCORE = "review_score"  # score blinded pairs (sees no chart, no name)
+    # --- patients' data rights (issue 14): the administrator acts as the privacy officer ---
+    PATIENT_DATA_EXPORT = "patient_data_export"  # all of one patient's data, as a zip
+    PATIENT_ERASE = "patient_erase"  # erasure on request: pseudonymize the patient
 
 
 P = Perm
@@ -168,6 +171,14 @@ _REGISTRY: dict[str, set[Perm]] = {
 for _role, _perms in _REGISTRY.items():
     PERMISSIONS[_role] = PERMISSIONS[_role] | _perms
 
+# --- patients' data rights (issue 14) ---------------------------------------------------------
+# A patient's request to see or erase their data goes to the clinic's privacy officer: in
+# Anagen's roles, the administrator (front desk rights plus the audit trail, no clinical writes).
+PERMISSIONS[Role.ADMINISTRATOR] = PERMISSIONS[Role.ADMINISTRATOR] | {
+    P.PATIENT_DATA_EXPORT,
+    P.PATIENT_ERASE,
+}
+
 _ARTICLE = {True: "an", False: "a"}
 
 
@@ -245,10 +256,13 @@ GUARDED_NAMESPACES = frozenset(
         "progress",
         "registry",
         "review",
+        "privacy",
     }
 )
 
 PAGES: dict[str, Page] = {
+    "privacy:export": Page(read=P.PATIENT_DATA_EXPORT, write=P.PATIENT_DATA_EXPORT),
+    "privacy:erase": Page(read=P.PATIENT_ERASE, write=P.PATIENT_ERASE),
     "intake:home": Page(read=P.DAY_VIEW),
     "patients:list": Page(read=P.PATIENT_VIEW),
     "patients:create": Page(read=P.PATIENT_REGISTER, write=P.PATIENT_REGISTER),

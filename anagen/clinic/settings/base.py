@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "anagen.clinic.progress",
     "anagen.clinic.review",
     "anagen.clinic.audit",
+    "anagen.clinic.privacy",
     "anagen.clinic.demo",
 ]
 

@@ -100,6 +100,9 @@ EXPECTED = {
     "review:pair": ("B", "B"),
     "review:pair_image": ("B", ""),
     "review:pairs_create": ("", "P"),
+    # Patients' data rights: the administrator acts as the privacy officer.
+    "privacy:export": ("D", "D"),
+    "privacy:erase": ("D", "D"),
 }
 
 

@@ -33,6 +33,8 @@ from typing import IO, Any
 from django.core.files.base import ContentFile
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Replace
 from simple_history.utils import get_history_model_for_model
 
 from anagen.clinic.accounts.access import require_site_access
@@ -160,6 +162,11 @@ def _identifying_values(patient: Patient, pseudonym: str) -> dict[type[models.Mo
     }
 
 
+#: Text fields that may quote the patient's name inside a sentence (the signed consent
+#: statement "I, <name>, …"): the name is replaced within the text.
+NAME_IN_TEXT: dict[type[models.Model], tuple[str, ...]] = {Consent: ("meaning",)}
+
+
 def _neutral_name(row: models.Model, field: models.FileField, old: str, pseudonym: str) -> str:
     folder = PurePosixPath(old).parent
     suffix = PurePosixPath(old).suffix.lower()
@@ -211,9 +218,11 @@ def _rewrite_history(
     patient: Patient,
     values: dict[type[models.Model], dict[str, Any]],
     renames: dict[tuple[type[models.Model], str, str], str],
+    names: tuple[str, str],
 ) -> dict[str, int]:
     """Pseudonymize the earlier versions (history rows) of the patient's records."""
     rewritten: dict[str, int] = {}
+    old_name, new_name = names
     entries = [e for e in patient_models() if hasattr(e.model, "history")]
     jobs = []
     for entry in entries:
@@ -221,7 +230,9 @@ def _rewrite_history(
         ids = list(entry.rows(patient).values_list("pk", flat=True))
         if not ids:
             continue
-        fields = dict(values.get(entry.model, {}))
+        fields: dict[str, Any] = dict(values.get(entry.model, {}))
+        for name in NAME_IN_TEXT.get(entry.model, ()):
+            fields[name] = Replace(F(name), Value(old_name), Value(new_name))
         file_names = {
             (attname, old): new for (model, attname, old), new in renames.items() if model is entry.model
         }
@@ -265,7 +276,8 @@ def patient_erase(*, actor: User, patient: Patient, reason: str, confirm_mrn: st
     renames, to_delete, deleted, renamed = _files(patient, pseudonym)
     # Earlier versions first, then the new versions (which the history tables record as the
     # erasure itself, by the privacy officer, with its reason).
-    rewritten = _rewrite_history(patient, values, renames)
+    names = (patient.full_name, f"Erased patient {pseudonym}")
+    rewritten = _rewrite_history(patient, values, renames, names)
     counts: dict[str, int] = {}
     for model, replacement in values.items():
         if model is Patient:
@@ -274,9 +286,11 @@ def patient_erase(*, actor: User, patient: Patient, reason: str, confirm_mrn: st
         for row in entry.rows(patient):
             for name, value in replacement.items():
                 setattr(row, name, value)
+            for name in NAME_IN_TEXT.get(model, ()):
+                setattr(row, name, getattr(row, name).replace(*names))
             row._history_user = actor  # type: ignore[attr-defined]
             row._change_reason = "erased at the patient's request"  # type: ignore[attr-defined]
-            row.save(update_fields=list(replacement))
+            row.save(update_fields=[*replacement, *NAME_IN_TEXT.get(model, ())])
             counts[model._meta.label] = counts.get(model._meta.label, 0) + 1
     patient.refresh_from_db()
     for name, value in values[Patient].items():

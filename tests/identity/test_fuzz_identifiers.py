@@ -35,7 +35,7 @@ donations = st.builds(
     st.integers(2000, 2099),
     st.integers(1, 999_999),
 )
-SCANNER_NOISE = st.sampled_from(list(" -\t\n\r\x00\u00a0\u2013ßﬃıİ٣３*") + ["", "01", "K"])
+SCANNER_NOISE = st.sampled_from([*" -\t\n\r\x00\u00a0\u2013ßﬃıİ٣３*", "", "01", "K"])
 
 
 @st.composite

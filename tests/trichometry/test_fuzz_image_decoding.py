@@ -81,7 +81,11 @@ def _write(data: bytes, suffix: str = ".png") -> str:
     return path
 
 
-@settings(max_examples=int(os.environ.get("ANAGEN_FUZZ_EXAMPLES", "300")), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("ANAGEN_FUZZ_EXAMPLES", "300")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(damaged_files(), st.sampled_from([".png", ".jpg", ".tif", ".bmp", ".dat"]))
 def test_load_image_returns_rgb_or_raises_image_error(data: bytes, suffix: str) -> None:
     path = _write(data, suffix)

@@ -5,7 +5,9 @@ REASON_HELP = "The patient's request: how it came and its date (kept in the priv
 
 class ExportForm(forms.Form):
     reason = forms.CharField(
-        label="Why is this export made?", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
+        label="Why is this export made?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
         help_text=REASON_HELP,
     )
 

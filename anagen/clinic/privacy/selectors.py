@@ -70,9 +70,7 @@ def patient_models() -> list[PatientModel]:
 
 def exported_fields(model: type[models.Model]) -> list[models.Field[Any, Any]]:
     return [
-        f
-        for f in model._meta.concrete_fields
-        if not any(part in f.name for part in SECRET_PARTS)
+        f for f in model._meta.concrete_fields if not any(part in f.name for part in SECRET_PARTS)
     ]
 
 

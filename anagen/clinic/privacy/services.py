@@ -78,7 +78,9 @@ def _value(row: models.Model, field: models.Field[Any, Any]) -> Any:
     return str(value) if isinstance(value, PurePosixPath) else value
 
 
-def patient_data_export(*, actor: User, patient: Patient, reason: str, out: IO[bytes]) -> PrivacyEvent:
+def patient_data_export(
+    *, actor: User, patient: Patient, reason: str, out: IO[bytes]
+) -> PrivacyEvent:
     """Write a zip of all of ``patient``'s data to ``out``: ``data.json`` and ``files/``.
 
     ``data.json`` holds every record about the patient (one list per kind of record, each row
@@ -137,7 +139,9 @@ def _new_pseudonym() -> str:
             return pseudonym
 
 
-def _identifying_values(patient: Patient, pseudonym: str) -> dict[type[models.Model], dict[str, Any]]:
+def _identifying_values(
+    patient: Patient, pseudonym: str
+) -> dict[type[models.Model], dict[str, Any]]:
     """Per model, the replacement of each identifying field."""
     return {
         Patient: {
@@ -234,7 +238,9 @@ def _rewrite_history(
         for name in NAME_IN_TEXT.get(entry.model, ()):
             fields[name] = Replace(F(name), Value(old_name), Value(new_name))
         file_names = {
-            (attname, old): new for (model, attname, old), new in renames.items() if model is entry.model
+            (attname, old): new
+            for (model, attname, old), new in renames.items()
+            if model is entry.model
         }
         if not fields and not file_names:
             continue
@@ -288,8 +294,8 @@ def patient_erase(*, actor: User, patient: Patient, reason: str, confirm_mrn: st
                 setattr(row, name, value)
             for name in NAME_IN_TEXT.get(model, ()):
                 setattr(row, name, getattr(row, name).replace(*names))
-            row._history_user = actor  # type: ignore[attr-defined]
-            row._change_reason = "erased at the patient's request"  # type: ignore[attr-defined]
+            row._history_user = actor
+            row._change_reason = "erased at the patient's request"
             row.save(update_fields=[*replacement, *NAME_IN_TEXT.get(model, ())])
             counts[model._meta.label] = counts.get(model._meta.label, 0) + 1
     patient.refresh_from_db()

@@ -22,7 +22,7 @@ def patient_export(request, pk):
     patient = patient_get(user=request.user, pk=pk)
     form = ExportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        out = tempfile.TemporaryFile()
+        out = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the FileResponse)
         try:
             services.patient_data_export(
                 actor=request.user, patient=patient, reason=form.cleaned_data["reason"], out=out
@@ -54,7 +54,9 @@ def patient_erase(request, pk):
         form = EraseConfirmForm(request.POST)
         if form.is_valid():
             try:
-                event = services.patient_erase(actor=request.user, patient=patient, **form.cleaned_data)
+                event = services.patient_erase(
+                    actor=request.user, patient=patient, **form.cleaned_data
+                )
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
@@ -63,11 +65,15 @@ def patient_erase(request, pk):
                     f"The patient's identity was erased; the record is now {event.pseudonym}.",
                 )
                 return redirect("patients:chart", pk=patient.pk)
-        return render(request, "privacy/erase_confirm.html", {**context, "form": form, **_what(patient)})
+        return render(
+            request, "privacy/erase_confirm.html", {**context, "form": form, **_what(patient)}
+        )
     form = EraseRequestForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         confirm = EraseConfirmForm(initial={"reason": form.cleaned_data["reason"]})
-        return render(request, "privacy/erase_confirm.html", {**context, "form": confirm, **_what(patient)})
+        return render(
+            request, "privacy/erase_confirm.html", {**context, "form": confirm, **_what(patient)}
+        )
     return render(request, "privacy/erase.html", {**context, "form": form})
 
 
@@ -78,5 +84,9 @@ def _what(patient) -> dict:
     for entry, row in patient_rows(patient):
         name = str(entry.model._meta.verbose_name_plural)
         kinds[name] = kinds.get(name, 0) + 1
-        files += sum(1 for f in row._meta.concrete_fields if f.get_internal_type() in ("FileField", "ImageField") and getattr(row, f.attname))
+        files += sum(
+            1
+            for f in row._meta.concrete_fields
+            if f.get_internal_type() in ("FileField", "ImageField") and getattr(row, f.attname)
+        )
     return {"kinds": sorted(kinds.items()), "files": files}

@@ -71,7 +71,7 @@ def test_erasure_replaces_identity_everywhere_and_keeps_the_records(staff, perso
     event = _erase(staff, person)
 
     left = _leftovers()
-    assert left == [], '\n'.join(left)
+    assert left == [], "\n".join(left)
     patient.refresh_from_db()
     assert patient.mrn == event.pseudonym and patient.mrn.startswith("X")
     assert patient.full_name == f"Erased patient {event.pseudonym}"
@@ -169,7 +169,9 @@ def test_two_step_page(staff, person, client, other_site):
     assert "does not match this patient" in wrong.content.decode()
     assert not PrivacyEvent.objects.exists()
     done = client.post(url, {"step": "confirm", "reason": REASON, "confirm_mrn": patient.mrn})
-    assert done.status_code == 302 and done["Location"] == reverse("patients:chart", args=[patient.pk])
+    assert done.status_code == 302 and done["Location"] == reverse(
+        "patients:chart", args=[patient.pk]
+    )
     event = PrivacyEvent.objects.get()
     chart = client.get(done["Location"]).content.decode()
     assert event.pseudonym in chart and "Wrenbury" not in chart

@@ -134,9 +134,10 @@ def test_export_page_downloads_the_zip(client, staff, person, other_site):
     assert PrivacyEvent.objects.get().actor == staff[Role.ADMINISTRATOR]
     # Not for clinical roles; another site's administrator does not even see the patient.
     client.force_login(staff[Role.PHYSICIAN])
-    assert "Export all data" not in client.get(
-        reverse("patients:chart", args=[patient.pk])
-    ).content.decode()
+    assert (
+        "Export all data"
+        not in client.get(reverse("patients:chart", args=[patient.pk])).content.decode()
+    )
     assert client.post(url, {"reason": REASON}).status_code == 403
     client.force_login(make_user(Role.ADMINISTRATOR, other_site))
     assert client.post(url, {"reason": REASON}).status_code == 404
@@ -160,6 +161,14 @@ def test_export_command(staff, person, tmp_path):
         call_command("export_patient_data", *args, "--as", staff[Role.PHYSICIAN].email)
     assert not out.exists()
     with pytest.raises(CommandError, match="No patient"):
-        call_command("export_patient_data", "A9999999", "--out", str(out), "--reason", "r",
-                     "--as", admin.email)
+        call_command(
+            "export_patient_data",
+            "A9999999",
+            "--out",
+            str(out),
+            "--reason",
+            "r",
+            "--as",
+            admin.email,
+        )
     assert PrivacyEvent.objects.count() == 1

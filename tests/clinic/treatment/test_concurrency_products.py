@@ -126,7 +126,7 @@ def test_two_technicians_release_the_same_product_at_once(staff, patient, monkey
             for user in releasers
         ]
     )
-    winner, loser = one_winner(results, started, ended, Code.WRONG_STATUS)
+    _winner, loser = one_winner(results, started, ended, Code.WRONG_STATUS)
     product.refresh_from_db()
     assert product.status == CellProduct.Status.RELEASED
     released = product.custody.filter(

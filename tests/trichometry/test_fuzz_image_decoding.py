@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from PIL import Image
+from PIL import Image, ImageFile
 
 from anagen.cli import main
 from anagen.trichometry import ImageError, load_image
@@ -103,10 +103,19 @@ def test_load_image_returns_rgb_or_raises_image_error(data: bytes, suffix: str) 
         os.unlink(path)
 
 
+@pytest.fixture(params=[False, True], ids=["strict", "truncated-allowed-globally"])
+def pillow_global(request, monkeypatch):
+    """Pillow's process-wide switch as left by other libraries (WeasyPrint sets it to True)."""
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", request.param)
+    return request.param
+
+
 @pytest.mark.parametrize("name", sorted(SEEDS))
-def test_every_seed_decodes_and_every_cut_is_refused(name: str) -> None:
+def test_every_seed_decodes_and_every_cut_is_refused(name: str, pillow_global: bool) -> None:
     """The seeds are valid (so mutations start from real files); a file cut anywhere after
-    its header is refused, never returned as a partial picture."""
+    its header is refused, never returned as a partial picture, whatever another library set
+    Pillow's global ``LOAD_TRUNCATED_IMAGES`` to (True once WeasyPrint is imported: the
+    clinic's processes). The switch is left as it was found."""
     data = SEEDS[name]
     path = _write(data)
     try:
@@ -120,6 +129,7 @@ def test_every_seed_decodes_and_every_cut_is_refused(name: str) -> None:
                 load_image(path)
         finally:
             os.unlink(path)
+    assert pillow_global == ImageFile.LOAD_TRUNCATED_IMAGES
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

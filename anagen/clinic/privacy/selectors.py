@@ -16,11 +16,18 @@ from django.apps import apps
 from django.db import models
 from django.db.models import QuerySet
 
-from anagen.clinic.intake.models import InquiryNote
+from anagen.clinic.intake.models import InquiryNote, ReminderSent
 from anagen.clinic.patients.models import Patient
 
 #: Field names never exported (internal secrets and integrity digests of other records).
 SECRET_PARTS = ("token", "digest", "password", "secret")
+
+
+#: Rows about a patient that the audit trail does not follow (no history of their own).
+EXTRA_PATHS: dict[type[models.Model], str] = {
+    InquiryNote: "inquiry__patient",
+    ReminderSent: "appointment__patient",
+}
 
 
 @dataclass(frozen=True)
@@ -45,8 +52,8 @@ def _is_history(model: type[models.Model]) -> bool:
 def _patient_path(model: type[models.Model]) -> str | None:
     if model is Patient:
         return ""
-    if model is InquiryNote:
-        return "inquiry__patient"
+    if model in EXTRA_PATHS:
+        return EXTRA_PATHS[model]
     path = getattr(model, "audit_patient_path", None)
     if path:
         return str(path)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("fhir/", include("anagen.clinic.fhir.urls")),
     path("imports/fhir/", include("anagen.clinic.fhir.page_urls")),
     path("imports/spreadsheet/", include("anagen.clinic.spreadsheets.urls")),
+    path("privacy/", include("anagen.clinic.privacy.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("anagen.clinic.api.urls")),
@@ -32,3 +33,6 @@ if settings.DEBUG:
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 
     urlpatterns += staticfiles_urlpatterns()
+
+# A lost database connection gets a 503 page in clinic words; any other error the 500 page.
+handler500 = "anagen.clinic.common.errors.server_error"

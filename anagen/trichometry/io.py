@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 #: default maximum number of pixels accepted (about 8000 x 5000)
 DEFAULT_MAX_PIXELS = 40_000_000
@@ -70,6 +70,11 @@ def load_image(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXEL
         raise ImageError(f"{name}: no such file")
     if not p.is_file():
         raise ImageError(f"{name}: not a regular file")
+    # Another library in the same process may have told Pillow to accept truncated files
+    # (WeasyPrint sets ImageFile.LOAD_TRUNCATED_IMAGES = True on import): refuse them here
+    # whatever the global says (found by tests/trichometry/test_fuzz_image_decoding.py).
+    truncated_ok = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -103,6 +108,8 @@ def load_image(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXEL
         if "truncated" in msg.lower() or isinstance(exc, EOFError):
             raise ImageError(f"{name}: truncated or corrupt image ({msg})") from None
         raise ImageError(f"{name}: cannot decode image ({msg})") from None
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = truncated_ok
     return arr
 
 

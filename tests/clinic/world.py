@@ -131,6 +131,7 @@ def url_for(name: str, objects) -> str:
         "progress": {"patient_pk": objects["patient"].pk},
         "registry:expect": {"patient_pk": objects["patient"].pk},
         "registry:export_file": {"kind": "csv"},
+        "privacy": {"pk": objects["patient"].pk},
         "review:pair": {"token": objects["pair"].token},
         "review:pair_image": {"token": objects["pair"].token, "side": "left"},
     }

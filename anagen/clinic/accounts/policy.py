@@ -78,6 +78,9 @@ class Perm(StrEnum):
     FHIR_READ = "fhir_read"  # read the clinic's records as FHIR (each type also needs its own)
     FHIR_IMPORT = "fhir_import"  # import patients, conditions and observations from a Bundle
     SPREADSHEET_IMPORT = "spreadsheet_import"  # import legacy patient lists and measurements
+    # --- patients' data rights (issue 14): the administrator acts as the privacy officer ---
+    PATIENT_DATA_EXPORT = "patient_data_export"  # all of one patient's data, as a zip
+    PATIENT_ERASE = "patient_erase"  # erasure on request: pseudonymize the patient
 
 
 P = Perm
@@ -201,6 +204,14 @@ FHIR_SOURCES: dict[str, Perm] = {
     "audit": P.AUDIT_VIEW,  # AuditEvent
 }
 
+# --- patients' data rights (issue 14) ---------------------------------------------------------
+# A patient's request to see or erase their data goes to the clinic's privacy officer: in
+# Anagen's roles, the administrator (front desk rights plus the audit trail, no clinical writes).
+PERMISSIONS[Role.ADMINISTRATOR] = PERMISSIONS[Role.ADMINISTRATOR] | {
+    P.PATIENT_DATA_EXPORT,
+    P.PATIENT_ERASE,
+}
+
 _ARTICLE = {True: "an", False: "a"}
 
 
@@ -280,10 +291,13 @@ GUARDED_NAMESPACES = frozenset(
         "review",
         "fhir_import",
         "spreadsheets",
+        "privacy",
     }
 )
 
 PAGES: dict[str, Page] = {
+    "privacy:export": Page(read=P.PATIENT_DATA_EXPORT, write=P.PATIENT_DATA_EXPORT),
+    "privacy:erase": Page(read=P.PATIENT_ERASE, write=P.PATIENT_ERASE),
     "intake:home": Page(read=P.DAY_VIEW),
     "patients:list": Page(read=P.PATIENT_VIEW, write=P.PATIENT_VIEW),  # POST: the search
     "patients:create": Page(read=P.PATIENT_REGISTER, write=P.PATIENT_REGISTER),

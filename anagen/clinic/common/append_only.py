@@ -22,6 +22,9 @@ raw-SQL tests in tests/clinic/common/test_append_only.py fail if that is forgott
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 #: Trigger names end with this, so ``flush`` can find them without a registry.
 SUFFIX = "_append_only"
 
@@ -119,6 +122,7 @@ LOGS = [
     ("treatment_custodyevent", "id", "custody events are append-only"),
     ("audit_signature", "id", "signatures are append-only"),
     ("review_reviewscore", "id", "review scores are append-only"),
+    ("privacy_privacyevent", "id", "the privacy log is append-only"),
 ]
 
 
@@ -146,5 +150,42 @@ def install_history_triggers(*, using: str = "default", **_) -> None:
             )
             if connection.vendor == "sqlite":
                 statements.append(sqlite_replace_guard(table, pk, message))
+            for sql in statements:
+                cursor.execute(sql)
+
+
+@contextmanager
+def history_rewrite(tables: list[str], *, using: str = "default") -> Iterator[None]:
+    """Lift the append-only triggers of these history tables for the current transaction only.
+
+    The one sanctioned rewrite of history is an erasure on a patient's request
+    (``privacy.services.patient_erase``), which pseudonymizes the identifying values in the
+    patient's old versions and records that it did. It must run inside ``transaction.atomic``:
+    the triggers are dropped and installed again in that same transaction, so no other session
+    ever sees the table without them (PostgreSQL's DROP TRIGGER locks the table until commit;
+    SQLite has one writer), and a failure rolls the drop back with everything else.
+    """
+    from django.db import connections
+
+    connection = connections[using]
+    if not connection.in_atomic_block:
+        raise RuntimeError("history_rewrite must run inside transaction.atomic")
+    from django.apps import apps
+
+    keys = {m._meta.db_table: m._meta.pk.column or "id" for m in apps.get_models()}
+    allowed = set(history_tables())
+    for table in tables:
+        if table not in allowed:
+            raise ValueError(f"{table} is not a history table")
+    with connection.cursor() as cursor:
+        for table in tables:
+            for sql in uninstall_sql(connection.vendor, table):
+                cursor.execute(sql)
+    yield
+    with connection.cursor() as cursor:
+        for table in tables:
+            statements = install_sql(connection.vendor, table, HISTORY_MESSAGE)
+            if connection.vendor == "sqlite":
+                statements.append(sqlite_replace_guard(table, keys[table], HISTORY_MESSAGE))
             for sql in statements:
                 cursor.execute(sql)

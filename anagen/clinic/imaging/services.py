@@ -328,10 +328,27 @@ def _analysis_failed(
     return record
 
 
-def trichoscopy_analyse(*, record: TrichoscopyImage) -> TrichoscopyImage:
+def _still_queued(record: TrichoscopyImage) -> TrichoscopyImage | None:
+    """Lock the image's row (inside a transaction) and return it if it is still queued.
+
+    A job redelivered after its worker died, or run twice by the broker, finds the image
+    already analysed or failed by the other copy and writes nothing: one result per image.
+    """
+    return (
+        TrichoscopyImage.objects.select_for_update()
+        .filter(pk=record.pk, status=TrichoscopyImage.Status.QUEUED)
+        .first()
+    )
+
+
+def trichoscopy_analyse(
+    *, record: TrichoscopyImage, only_if_queued: bool = False
+) -> TrichoscopyImage:
     """Run the trichometry engine on one stored image; any failure is recorded, never raised.
 
     The stored file is kept whatever happens, so a failed image can be analysed again.
+    ``only_if_queued`` (the queued job) writes the result, or the failure, only while the image
+    is still queued, under a row lock: a second delivery of the same job is a no-op.
     """
     path = None
     try:
@@ -349,8 +366,15 @@ def trichoscopy_analyse(*, record: TrichoscopyImage) -> TrichoscopyImage:
         data = result.to_dict()
     except Exception as exc:  # whatever the engine raises, nothing may stay queued
         _log_failure(record, exc, path)
-        return _analysis_failed(record, _clinic_message(record, exc))
+        with transaction.atomic():
+            if only_if_queued and _still_queued(record) is None:
+                record.refresh_from_db()
+                return record
+            return _analysis_failed(record, _clinic_message(record, exc))
     with transaction.atomic():
+        if only_if_queued and _still_queued(record) is None:
+            record.refresh_from_db()
+            return record
         record.overlay.save(f"overlay-{record.pk}.png", ContentFile(buffer.getvalue()), save=False)
         record.status = TrichoscopyImage.Status.ANALYSED
         record.error = ""

@@ -15,7 +15,9 @@ def analyse_trichoscopy(image_id: int) -> str:
     if record.status != TrichoscopyImage.Status.QUEUED:
         # A re-queued duplicate whose earlier copy already finished: nothing to do.
         return record.status
-    return trichoscopy_analyse(record=record).status
+    # Acknowledged after it runs (settings: CELERY_TASK_ACKS_LATE): a copy redelivered after a
+    # worker died mid-analysis, or one racing it, writes nothing once the image has a result.
+    return trichoscopy_analyse(record=record, only_if_queued=True).status
 
 
 @shared_task(name="anagen.clinic.imaging.tasks.retry_stuck_analyses")

@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "anagen.clinic.audit",
     "anagen.clinic.fhir",
     "anagen.clinic.spreadsheets",
+    "anagen.clinic.privacy",
     "anagen.clinic.demo",
 ]
 
@@ -323,6 +324,20 @@ CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND", None)
 CELERY_TASK_ALWAYS_EAGER = not os.environ.get("CELERY_BROKER_URL")
 CELERY_TASK_EAGER_PROPAGATES = True
+# Reliability (docs/operations.md, "Reliability"): a job is acknowledged only after it has run,
+# so a worker killed mid-job (kill -9, OOM, power) leaves it on the broker and another worker
+# runs it again; every job is idempotent (the analysis writes its result only while the image
+# is still queued; the outcome and forecast rebuilds recompute from the records). One job
+# reserved per worker process at a time, so a dead worker strands at most the one it was running.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis hands an unacknowledged job to another worker after this many seconds; longer than any
+# job runs (a shorter one only costs a duplicate run, which the idempotent jobs ignore).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("ANAGEN_CELERY_VISIBILITY_TIMEOUT", "3600"))
+}
 CELERY_BEAT_SCHEDULE = {
     "appointment-reminders": {
         "task": "anagen.clinic.intake.tasks.send_appointment_reminders",

@@ -12,7 +12,10 @@ SECRET_KEY = "test-only-not-secret"  # noqa: S105
 ALLOWED_HOSTS = ["*"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="anagen-test-media-"))
+# A real worker started by a test reads the test process's files (ANAGEN_TEST_MEDIA_ROOT).
+MEDIA_ROOT = Path(
+    os.environ.get("ANAGEN_TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="anagen-test-media-")
+)
 CELERY_TASK_ALWAYS_EAGER = not os.environ.get("CELERY_BROKER_URL")
 AXES_ENABLED = True
 ANAGEN_SIGNATURE_KEYS = {"test": derived_signature_key(SECRET_KEY)}

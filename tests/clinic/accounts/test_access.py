@@ -103,6 +103,9 @@ EXPECTED = {
     # FHIR import (issue 13): a physician registers patients and records assessments from it.
     "fhir_import:upload": ("P", "P"),
     "spreadsheets:import": ("P", "P"),
+    # Patients' data rights: the administrator acts as the privacy officer.
+    "privacy:export": ("D", "D"),
+    "privacy:erase": ("D", "D"),
 }
 
 

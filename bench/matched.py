@@ -38,7 +38,7 @@ import numpy as np
 from anagen.phantoms import FollowUpChange, PhantomSpec, render_followup
 from anagen.phantoms.followup import true_change
 from anagen.trichometry import ALGORITHM_VERSION, analyze, matched_change
-from anagen.trichometry.change import CHANGE_VERSION
+from anagen.trichometry.change import CHANGE_VERSION, ChangeError
 
 TONES = ("light", "medium", "dark", "tan", "deep")
 TARGETS = {
@@ -89,6 +89,7 @@ class PairRow:
     residual_px: float
     seconds_pair: float
     seconds_one: float
+    refused: str = ""  # why the matched method refused the pair ("" = measured)
 
 
 def _true_matrix(spec: PhantomSpec, transform: tuple[float, float, float]) -> np.ndarray:
@@ -111,7 +112,23 @@ def measure(args: tuple[int, int, int]) -> PairRow:
     t0 = time.perf_counter()
     one = analyze(pair.baseline, um)
     t1 = time.perf_counter()
-    res = matched_change(pair.baseline, pair.followup, um)
+    try:
+        res = matched_change(pair.baseline, pair.followup, um)
+    except ChangeError as exc:
+        tb = pair.truth_baseline.hair_count
+        return PairRow(
+            tone=spec.skin_tone,
+            complex_scene=spec.crossings,
+            matched_change_pct=float("nan"),
+            lost_new_pct=float("nan"),
+            independent_change_pct=float("nan"),
+            single_count_pct=100.0 * abs(one.hair_count - tb) / max(tb, 1),
+            registration_error_px=float("nan"),
+            residual_px=float("nan"),
+            seconds_pair=float("nan"),
+            seconds_one=t1 - t0,
+            refused=f"pair {i}: {str(exc).split(': ', 1)[-1]}",
+        )
     t2 = time.perf_counter()
     truth = true_change(pair, np.array(res.field_polygon))
     base_n = max(truth.baseline_count, 1)
@@ -154,6 +171,10 @@ def summary(rows: list[PairRow]) -> dict[str, float]:
     def mean(xs: list[float]) -> float:
         return float(statistics.fmean(xs)) if xs else float("nan")
 
+    every = rows
+    light_all = [r for r in every if r.tone == "light"]
+    dark_all = [r for r in every if r.tone in ("dark", "deep")]
+    rows = [r for r in every if not r.refused]
     light = [r for r in rows if r.tone == "light"]
     darkish = [r for r in rows if r.tone in ("dark", "deep")]
     ratio = statistics.median(r.seconds_pair for r in rows) / statistics.median(
@@ -167,8 +188,9 @@ def summary(rows: list[PairRow]) -> dict[str, float]:
         "registration_error_max_px": max(r.registration_error_px for r in rows),
         "residual_px": mean([r.residual_px for r in rows]),
         "time_ratio": ratio,
-        "single_light_pct": mean([r.single_count_pct for r in light]),
-        "single_dark_pct": mean([r.single_count_pct for r in darkish]),
+        "refused": float(len(every) - len(rows)),
+        "single_light_pct": mean([r.single_count_pct for r in light_all]),
+        "single_dark_pct": mean([r.single_count_pct for r in dark_all]),
         "matched_light_pct": mean([r.matched_change_pct for r in light]),
         "matched_dark_pct": mean([r.matched_change_pct for r in darkish]),
     }
@@ -213,6 +235,8 @@ def table(rows: list[PairRow], width: int, height: int, quick: bool) -> str:
         f"{_f(s['registration_error_px'])} / {_f(s['registration_error_max_px'])} | n/a | |",
         f"| registration residual, mean (px) | {_f(s['residual_px'])} | n/a | "
         f"<= {t['residual_px']:g} ({yes(s['residual_px'] <= t['residual_px'])}) |",
+        f"| pairs the matched method refused (could not register) | {int(s['refused'])} "
+        f"of {len(rows)} | n/a | |",
         f"| time per pair / time of one analysis (medians) | {_f(s['time_ratio'])} | "
         f"2 analyses | <= {t['time_ratio']:g} ({yes(s['time_ratio'] <= t['time_ratio'])}) |",
         "",
@@ -223,12 +247,15 @@ def table(rows: list[PairRow], width: int, height: int, quick: bool) -> str:
     ]
     for tone in TONES:
         rs = [r for r in rows if r.tone == tone]
+        ok = [r for r in rs if not r.refused]
         if not rs:
             continue
+        refused = len(rs) - len(ok)
         lines.append(
-            f"| {tone} | {len(rs)} | {_f(statistics.fmean(r.single_count_pct for r in rs))} | "
-            f"{_f(statistics.fmean(r.matched_change_pct for r in rs))} | "
-            f"{_f(statistics.fmean(r.independent_change_pct for r in rs))} |"
+            f"| {tone} | {len(rs)}{f' ({refused} refused)' if refused else ''} | "
+            f"{_f(statistics.fmean(r.single_count_pct for r in rs))} | "
+            f"{_f(statistics.fmean(r.matched_change_pct for r in ok) if ok else float('nan'))} | "
+            f"{_f(statistics.fmean(r.independent_change_pct for r in ok) if ok else float('nan'))} |"
         )
     lines += [
         "",
@@ -237,6 +264,14 @@ def table(rows: list[PairRow], width: int, height: int, quick: bool) -> str:
         f"{t['dark_vs_light']:g}x: {yes(dark_single <= t['dark_vs_light'])} / "
         f"{yes(dark_matched <= t['dark_vs_light'])}; errors below {floor} % count as {floor} %).",
     ]
+    refusals = [r.refused for r in rows if r.refused]
+    if refusals:
+        lines += [
+            "",
+            "Refused pairs (excluded from the matched and independent columns): "
+            + "; ".join(refusals)
+            + ".",
+        ]
     return "\n".join(lines)
 
 

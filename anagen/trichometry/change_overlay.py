@@ -25,7 +25,7 @@ def _draw(out: np.ndarray, pts: np.ndarray, colour: tuple[int, int, int], th: in
 
 
 def render_change_overlay(
-    baseline: np.ndarray, followup: np.ndarray, result: ChangeResult
+    baseline: np.ndarray, followup: np.ndarray, result: ChangeResult, both: bool = True
 ) -> npt.NDArray[np.uint8]:
     """Baseline (left) and follow-up registered onto it (right), hairs coloured by fate.
 
@@ -40,10 +40,12 @@ def render_change_overlay(
         The two analysed images.
     result : ChangeResult
         Their :func:`anagen.trichometry.change.matched_change`.
+    both : bool, optional
+        False: only the right panel (to show beside the plain baseline image).
 
     Returns
     -------
-    ndarray of uint8, shape (H, 2 W + gap, 3)
+    ndarray of uint8, shape (H, 2 W + gap, 3), or (H, W, 3) with ``both=False``
     """
     left = as_rgb_array(baseline).copy()
     h, w = left.shape[:2]
@@ -72,6 +74,8 @@ def render_change_overlay(
     for img in (left, right):
         if len(field) >= 3:
             cv2.polylines(img, [field.reshape(-1, 1, 2)], True, FIELD_RGB, th, cv2.LINE_AA, 4)
+    if not both:
+        return np.ascontiguousarray(right)
     gap = np.full((h, max(8, w // 100), 3), 255, np.uint8)
     out: npt.NDArray[np.uint8] = np.ascontiguousarray(np.hstack([left, gap, right]))
     return out

@@ -466,7 +466,7 @@ def trichoscopy_match(*, record: TrichoscopyImage) -> list[MatchedChange]:
             res = trichometry.matched_change(
                 img_b, img_f, um_per_px=float(record.um_per_px), names=("baseline", "follow-up")
             )
-            picture = render_change_overlay(img_b, img_f, res)
+            picture = render_change_overlay(img_b, img_f, res, both=False)
             buffer = io.BytesIO()
             Image.fromarray(picture).save(buffer, "PNG", optimize=True)
             overlay = buffer.getvalue()

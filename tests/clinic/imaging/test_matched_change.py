@@ -7,6 +7,7 @@ import io
 from datetime import date, timedelta
 
 import pytest
+from django.urls import reverse
 from PIL import Image
 
 from anagen.clinic.accounts.roles import Role
@@ -144,3 +145,29 @@ def test_unmatched_pair_is_kept_with_its_reason_and_counts_stand(
     assert other.hair_count is not None  # the image's own count stands
     registry.outcomes_refresh(patient=patient)
     assert OutcomeRecord.objects.get(image=other).matched_change_per_cm2 is None
+
+
+def test_visit_page_shows_the_matched_overlay_beside_the_baseline(
+    client, nurse, patient, target, device, pictures
+):
+    base = _image(nurse, patient, target, device, 0, pictures[0], "b.png")
+    follow = _image(nurse, patient, target, device, 90, pictures[1], "m3.png")
+    (pair,) = imaging.trichoscopy_match(record=follow)
+    client.force_login(nurse)
+    page = client.get(reverse("imaging:visit", args=[follow.visit_id])).content.decode()
+    assert "Same hairs, matched between visits" in page
+    assert f"{pair.lost}</td><td>{pair.new}</td>" in page
+    assert reverse("imaging:trichoscopy_file", args=[base.pk, "image"]) in page
+    overlay_url = reverse("imaging:trichoscopy_file", args=[follow.pk, "matched-baseline"])
+    assert overlay_url in page
+    response = client.get(overlay_url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert (
+        client.get(
+            reverse("imaging:trichoscopy_file", args=[follow.pk, "matched-previous"])
+        ).status_code
+        == 404
+    )
+    # the baseline visit's page has no comparison of its own
+    page = client.get(reverse("imaging:visit", args=[base.visit_id])).content.decode()
+    assert "Same hairs, matched between visits" not in page

@@ -139,7 +139,10 @@ def measure(args: tuple[int, int, int]) -> PairRow:
             residual_px=float("nan"),
             seconds_pair=float("nan"),
             seconds_one=t1 - t0,
-            refused=f"pair {i % 1_000_000}: {str(exc).split(': ', 1)[-1]}",
+            refused=(
+                f"{'brown-on-deep pair' if i >= 1_000_000 else 'pair'} {i % 1_000_000}: "
+                f"{str(exc).split(': ', 1)[-1]}"
+            ),
         )
     t2 = time.perf_counter()
     truth = true_change(pair, np.array(res.field_polygon))

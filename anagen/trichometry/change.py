@@ -48,6 +48,7 @@ __all__ = [
     "ChangeResult",
     "HairFate",
     "common_field",
+    "count_change_at_least",
     "matched_change",
 ]
 
@@ -58,6 +59,7 @@ MIN_OVERLAP_FRACTION = 0.25  # less of the baseline field seen at follow-up: no 
 MAX_RESIDUAL_PX = 2.0
 MIN_MATCHED_POINTS = 6
 FREE_TOL = 1.0  # contrast counts only this many tolerances away from other hairs
+STILL_LEVEL = 0.4  # share of its own contrast a left-over hair must still show on the other visit
 
 
 class ChangeError(ValueError):
@@ -163,10 +165,55 @@ class ChangeResult:
                     "confidence": round(f.confidence, 3),
                     "in_field": f.in_field,
                     "matched": f.matched,
+                    "baseline_diameter_um": (
+                        round(self.baseline.hairs[f.baseline_id].diameter_um, 2)
+                        if f.baseline_id >= 0
+                        else None
+                    ),
+                    "followup_diameter_um": (
+                        round(self.followup.hairs[f.followup_id].diameter_um, 2)
+                        if f.followup_id >= 0
+                        else None
+                    ),
                 }
                 for f in self.fates
             ]
         return d
+
+
+def count_change_at_least(hairs: list[dict[str, Any]], min_diameter_um: float) -> int:
+    """Matched change of the hairs at least ``min_diameter_um`` thick (e.g. terminal hairs).
+
+    Parameters
+    ----------
+    hairs : list of dict
+        The ``hairs`` of :meth:`ChangeResult.to_dict` with ``include_hairs=True``.
+    min_diameter_um : float
+        Shaft diameter from which a hair counts (the registry's terminal threshold).
+
+    Returns
+    -------
+    int
+        In the common field: new hairs at least that thick, minus lost ones, plus persisting
+        hairs that crossed the threshold upwards, minus those that crossed it downwards (a
+        persisting hair found only on one visit contributes nothing).
+    """
+
+    def thick(d: float | None) -> int:
+        return int(d is not None and d >= min_diameter_um)
+
+    total = 0
+    for h in hairs:
+        if not h["in_field"]:
+            continue
+        before, after = h.get("baseline_diameter_um"), h.get("followup_diameter_um")
+        if h["status"] == "lost":
+            total -= thick(before)
+        elif h["status"] == "new":
+            total += thick(after)
+        elif before is not None and after is not None:
+            total += thick(after) - thick(before)
+    return total
 
 
 def common_field(
@@ -375,7 +422,7 @@ def matched_change(
         if i in paired_b:
             continue
         there, conf = _still_there(
-            reg.forward(p), tree_f, cf, sf, max(0.4 * own(cb, sb, p) * ratio, 3.0), tol
+            reg.forward(p), tree_f, cf, sf, max(STILL_LEVEL * own(cb, sb, p) * ratio, 3.0), tol
         )
         if there:
             fates.append(HairFate("persisting", i, -1, 0.5, bool(in_b[i]), matched=False))
@@ -385,7 +432,12 @@ def matched_change(
         if j in paired_f:
             continue
         there, conf = _still_there(
-            p, tree_b, cb, sb, max(0.4 * own(cf, sf, pf_own[j]) / max(ratio, 1e-6), 3.0), tol
+            p,
+            tree_b,
+            cb,
+            sb,
+            max(STILL_LEVEL * own(cf, sf, pf_own[j]) / max(ratio, 1e-6), 3.0),
+            tol,
         )
         if not there:
             fates.append(HairFate("new", -1, j, conf, bool(in_f[j])))

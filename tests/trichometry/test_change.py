@@ -178,3 +178,37 @@ def test_cli_change_bad_input_is_one_line_naming_the_files(files, tmp_path, caps
     assert len(err.splitlines()) == 1 and "blank.png" in err and "baseline.png" in err
     assert main(["trichometry", "change", str(a), str(a), "--um-per-px", "0"]) != 0
     assert "baseline.png" in capsys.readouterr().err
+
+
+def test_terminal_change_counts_thick_hairs_and_threshold_crossings():
+    from anagen.trichometry.change import count_change_at_least
+
+    def h(status, before, after, in_field=True):
+        return {
+            "status": status,
+            "in_field": in_field,
+            "baseline_diameter_um": before,
+            "followup_diameter_um": after,
+        }
+
+    hairs = [
+        h("lost", 60.0, None),  # terminal lost: -1
+        h("lost", 20.0, None),  # vellus lost: 0
+        h("new", None, 45.0),  # terminal new: +1
+        h("new", None, 45.0, in_field=False),  # outside the common field: 0
+        h("persisting", 25.0, 35.0),  # thickened into terminal: +1
+        h("persisting", 50.0, 28.0),  # thinned below: -1
+        h("persisting", 50.0, None),  # seen only on one visit: 0
+        h("persisting", 70.0, 72.0),  # stays terminal: 0
+    ]
+    assert count_change_at_least(hairs, 30.0) == 0
+    assert count_change_at_least(hairs[:1] + hairs[2:3] + hairs[4:5], 30.0) == 1
+
+
+def test_result_hairs_carry_both_diameters(result):
+    hairs = result.to_dict(include_hairs=True)["hairs"]
+    persisting = [x for x in hairs if x["status"] == "persisting" and x["followup_id"] >= 0]
+    assert persisting and all(
+        x["baseline_diameter_um"] > 0 and x["followup_diameter_um"] > 0 for x in persisting
+    )
+    assert all(x["followup_diameter_um"] is None for x in hairs if x["status"] == "lost")

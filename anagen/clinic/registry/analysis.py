@@ -125,7 +125,10 @@ _ANY_RULE = ResponderRule(delta=0.0)
 
 #: Measures whose change from baseline the hair-to-hair matching measures directly, and the
 #: outcome column holding that change (``OutcomeRecord.matched_change_per_cm2``).
-MATCHED_CHANGE: dict[str, str] = {"density_per_cm2": "matched_change_per_cm2"}
+MATCHED_CHANGE: dict[str, str] = {
+    "density_per_cm2": "matched_change_per_cm2",
+    "terminal_density_per_cm2": "matched_terminal_change_per_cm2",
+}
 
 
 def frame_columns(measure: Measure) -> tuple[str, ...]:

@@ -115,6 +115,9 @@ class OutcomeRecord(models.Model):
     matched_change_per_cm2 = models.FloatField(
         "density change from baseline, matched hairs (hairs/cm²)", null=True
     )
+    matched_terminal_change_per_cm2 = models.FloatField(
+        "terminal density change from baseline, matched hairs (hairs/cm²)", null=True
+    )
     matched_persisting = models.PositiveIntegerField(null=True)
     matched_lost = models.PositiveIntegerField(null=True)
     matched_new = models.PositiveIntegerField(null=True)

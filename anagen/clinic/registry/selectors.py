@@ -59,7 +59,7 @@ OUTCOME_COLUMNS = (
 )
 #: What the change computation of a matched measure reads besides (``analysis.frame_columns``):
 #: the target site, and the hair-to-hair change from its baseline image.
-MATCHED_COLUMNS = ("target_site_id", "matched_change_per_cm2")
+MATCHED_COLUMNS = ("target_site_id", "matched_change_per_cm2", "matched_terminal_change_per_cm2")
 
 
 @dataclass(frozen=True)

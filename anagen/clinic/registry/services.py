@@ -22,6 +22,7 @@ from anagen.clinic.imaging.models import ImagingVisit, MatchedChange, Trichoscop
 from anagen.clinic.imaging.selectors import baseline_date
 from anagen.clinic.patients.models import Patient
 from anagen.clinic.review.selectors import blinded_scores_by_visit
+from anagen.trichometry.change import count_change_at_least
 
 from .measures import nearest_window, split_counts, terminal_min_um
 from .models import OutcomeRecord, VisitReport
@@ -46,6 +47,16 @@ def _stage(patient: Patient, before: date) -> str:
 
 
 @transaction.atomic
+def _terminal_change(pair: MatchedChange | None, threshold_um: float) -> float | None:
+    """The matched change of terminal hairs (shaft >= ``threshold_um``) per cm², or None."""
+    if pair is None or not pair.result or not pair.common_area_cm2:
+        return None
+    hairs = pair.result.get("hairs")
+    if not hairs:
+        return None
+    return count_change_at_least(hairs, threshold_um) / pair.common_area_cm2
+
+
 def outcomes_refresh(*, patient: Patient) -> int:
     """Rebuild ``patient``'s outcome rows from the clinical records; returns the row count."""
     Patient.objects.select_for_update().filter(pk=patient.pk).first()
@@ -125,6 +136,7 @@ def outcomes_refresh(*, patient: Patient) -> int:
                 cumulative_thickness_mm_per_cm2=image.cumulative_thickness_mm_per_cm2,
                 anagen_fraction=anagen.get(image.pk),
                 matched_change_per_cm2=pair.density_change_per_cm2 if pair else None,
+                matched_terminal_change_per_cm2=_terminal_change(pair, threshold),
                 matched_persisting=pair.persisting if pair else None,
                 matched_lost=pair.lost if pair else None,
                 matched_new=pair.new if pair else None,

@@ -17,6 +17,7 @@ from anagen.clinic.registry import analysis
 from anagen.clinic.registry import services as registry
 from anagen.clinic.registry.models import OutcomeRecord
 from anagen.phantoms import FollowUpChange, PhantomSpec, render_followup
+from anagen.trichometry.change import count_change_at_least
 from tests.clinic.imaging_helpers import UM_PER_PX, phantom_png, upload
 
 pytestmark = pytest.mark.django_db
@@ -100,11 +101,17 @@ def test_registry_change_prefers_the_matched_change(nurse, patient, target, devi
     row = rows[follow.pk]
     assert row.matched_change_per_cm2 == pytest.approx(pair.density_change_per_cm2)
     assert (row.matched_lost, row.matched_new) == (pair.lost, pair.new)
+    assert row.matched_terminal_change_per_cm2 is not None
+    assert row.matched_terminal_change_per_cm2 == pytest.approx(
+        count_change_at_least(pair.result["hairs"], 30.0) / pair.common_area_cm2
+    )
     assert rows[base.pk].matched_change_per_cm2 is None
     # the independent densities stay on record
     assert row.density_per_cm2 == pytest.approx(follow.density_per_cm2, rel=0.2)
     measure = analysis.MEASURES["density_per_cm2"]
     assert "matched_change_per_cm2" in analysis.frame_columns(measure)
+    terminal = analysis.MEASURES["terminal_density_per_cm2"]
+    assert "matched_terminal_change_per_cm2" in analysis.frame_columns(terminal)
     frame = OutcomeRecord.objects.filter(patient=patient).values(
         "patient_id",
         "visit_day",

@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.spatial import cKDTree
 
+from anagen.trichometry._contrast import contrast_image
 from anagen.trichometry._result import ALGORITHM_VERSION, QualityFlag, TrichometryResult
 from anagen.trichometry.engine import analyze_with_contrast
 from anagen.trichometry.io import as_rgb_array, check_calibration, load_image
@@ -270,6 +271,16 @@ def midpoint(pts: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     return np.array([np.interp(half, s, pts[:, 0]), np.interp(half, s, pts[:, 1])])
 
 
+def _analysed(
+    rgb: np.ndarray, um: float, vellus_max_um: float, known: TrichometryResult | None
+) -> tuple[TrichometryResult, npt.NDArray[np.float32], int]:
+    """An image's analysis and contrast image, reusing ``known`` when it fits the image."""
+    if known is not None and tuple(known.image_shape) == rgb.shape[:2] and known.hairs:
+        _, contrast, _, _, scale = contrast_image(rgb, um)
+        return known, contrast, scale
+    return analyze_with_contrast(rgb, um, vellus_max_um=vellus_max_um)
+
+
 def _load(image: np.ndarray | str | os.PathLike[str]) -> np.ndarray:
     return load_image(image) if isinstance(image, (str, os.PathLike)) else as_rgb_array(image)
 
@@ -325,6 +336,7 @@ def matched_change(
     vellus_max_um: float = 40.0,
     max_rotation_deg: float = 5.0,
     names: tuple[str, str] | None = None,
+    analyses: tuple[TrichometryResult | None, TrichometryResult | None] = (None, None),
 ) -> ChangeResult:
     """Hair-to-hair change of a target site between a baseline and a follow-up image.
 
@@ -339,6 +351,10 @@ def matched_change(
         Largest camera rotation searched for.
     names : tuple of str, optional
         How error messages name the two images (default: their paths).
+    analyses : tuple, optional
+        Analyses of the baseline and the follow-up already made with this engine version
+        (e.g. stored ones, :meth:`TrichometryResult.from_dict`): only the contrast image is
+        computed again for them. They must be of these very images.
 
     Returns
     -------
@@ -360,8 +376,8 @@ def matched_change(
     t0 = time.perf_counter()
     img_b = _load(baseline_image)
     img_f = _load(followup_image)
-    rb, cb, sb = analyze_with_contrast(img_b, um, vellus_max_um=vellus_max_um)
-    rf, cf, sf = analyze_with_contrast(img_f, um, vellus_max_um=vellus_max_um)
+    rb, cb, sb = _analysed(img_b, um, vellus_max_um, analyses[0])
+    rf, cf, sf = _analysed(img_f, um, vellus_max_um, analyses[1])
     t_analyses = time.perf_counter()
     coarse = coarse_register(img_b, img_f, um, max_rotation_deg=max_rotation_deg)
     ends_b = np.array([[h.polyline[0], h.polyline[-1]] for h in rb.hairs]).reshape(-1, 2)

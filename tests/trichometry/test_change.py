@@ -212,3 +212,17 @@ def test_result_hairs_carry_both_diameters(result):
         x["baseline_diameter_um"] > 0 and x["followup_diameter_um"] > 0 for x in persisting
     )
     assert all(x["followup_diameter_um"] is None for x in hairs if x["status"] == "lost")
+
+
+def test_stored_analyses_are_reused_with_the_same_outcome(pair, result):
+    from anagen.trichometry import TrichometryResult
+
+    stored_b = TrichometryResult.from_dict(json.loads(json.dumps(result.baseline.to_dict())))
+    stored_f = TrichometryResult.from_dict(json.loads(json.dumps(result.followup.to_dict())))
+    assert stored_b.hair_count == result.baseline.hair_count
+    assert stored_b.to_dict()["hairs"] == result.baseline.to_dict()["hairs"]
+    again = matched_change(pair.baseline, pair.followup, 6.0, analyses=(stored_b, stored_f))
+    assert (again.persisting, again.lost, again.new) == (result.persisting, result.lost, result.new)
+    # one stored analysis, the other made afresh
+    small = matched_change(pair.baseline, pair.followup, 6.0, analyses=(stored_b, None))
+    assert small.count_change == result.count_change

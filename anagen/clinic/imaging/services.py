@@ -441,6 +441,17 @@ class _CalibrationDiffers(Exception):
     pass
 
 
+def _stored_analysis(record: TrichoscopyImage) -> trichometry.TrichometryResult | None:
+    """The image's stored automatic analysis when this engine made it (None: analyse again)."""
+    data = record.result
+    if not data or data.get("algorithm_version") != trichometry.ALGORITHM_VERSION:
+        return None
+    try:
+        return trichometry.TrichometryResult.from_dict(data)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 def trichoscopy_match(*, record: TrichoscopyImage) -> list[MatchedChange]:
     """Match an analysed follow-up image hair to hair with its site's earlier images.
 
@@ -464,7 +475,11 @@ def trichoscopy_match(*, record: TrichoscopyImage) -> list[MatchedChange]:
                 img_b = trichometry.load_image(first)
                 img_f = trichometry.load_image(second)
             res = trichometry.matched_change(
-                img_b, img_f, um_per_px=float(record.um_per_px), names=("baseline", "follow-up")
+                img_b,
+                img_f,
+                um_per_px=float(record.um_per_px),
+                names=("baseline", "follow-up"),
+                analyses=(_stored_analysis(reference), _stored_analysis(record)),
             )
             picture = render_change_overlay(img_b, img_f, res, both=False)
             buffer = io.BytesIO()

@@ -19,7 +19,7 @@ from anagen.clinic.review.models import ReviewPair
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.mark.slow(60)
+@pytest.mark.slow(100)  # with the matched follow-ups (issue 15)
 def test_demo_registry_is_rich():
     call_command("load_demo", patients=80, stdout=open("/dev/null", "w"))  # noqa: SIM115
     researcher = User.objects.get(email=f"researcher@{DEMO_DOMAIN}")

@@ -59,6 +59,9 @@ GUARD_UM = 250.0  # guard band inside both images (a counted hair is seen over >
 MIN_OVERLAP_FRACTION = 0.25  # less of the baseline field seen at follow-up: no comparison
 MAX_RESIDUAL_PX = 2.0
 MIN_MATCHED_POINTS = 6
+MAX_ACCEPTED_RESIDUAL_PX = 6.0  # above this the registration is refused, not just flagged
+MIN_PERSISTING_SHARE = 0.3  # fewer baseline hairs found again: not the same skin lined up
+MIN_HAIRS_FOR_SHARE = 10
 FREE_TOL = 1.0  # contrast counts only this many tolerances away from other hairs
 STILL_LEVEL = 0.4  # share of its own contrast a left-over hair must still show on the other visit
 
@@ -383,7 +386,7 @@ def matched_change(
     ends_b = np.array([[h.polyline[0], h.polyline[-1]] for h in rb.hairs]).reshape(-1, 2)
     ends_f = np.array([[h.polyline[0], h.polyline[-1]] for h in rf.hairs]).reshape(-1, 2)
     reg = refine_on_points(coarse, ends_b, ends_f, gate_px=40.0, inlier_px=4.0)
-    if reg.n_points < MIN_MATCHED_POINTS:
+    if reg.n_points < MIN_MATCHED_POINTS or reg.residual_px > MAX_ACCEPTED_RESIDUAL_PX:
         raise ChangeError(f"{label}: the images could not be registered (too few common hairs)")
     tol = max(3.0, 18.0 / um) + min(reg.residual_px, 3.0)
     pb = [densify(h.polyline) for h in rb.hairs]
@@ -461,6 +464,15 @@ def matched_change(
     persisting = sum(1 for f in fates if f.status == "persisting" and f.in_field)
     lost = sum(1 for f in fates if f.status == "lost" and f.in_field)
     new = sum(1 for f in fates if f.status == "new" and f.in_field)
+    if persisting + lost >= MIN_HAIRS_FOR_SHARE and persisting < MIN_PERSISTING_SHARE * (
+        persisting + lost
+    ):
+        # most baseline hairs "lost" between two visits means the images were not lined up
+        # on the same skin (or show different sites), not a real change
+        raise ChangeError(
+            f"{label}: the images could not be registered "
+            f"(only {persisting} of {persisting + lost} hairs found again)"
+        )
     area_cm2 = area_px * (um * 1e-4) ** 2
     quality = (
         QualityFlag(

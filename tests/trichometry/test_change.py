@@ -226,3 +226,19 @@ def test_stored_analyses_are_reused_with_the_same_outcome(pair, result):
     # one stored analysis, the other made afresh
     small = matched_change(pair.baseline, pair.followup, 6.0, analyses=(stored_b, None))
     assert small.count_change == result.count_change
+
+
+def test_pair_with_too_little_common_skin_is_refused(tmp_path, capsys):
+    from anagen.phantoms import render_phantom
+
+    wide, _ = render_phantom(
+        PhantomSpec(width=1720, height=480, um_per_px=6.0, density_per_cm2=200, seed=4)
+    )
+    a, b = tmp_path / "left.png", tmp_path / "right.png"
+    write_image(a, wide[:, :960])
+    write_image(b, wide[:, 760:])  # 200 px of 960 in common
+    with pytest.raises(ChangeError):
+        matched_change(a, b, 6.0)
+    assert main(["trichometry", "change", str(a), str(b), "--um-per-px", "6", "--json"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "left.png" in err and "right.png" in err

@@ -242,3 +242,25 @@ def test_pair_with_too_little_common_skin_is_refused(tmp_path, capsys):
     assert main(["trichometry", "change", str(a), str(b), "--um-per-px", "6", "--json"]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "left.png" in err and "right.png" in err
+
+
+def test_phantom_cli_renders_follow_up_pairs_the_change_command_reads(tmp_path, capsys):
+    out = tmp_path / "fu"
+    args = ["phantom", "render", "--out", str(out), "--n", "1", "--seed", "3", "--followup"]
+    assert main([*args, "--width", "800", "--height", "600", "--skin-tone", "deep"]) == 0
+    capsys.readouterr()
+    truth = json.loads((out / "phantom_00003_followup.json").read_text())
+    assert truth["lost_keys"] and truth["new_keys"]
+    code = main(
+        [
+            "trichometry",
+            "change",
+            str(out / "phantom_00003_baseline.png"),
+            str(out / "phantom_00003_followup.png"),
+            "--um-per-px",
+            "6",
+            "--json",
+        ]
+    )
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["persisting"] > 0

@@ -27,7 +27,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default="black",
         choices=["black", "brown", "blond", "grey"],
     )
-    r.add_argument("--skin-tone", default="light", choices=["light", "medium", "dark"])
+    r.add_argument(
+        "--skin-tone",
+        default="light",
+        choices=["light", "medium", "dark", "tan", "deep"],
+        help="tan, deep: skin of colour with pigment network and white dots",
+    )
     r.add_argument("--no-crossings", action="store_true")
     r.add_argument("--no-units", action="store_true")
     r.add_argument("--blur", type=float, default=0.8, help="blur sigma in px")
@@ -40,6 +45,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=None,
         metavar="DAYS",
         help="render day-0/day-N regrowth pairs DAYS apart",
+    )
+    r.add_argument(
+        "--followup",
+        action="store_true",
+        help="render baseline/follow-up pairs of one site (hairs lost, new, re-clipped; "
+        "camera moved) for 'anagen trichometry change'",
     )
     r.set_defaults(func=cmd_render)
 
@@ -73,7 +84,16 @@ def cmd_render(args: argparse.Namespace) -> int:
             print(f"anagen phantom: error: {exc}", file=sys.stderr)
             return 2
         stem = f"phantom_{spec.seed:05d}"
-        if args.pairs is None:
+        if args.followup:
+            from anagen.phantoms.followup import render_followup
+
+            fu = render_followup(spec)
+            write_image(out / f"{stem}_baseline.{ext}", fu.baseline, spec.jpeg_quality)
+            write_image(out / f"{stem}_followup.{ext}", fu.followup, spec.jpeg_quality)
+            (out / f"{stem}_followup.json").write_text(json.dumps(fu.to_dict(), indent=1))
+            print(out / f"{stem}_baseline.{ext}")
+            print(out / f"{stem}_followup.{ext}")
+        elif args.pairs is None:
             img, truth = render_phantom(spec)
             write_image(out / f"{stem}.{ext}", img, spec.jpeg_quality)
             truth.to_json(out / f"{stem}.json")

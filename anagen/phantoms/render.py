@@ -23,7 +23,7 @@ import numpy as np
 from .hairs import ground_truth, hair_polyline, hairs_for, visible_hairs
 from .optics import Transform, move_image, photograph
 from .skin import Ostium, draw_ostia, ostia_for, skin
-from .spec import HAIR_COLOURS, GroundTruth, HairSpec, PhantomPair, PhantomSpec
+from .spec import HAIR_COLOURS, SKIN_PATTERNS, GroundTruth, HairSpec, PhantomPair, PhantomSpec
 
 _PAD = 48  # canvas margin so a moved shot has real pixels at its edges
 _STILL: Transform = (0.0, 0.0, 0.0)
@@ -94,28 +94,51 @@ def _draw_hairs(img: np.ndarray, spec: PhantomSpec, hairs: list[HairSpec], offse
         sub += a * col[None, None, :]
 
 
-def _shoot(
+def shoot(
     spec: PhantomSpec,
     hairs: list[HairSpec],
     ostia: list[Ostium],
     transform: Transform,
     shot: int,
+    pad: int = _PAD,
+    gain: float = 1.0,
 ) -> np.ndarray:
     """Render skin, ostia and hairs on a padded canvas, move it by ``transform`` and crop.
 
-    The scene's random stream depends on the seed only, so every shot shows the same skin;
-    shot ``shot`` has its own glare and sensor noise.
+    The scene's random stream depends on the seed only, so every shot with the same ``pad``
+    shows the same skin; shot ``shot`` has its own glare and sensor noise.
+
+    Parameters
+    ----------
+    spec : PhantomSpec
+    hairs : list of HairSpec
+    ostia : list of Ostium
+    transform : tuple of float
+        ``(dx, dy, rotation_deg)`` of the shot about the image centre.
+    shot : int
+        Index of the shot (its own noise and glare).
+    pad : int, optional
+        Canvas margin in pixels (larger for larger camera moves).
+    gain : float, optional
+        Exposure of the shot relative to the scene.
+
+    Returns
+    -------
+    ndarray
+        ``(H, W, 3)`` uint8 RGB.
     """
     noise_seed = spec.seed if spec.noise_seed is None else spec.noise_seed
     img = skin(
         spec,
-        (spec.height + 2 * _PAD, spec.width + 2 * _PAD),
+        (spec.height + 2 * pad, spec.width + 2 * pad),
         np.random.default_rng([spec.seed, 2]),
     )
-    draw_ostia(img, ostia, _PAD)
-    _draw_hairs(img, spec, hairs, _PAD)
-    img = move_image(img, (_PAD + spec.width / 2.0, _PAD + spec.height / 2.0), transform)
-    img = img[_PAD : _PAD + spec.height, _PAD : _PAD + spec.width]
+    draw_ostia(img, ostia, pad, white=spec.skin_tone in SKIN_PATTERNS)
+    _draw_hairs(img, spec, hairs, pad)
+    img = move_image(img, (pad + spec.width / 2.0, pad + spec.height / 2.0), transform)
+    img = img[pad : pad + spec.height, pad : pad + spec.width]
+    if gain != 1.0:
+        img = img * np.float32(gain)
     return photograph(img, spec, np.random.default_rng([noise_seed, 3, shot]))
 
 
@@ -135,7 +158,7 @@ def render_phantom(spec: PhantomSpec) -> tuple[np.ndarray, GroundTruth]:
         Every hair that touches the image.
     """
     hairs = visible_hairs(spec, hairs_for(spec))
-    img = _shoot(spec, hairs, ostia_for(spec, hairs), _STILL, shot=0)
+    img = shoot(spec, hairs, ostia_for(spec, hairs), _STILL, shot=0)
     return img, ground_truth(spec, hairs, _STILL)
 
 
@@ -191,8 +214,8 @@ def render_pair(
     )
     ostia = ostia_for(spec, hairs0)
     return PhantomPair(
-        day0=_shoot(spec, hairs0, ostia, _STILL, shot=0),
-        dayn=_shoot(spec, hairsn, ostia, transform, shot=1),
+        day0=shoot(spec, hairs0, ostia, _STILL, shot=0),
+        dayn=shoot(spec, hairsn, ostia, transform, shot=1),
         truth0=ground_truth(spec, hairs0, _STILL),
         truthn=ground_truth(spec, hairsn, transform, keys),
         days=float(days),

@@ -13,6 +13,7 @@ from anagen.trichometry.frame import CountingFrame
 
 __all__ = [
     "HAIR_COLOURS",
+    "SKIN_PATTERNS",
     "SKIN_TONES",
     "VELLUS_MAX_UM",
     "GroundTruth",
@@ -33,6 +34,19 @@ SKIN_TONES: dict[str, tuple[float, float, float]] = {
     "light": (226.0, 192.0, 172.0),
     "medium": (188.0, 140.0, 110.0),
     "dark": (112.0, 76.0, 58.0),
+    # skin of colour with its dermoscopic pattern (see SKIN_PATTERNS)
+    "tan": (176.0, 124.0, 92.0),
+    "deep": (96.0, 64.0, 48.0),
+}
+SKIN_PATTERNS: dict[str, tuple[float, float, float]] = {
+    # tone: (pigment-network darkening of its lines 0-1, network cell size um,
+    #        pinpoint white dots per cm2 (eccrine openings; empty follicular openings are white too))
+    # Dermoscopy of dark and sun-exposed scalp: a honeycomb pigment network (pigmented rete
+    # ridges around paler papillae, cells of ~0.2-0.4 mm) and regularly spaced pinpoint white
+    # dots of ~0.1 mm (eccrine ducts, ~150-200 per cm2 on the scalp, and follicular openings).
+    # "light", "medium" and "dark" stay plain skin (the golden images rely on them).
+    "tan": (0.10, 280.0, 60.0),
+    "deep": (0.22, 260.0, 180.0),
 }
 VELLUS_MAX_UM = 40.0
 
@@ -77,7 +91,8 @@ class PhantomSpec:
     density_per_cm2 : hair density (hairs, not units) per cm^2.
     vellus_fraction : fraction of hairs that are vellus (15-40 um), the rest terminal (45-110 um).
     hair_colour : one of ``black, brown, blond, grey``.
-    skin_tone : one of ``light, medium, dark``.
+    skin_tone : one of ``light, medium, dark`` (plain skin) or ``tan, deep`` (skin of colour:
+        honeycomb pigment network and pinpoint white dots, see ``SKIN_PATTERNS``).
     crossings : allow hairs to overlap/cross; when False hairs are placed without touching.
     units : group hairs into 2-3-hair follicular units sharing one ostium.
     blur_sigma_px : Gaussian optical blur.

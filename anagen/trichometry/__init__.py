@@ -1,6 +1,7 @@
 """Trichometry: hair count, density, diameters, vellus/terminal and anagen/telogen from
 trichoscopy images of clipped hair (pure library, no Django)."""
 
+from anagen.trichometry.change import ChangeError, ChangeResult, HairFate, matched_change
 from anagen.trichometry.engine import (
     ALGORITHM_VERSION,
     DEFAULT_VELLUS_MAX_UM,
@@ -19,8 +20,11 @@ __all__ = [
     "DEFAULT_MAX_PIXELS",
     "DEFAULT_VELLUS_MAX_UM",
     "AnagenResult",
+    "ChangeError",
+    "ChangeResult",
     "CountingFrame",
     "Hair",
+    "HairFate",
     "HairGrowth",
     "ImageError",
     "QualityFlag",
@@ -31,6 +35,7 @@ __all__ = [
     "designated_end",
     "is_counted",
     "load_image",
+    "matched_change",
     "render_overlay",
     "write_overlay",
 ]

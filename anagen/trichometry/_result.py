@@ -79,6 +79,62 @@ class TrichometryResult:
     def quality_ok(self) -> bool:
         return all(f.ok for f in self.quality)
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrichometryResult:
+        """Rebuild a result from :meth:`to_dict` (with its hairs), e.g. a stored analysis.
+
+        Parameters
+        ----------
+        d : dict
+            ``to_dict(include_hairs=True)`` output (centrelines rounded to 0.1 px).
+
+        Returns
+        -------
+        TrichometryResult
+            Timings are not kept.
+
+        Raises
+        ------
+        KeyError
+            When ``d`` lacks a field (e.g. it was written without its hairs).
+        """
+        hairs = tuple(
+            Hair(
+                id=int(h["id"]),
+                polyline=tuple((float(x), float(y)) for x, y in h["polyline"]),
+                length_um=float(h["length_um"]),
+                diameter_um=float(h["diameter_um"]),
+                kind=str(h["kind"]),
+                counted=bool(h["counted"]),
+                unit_id=int(h["unit_id"]),
+            )
+            for h in d["hairs"]
+        )
+        shape = d["image_shape"]
+        return cls(
+            hairs=hairs,
+            hair_count=int(d["hair_count"]),
+            area_cm2=float(d["area_cm2"]),
+            density_per_cm2=float(d["density_per_cm2"]),
+            terminal_count=int(d["terminal_count"]),
+            vellus_count=int(d["vellus_count"]),
+            vellus_max_um=float(d["vellus_max_um"]),
+            mean_diameter_um=d["mean_diameter_um"],
+            median_diameter_um=d["median_diameter_um"],
+            diameters_um=tuple(float(x) for x in d["diameters_um"]),
+            diameter_histogram=tuple(
+                (float(b["from_um"]), float(b["to_um"]), int(b["count"]))
+                for b in d["diameter_histogram"]
+            ),
+            cumulative_thickness_mm_per_cm2=float(d["cumulative_thickness_mm_per_cm2"]),
+            follicular_units=tuple(tuple(int(i) for i in u) for u in d["follicular_units"]),
+            quality=tuple(QualityFlag(**f) for f in d["quality"].values()),
+            um_per_px=float(d["um_per_px"]),
+            image_shape=(int(shape[0]), int(shape[1])),
+            frame=CountingFrame(**d["counting_frame"]),
+            algorithm_version=str(d["algorithm_version"]),
+        )
+
     def to_dict(self, include_hairs: bool = True) -> dict[str, Any]:
         """JSON-ready dictionary (``json.dumps`` works on it directly)."""
         d: dict[str, Any] = {

@@ -1,4 +1,4 @@
-"""``anagen trichometry`` sub-commands: ``analyze`` and ``anagen``."""
+"""``anagen trichometry`` sub-commands: ``analyze``, ``anagen`` and ``change``."""
 
 from __future__ import annotations
 
@@ -48,6 +48,18 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     g.add_argument("--growth-um-per-day", type=float, default=300.0)
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=cmd_anagen)
+
+    c = sub.add_parser(
+        "change", help="matched follow-up: persisting, lost and new hairs between two visits"
+    )
+    c.add_argument("baseline", metavar="BASELINE")
+    c.add_argument("followup", metavar="FOLLOWUP")
+    c.add_argument("--um-per-px", type=float, required=True, help="calibration (both images)")
+    c.add_argument("--vellus-max-um", type=float, default=40.0)
+    c.add_argument("--overlay", metavar="OUT.png", help="write the side-by-side overlay here")
+    c.add_argument("--json", action="store_true")
+    c.add_argument("--hairs", action="store_true", help="include every hair's fate in the JSON")
+    c.set_defaults(func=cmd_change)
 
 
 def _err(msg: str | Exception) -> None:
@@ -190,4 +202,53 @@ def cmd_anagen(args: argparse.Namespace) -> int:
             f"anagen fraction {100 * res.anagen_fraction:.1f} %  (shed {res.shed_count}, "
             f"{res.days:g} days, growth threshold {res.threshold_um:.0f} um)"
         )
+    return 0
+
+
+def cmd_change(args: argparse.Namespace) -> int:
+    from anagen.trichometry.change import ChangeError, matched_change
+    from anagen.trichometry.change_overlay import write_change_overlay
+    from anagen.trichometry.io import load_image
+
+    names = f"{args.baseline} / {args.followup}"
+    try:
+        baseline = load_image(args.baseline)
+        followup = load_image(args.followup)
+        res = matched_change(
+            baseline,
+            followup,
+            um_per_px=args.um_per_px,
+            vellus_max_um=args.vellus_max_um,
+            names=(args.baseline, args.followup),
+        )
+    except ChangeError as exc:
+        _err(exc)
+        return 1
+    except (ImageError, ValueError) as exc:
+        msg = str(exc)
+        _err(msg if args.baseline in msg or args.followup in msg else f"{names}: {msg}")
+        return 1
+    if args.overlay:
+        try:
+            write_change_overlay(args.overlay, baseline, followup, res)
+        except OSError as exc:
+            _err(f"{names}: {exc}")
+            return 1
+    d = {"baseline": args.baseline, "followup": args.followup, **res.to_dict(args.hairs)}
+    if args.json:
+        print(json.dumps(d, indent=1))
+    else:
+        reg = d["registration"]
+        bad = [k for k, f in d["quality"].items() if not f["ok"]]
+        print(
+            f"baseline {res.baseline_count}  follow-up {res.followup_count}  persisting "
+            f"{res.persisting}  lost {res.lost}  new {res.new}  change {res.count_change:+d} "
+            f"({res.density_change_per_cm2:+.1f}/cm2 over {res.common_area_cm2:.3f} cm2)"
+        )
+        print(
+            f"registration dx {reg['dx_px']} dy {reg['dy_px']} px, rotation "
+            f"{reg['rotation_deg']} deg, residual {reg['residual_px']} px; quality "
+            + ("ok" if not bad else "CHECK: " + ",".join(bad))
+        )
+        print(f"algorithm {res.algorithm_version}")
     return 0

@@ -62,6 +62,7 @@ __all__ = [
     "_neighbours",
     "_reach_border",
     "analyze",
+    "analyze_with_contrast",
     "contrast_image",
 ]
 
@@ -99,6 +100,34 @@ def analyze(
     ------
     ImageError
         For unreadable images or missing/invalid calibration.
+    """
+    result, _, _ = analyze_with_contrast(
+        image, um_per_px, vellus_max_um, frame_margin_px, min_hairs
+    )
+    return result
+
+
+def analyze_with_contrast(
+    image: np.ndarray | str | os.PathLike[str],
+    um_per_px: float,
+    vellus_max_um: float = DEFAULT_VELLUS_MAX_UM,
+    frame_margin_px: float | None = None,
+    min_hairs: int = 10,
+) -> tuple[TrichometryResult, np.ndarray, int]:
+    """:func:`analyze`, also returning its detection-scale contrast image.
+
+    Parameters
+    ----------
+    image, um_per_px, vellus_max_um, frame_margin_px, min_hairs
+        As for :func:`analyze`.
+
+    Returns
+    -------
+    result : TrichometryResult
+    contrast : ndarray of float32, shape (h, w)
+        Hair contrast in noise units at detection scale (see ``_contrast``).
+    scale : int
+        Down-sampling factor of the detection scale.
     """
     params = DEFAULT_PARAMS
     t0 = time.perf_counter()
@@ -141,7 +170,7 @@ def analyze(
         params,
     )
     t_end = time.perf_counter()
-    return _result(
+    result = _result(
         hairs,
         counted,
         units,
@@ -159,6 +188,7 @@ def analyze(
             "total": 1e3 * (t_end - t0),
         },
     )
+    return result, contrast, scale
 
 
 def _skeleton_paths(

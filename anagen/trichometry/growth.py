@@ -8,7 +8,6 @@ from typing import Any
 
 import cv2
 import numpy as np
-from scipy.spatial import cKDTree
 
 from anagen.trichometry._geometry import to_detection
 from anagen.trichometry.engine import (
@@ -18,6 +17,7 @@ from anagen.trichometry.engine import (
     contrast_image,
 )
 from anagen.trichometry.io import as_rgb_array, check_calibration, load_image
+from anagen.trichometry.registration import Registration, refine_on_points
 
 #: typical anagen growth rate of scalp hair, micrometres per day
 GROWTH_UM_PER_DAY = 300.0
@@ -244,22 +244,16 @@ def anagen_telogen(
     m = np.array([[1.0, 0.0, dx], [0.0, 1.0, dy]])
     rot = 0.0
     if polys0 and polysn:
-        # refine with a similarity transform fitted on mutually nearest hair ends
+        # refine with a similarity transform fitted on mutually nearest hair ends (the
+        # registration shared with the matched follow-up, similarity kept as before 1.4)
         e0 = np.array([[p[0], p[-1]] for p in polys0]).reshape(-1, 2)
         en = np.array([[p[0], p[-1]] for p in polysn]).reshape(-1, 2)
-        tree = cKDTree(en)
-        d, j = tree.query(e0 + np.array([dx, dy]))
-        ok = d < 40.0
-        if ok.sum() >= 6:
-            est, inl = cv2.estimateAffinePartial2D(
-                e0[ok].astype(np.float32),
-                en[j[ok]].astype(np.float32),
-                method=cv2.RANSAC,
-                ransacReprojThreshold=4.0,
-            )
-            if est is not None and inl is not None and inl.sum() >= 6:
-                m = est
-                rot = float(np.degrees(np.arctan2(m[1, 0], m[0, 0])))
+        H0, W0 = img0.shape[:2]
+        start = Registration(m, ((W0 - 1) / 2.0, (H0 - 1) / 2.0), float("nan"), 0, 0.0)
+        refined = refine_on_points(start, e0, en, gate_px=40.0, inlier_px=4.0, rigid=False)
+        if refined.n_points:
+            m = refined.matrix
+            rot = float(np.degrees(np.arctan2(m[1, 0], m[0, 0])))
     H, W = img0.shape[:2]
     hn, wn = imgn.shape[:2]
     _, f0, _, _, sc0 = contrast_image(img0, um)

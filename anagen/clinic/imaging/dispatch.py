@@ -21,3 +21,6 @@ def send_on_commit(task_name: str, *args: object) -> None:
     # process (a client of a real worker) would otherwise receive the job.
     task = app.tasks[task_name]
     transaction.on_commit(lambda: task.delay(*args))
+
+
+MATCH_TRICHOSCOPY = "anagen.clinic.imaging.tasks.match_trichoscopy"

@@ -214,3 +214,58 @@ class TrichoscopyImage(models.Model):
             "density_per_cm2": count / self.area_cm2 if self.area_cm2 else None,
             "terminal_density_per_cm2": terminal / self.area_cm2 if self.area_cm2 else None,
         }
+
+
+class MatchedChange(models.Model):
+    """Hair-to-hair change of a target site between two analysed trichoscopy images.
+
+    Computed by a job after a follow-up image's analysis (``services.trichoscopy_match``):
+    the follow-up is matched to its site's baseline image and to the previous visit's image
+    (``anagen.trichometry.matched_change``). The two images' own counts stay on their records;
+    this row holds only what the matching adds. Never edited by hand.
+    """
+
+    class Reference(models.TextChoices):
+        BASELINE = "baseline", "Baseline"
+        PREVIOUS = "previous", "Previous visit"
+
+    class Status(models.TextChoices):
+        MATCHED = "matched", "Matched"
+        FAILED = "failed", "Could not be matched"
+
+    followup = models.ForeignKey(
+        TrichoscopyImage, on_delete=models.CASCADE, related_name="matched_changes"
+    )
+    reference = models.ForeignKey(TrichoscopyImage, on_delete=models.CASCADE, related_name="+")
+    reference_kind = models.CharField(max_length=10, choices=Reference.choices)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    error = models.CharField(max_length=500, blank=True)  # clinic words
+    persisting = models.PositiveIntegerField(null=True)
+    lost = models.PositiveIntegerField(null=True)
+    new = models.PositiveIntegerField(null=True)
+    baseline_count = models.PositiveIntegerField("count at the earlier image", null=True)
+    followup_count = models.PositiveIntegerField("count at the follow-up", null=True)
+    count_change = models.IntegerField(null=True)
+    common_area_cm2 = models.FloatField(null=True)
+    density_change_per_cm2 = models.FloatField(null=True)
+    dx_px = models.FloatField(null=True)
+    dy_px = models.FloatField(null=True)
+    rotation_deg = models.FloatField(null=True)
+    residual_px = models.FloatField(null=True)
+    overlap_fraction = models.FloatField(null=True)
+    quality_ok = models.BooleanField(null=True)
+    result = models.JSONField(null=True)
+    overlay = models.ImageField(upload_to="matched/", blank=True)
+    algorithm_version = models.CharField(max_length=80, blank=True)
+    computed_at = ClockDateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["followup", "reference_kind"], name="one_matched_change_per_reference"
+            )
+        ]
+        ordering = ["followup_id", "reference_kind"]
+
+    def __str__(self) -> str:
+        return f"Matched change of image #{self.followup_id} against #{self.reference_id}"

@@ -8,6 +8,7 @@ from itertools import pairwise
 from typing import TYPE_CHECKING, Any, cast
 
 from django.db.models import QuerySet
+from django.db.models.fields.files import FieldFile
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -16,7 +17,7 @@ from anagen.clinic.accounts.models import User
 from anagen.clinic.common import clock
 from anagen.clinic.patients.models import Patient
 
-from .models import GlobalPhoto, ImagingVisit, TargetSite, TrichoscopyImage
+from .models import GlobalPhoto, ImagingVisit, MatchedChange, TargetSite, TrichoscopyImage
 
 if TYPE_CHECKING:
     from anagen.clinic.registry.models import VisitReport
@@ -224,3 +225,22 @@ def day0_candidates(*, visit: ImagingVisit) -> QuerySet[TrichoscopyImage]:
         .select_related("visit", "target_site")
         .order_by("-visit__taken_on", "-pk")
     )
+
+
+def matched_changes(*, visit: ImagingVisit) -> list[MatchedChange]:
+    """The hair-to-hair comparisons of this visit's trichoscopy images with earlier ones.
+
+    The caller has already read ``visit`` through :func:`visit_get` (site scoping); baseline
+    first, then the previous visit, per image.
+    """
+    return list(
+        MatchedChange.objects.filter(followup__visit=visit)
+        .select_related("reference__visit", "followup__target_site")
+        .order_by("followup_id", "reference_kind")
+    )
+
+
+def matched_overlay(*, record: TrichoscopyImage, kind: str) -> FieldFile | None:
+    """The stored overlay of ``record`` matched to its ``kind`` reference (None: none)."""
+    match = MatchedChange.objects.filter(followup=record, reference_kind=kind).first()
+    return match.overlay if match is not None and match.overlay else None

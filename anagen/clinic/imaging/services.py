@@ -29,11 +29,19 @@ from anagen.clinic.accounts.policy import Perm, require
 from anagen.clinic.common import clock
 from anagen.clinic.common.uploads import strict_image_decoding
 from anagen.clinic.patients.models import Patient
+from anagen.trichometry.change_overlay import render_change_overlay
 
 from . import dispatch, selectors
 from .error_codes import ImagingErrorCode as Code
 from .error_codes import refusal
-from .models import Device, GlobalPhoto, ImagingVisit, TargetSite, TrichoscopyImage
+from .models import (
+    Device,
+    GlobalPhoto,
+    ImagingVisit,
+    MatchedChange,
+    TargetSite,
+    TrichoscopyImage,
+)
 
 if TYPE_CHECKING:
     from anagen.clinic.treatment.models import ScheduledVisit
@@ -396,7 +404,149 @@ def trichoscopy_analyse(
         if record.regrowth_of_id is not None:
             _measure_growth(record)
         record.save()
+        if record.regrowth_of_id is None:
+            dispatch.send_on_commit(dispatch.MATCH_TRICHOSCOPY, record.pk)
     return record
+
+
+def match_references(record: TrichoscopyImage) -> dict[str, TrichoscopyImage]:
+    """The earlier analysed images of ``record``'s target site it is matched to.
+
+    ``baseline``: the site's first analysed image (by visit date); ``previous``: the latest
+    one before ``record``'s visit, when that is not the baseline. Phototrichogram re-images
+    are no visits of their own and are never references.
+    """
+    earlier = list(
+        TrichoscopyImage.objects.filter(
+            target_site_id=record.target_site_id,
+            status=TrichoscopyImage.Status.ANALYSED,
+            regrowth_of__isnull=True,
+            visit__taken_on__lt=record.visit.taken_on,
+        ).order_by("visit__taken_on", "pk")
+    )
+    if not earlier:
+        return {}
+    refs = {MatchedChange.Reference.BASELINE.value: earlier[0]}
+    if earlier[-1].pk != earlier[0].pk:
+        refs[MatchedChange.Reference.PREVIOUS.value] = earlier[-1]
+    return refs
+
+
+_MATCH_FIELDS = (
+    "persisting",
+    "lost",
+    "new",
+    "baseline_count",
+    "followup_count",
+    "count_change",
+    "common_area_cm2",
+    "density_change_per_cm2",
+)
+
+
+def _match_message(exc: Exception) -> str:
+    """Why a pair could not be matched, in clinic words (no file names)."""
+    if isinstance(exc, trichometry.ChangeError):
+        if "overlap" in str(exc):
+            return (
+                "the two images show too little of the same skin — re-image the tattooed "
+                "target site centred as at the earlier visit."
+            )
+        return (
+            "the two images could not be lined up — check both show the same tattooed target "
+            "site, clipped, in focus."
+        )
+    if isinstance(exc, _CalibrationDiffers):
+        return "the two images were taken at different calibrations and cannot be matched."
+    return "the hairs of the two images could not be matched — the counts of each image stand."
+
+
+class _CalibrationDiffers(Exception):
+    pass
+
+
+def _stored_analysis(record: TrichoscopyImage) -> trichometry.TrichometryResult | None:
+    """The image's stored automatic analysis when this engine made it (None: analyse again)."""
+    data = record.result
+    if not data or data.get("algorithm_version") != trichometry.ALGORITHM_VERSION:
+        return None
+    try:
+        return trichometry.TrichometryResult.from_dict(data)
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def trichoscopy_match(*, record: TrichoscopyImage) -> list[MatchedChange]:
+    """Match an analysed follow-up image hair to hair with its site's earlier images.
+
+    A job (``tasks.match_trichoscopy``) runs this after the follow-up's analysis; a system
+    step, not a member of staff's. One ``MatchedChange`` per reference (baseline, previous
+    visit) is written or replaced; a pair that cannot be matched is kept with its reason in
+    clinic words, and the images' own counts stand either way.
+    """
+    out: list[MatchedChange] = []
+    for kind, reference in match_references(record).items():
+        values: dict[str, object] = {"reference": reference, "error": ""}
+        overlay: bytes | None = None
+        try:
+            if record.um_per_px is None or reference.um_per_px != record.um_per_px:
+                raise _CalibrationDiffers()
+            with (
+                _local_copy(reference.image) as first,
+                _local_copy(record.image) as second,
+                strict_image_decoding(),
+            ):
+                img_b = trichometry.load_image(first)
+                img_f = trichometry.load_image(second)
+            res = trichometry.matched_change(
+                img_b,
+                img_f,
+                um_per_px=float(record.um_per_px),
+                names=("baseline", "follow-up"),
+                analyses=(_stored_analysis(reference), _stored_analysis(record)),
+            )
+            picture = render_change_overlay(img_b, img_f, res, both=False)
+            buffer = io.BytesIO()
+            Image.fromarray(picture).save(buffer, "PNG", optimize=True)
+            overlay = buffer.getvalue()
+        except Exception as exc:  # the pair cannot be matched; each image's count stands
+            _log_failure(record, exc, None)
+            values.update(
+                status=MatchedChange.Status.FAILED,
+                error=_match_message(exc),
+                result=None,
+                quality_ok=None,
+                algorithm_version="",
+                **dict.fromkeys(
+                    (*_MATCH_FIELDS, "dx_px", "dy_px", "rotation_deg", "residual_px"), None
+                ),
+                overlap_fraction=None,
+            )
+        else:
+            data = res.to_dict(include_hairs=True)
+            reg = data["registration"]
+            values.update(
+                status=MatchedChange.Status.MATCHED,
+                result=data,
+                quality_ok=res.quality_ok,
+                algorithm_version=res.algorithm_version,
+                dx_px=reg["dx_px"],
+                dy_px=reg["dy_px"],
+                rotation_deg=reg["rotation_deg"],
+                residual_px=reg["residual_px"],
+                overlap_fraction=res.overlap_fraction,
+                **{name: data[name] for name in _MATCH_FIELDS},
+            )
+        with transaction.atomic():
+            match, _ = MatchedChange.objects.update_or_create(
+                followup=record, reference_kind=kind, defaults=values
+            )
+            if overlay is not None:
+                match.overlay.save(f"matched-{record.pk}-{kind}.png", ContentFile(overlay))
+            elif match.overlay:
+                match.overlay.delete(save=True)
+        out.append(match)
+    return out
 
 
 def _measure_growth(record: TrichoscopyImage) -> None:

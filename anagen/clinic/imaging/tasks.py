@@ -2,7 +2,7 @@ from celery import shared_task
 
 from . import dispatch
 from .models import TrichoscopyImage
-from .services import analyses_retry_stuck, trichoscopy_analyse
+from .services import analyses_retry_stuck, trichoscopy_analyse, trichoscopy_match
 
 # The tasks call the services; the services enqueue by name through ``dispatch`` (no cycle).
 
@@ -24,3 +24,12 @@ def analyse_trichoscopy(image_id: int) -> str:
 def retry_stuck_analyses(now=None) -> dict[str, list[int]]:
     """Periodic (CELERY_BEAT_SCHEDULE): re-queue or fail trichoscopy images stuck in the queue."""
     return analyses_retry_stuck(now=now)
+
+
+@shared_task(name=dispatch.MATCH_TRICHOSCOPY)
+def match_trichoscopy(image_id: int) -> list[str]:
+    """Match an analysed follow-up image to its site's baseline and previous visit."""
+    record = TrichoscopyImage.objects.filter(pk=image_id).first()
+    if record is None or record.status != TrichoscopyImage.Status.ANALYSED:
+        return []
+    return [m.status for m in trichoscopy_match(record=record)]

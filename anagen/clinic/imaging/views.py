@@ -139,6 +139,7 @@ def visit_detail(request, pk):
             "images": visit.trichoscopy.select_related(
                 "target_site", "device", "regrowth_of__visit"
             ),
+            "matched": selectors.matched_changes(visit=visit),
         },
     )
 
@@ -189,6 +190,8 @@ def trichoscopy_retry(request, pk):
 
 def trichoscopy_file(request, pk, kind):
     record = selectors.trichoscopy_get(user=request.user, pk=pk)
+    if kind.startswith("matched-"):
+        return stored_file_response(selectors.matched_overlay(record=record, kind=kind[8:]))
     return stored_file_response(record.overlay if kind == "overlay" else record.image)
 
 

@@ -123,13 +123,57 @@ DEFAULT_MEASURE = "density_per_cm2"
 _ANY_RULE = ResponderRule(delta=0.0)
 
 
+#: Measures whose change from baseline the hair-to-hair matching measures directly, and the
+#: outcome column holding that change (``OutcomeRecord.matched_change_per_cm2``).
+MATCHED_CHANGE: dict[str, str] = {
+    "density_per_cm2": "matched_change_per_cm2",
+    "terminal_density_per_cm2": "matched_terminal_change_per_cm2",
+}
+
+
 def frame_columns(measure: Measure) -> tuple[str, ...]:
     """The outcome columns the registry pages' statistics of ``measure`` read.
 
     Summaries, the plot's lines and comparisons need the patient, the visit day and the
-    measure; completeness needs the protocol window.
+    measure; completeness needs the protocol window; a measure with a matched change also
+    needs the target site and that change.
     """
-    return ("patient_id", "visit_day", "window_day", measure.column)
+    columns: tuple[str, ...] = ("patient_id", "visit_day", "window_day", measure.column)
+    if measure.column in MATCHED_CHANGE:
+        columns += ("target_site_id", MATCHED_CHANGE[measure.column])
+    return columns
+
+
+def prefer_matched(frame: pd.DataFrame, measure: Measure) -> pd.Series:
+    """The measure's values, with a matched change from baseline wherever one exists.
+
+    A follow-up row whose image was matched hair to hair with its target site's baseline
+    image takes ``site's baseline value + matched change``, so the change from baseline
+    computed from these values is the matched change (the two independent counts' errors
+    no longer add up); the row's own independent value stays in the table.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Outcome rows with ``measure.column`` and, when present, ``target_site_id`` and the
+        matched-change column.
+    measure : Measure
+
+    Returns
+    -------
+    pandas.Series
+        One value per row of ``frame`` (numeric; NaN where missing).
+    """
+    values = pd.to_numeric(frame[measure.column], errors="coerce")
+    column = MATCHED_CHANGE.get(measure.column)
+    if column is None or column not in frame.columns or "target_site_id" not in frame.columns:
+        return values
+    matched = pd.to_numeric(frame[column], errors="coerce")
+    if not matched.notna().any():
+        return values
+    first = frame.assign(_v=values).sort_values("visit_day").groupby("target_site_id")["_v"].first()
+    base = frame["target_site_id"].map(first)
+    return values.where(matched.isna(), base + matched)
 
 
 def per_visit(frame: pd.DataFrame, measure: Measure) -> pd.DataFrame:
@@ -141,7 +185,7 @@ def per_visit(frame: pd.DataFrame, measure: Measure) -> pd.DataFrame:
     if frame.empty or measure.column not in frame.columns:
         return pd.DataFrame(columns=["patient_id", "visit_day", measure.column])
     values = frame[["patient_id", "visit_day", measure.column]].copy()
-    values[measure.column] = pd.to_numeric(values[measure.column], errors="coerce")
+    values[measure.column] = prefer_matched(frame, measure)
     values = values.dropna(subset=[measure.column])
     table: pd.DataFrame = values.groupby(["patient_id", "visit_day"], as_index=False)[
         [measure.column]

@@ -109,6 +109,18 @@ class OutcomeRecord(models.Model):
     mean_diameter_um = models.FloatField(null=True)
     cumulative_thickness_mm_per_cm2 = models.FloatField(null=True)
     anagen_fraction = models.FloatField(null=True)
+    # Hair-to-hair change from the target site's baseline image (imaging.MatchedChange), when
+    # the pair could be matched; the change computation prefers it (``analysis.per_visit``),
+    # the independent densities above stay on record
+    matched_change_per_cm2 = models.FloatField(
+        "density change from baseline, matched hairs (hairs/cm²)", null=True
+    )
+    matched_terminal_change_per_cm2 = models.FloatField(
+        "terminal density change from baseline, matched hairs (hairs/cm²)", null=True
+    )
+    matched_persisting = models.PositiveIntegerField(null=True)
+    matched_lost = models.PositiveIntegerField(null=True)
+    matched_new = models.PositiveIntegerField(null=True)
     quality_ok = models.BooleanField(null=True)
     algorithm_version = models.CharField(max_length=40)
     # What the visit report adds

@@ -15,7 +15,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from anagen.clinic.assessment.models import Assessment
-from anagen.clinic.imaging.models import TrichoscopyImage
+from anagen.clinic.imaging.models import MatchedChange, TrichoscopyImage
 from anagen.clinic.review.models import ReviewScore
 from anagen.clinic.treatment.models import AdverseEvent, TreatmentPlan, TreatmentSession
 
@@ -25,6 +25,8 @@ from .models import VisitReport
 def _patient_id(instance: Any) -> int | None:
     if isinstance(instance, TrichoscopyImage | VisitReport):
         return instance.visit.patient_id
+    if isinstance(instance, MatchedChange):
+        return instance.followup.visit.patient_id
     if isinstance(instance, ReviewScore):
         return instance.pair.patient_id
     return getattr(instance, "patient_id", None)
@@ -74,6 +76,7 @@ def _enqueue(patient_id: int) -> None:
 @receiver(post_save, sender=Assessment)
 @receiver(post_save, sender=TreatmentPlan)
 @receiver(post_save, sender=ReviewScore)
+@receiver(post_save, sender=MatchedChange)
 @receiver(post_delete, sender=TrichoscopyImage)
 def source_changed(sender: type, instance: Any, **kwargs: Any) -> None:
     if kwargs.get("raw"):

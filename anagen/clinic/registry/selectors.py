@@ -59,6 +59,9 @@ OUTCOME_COLUMNS = (
     "adverse_events_to_date",
     "algorithm_version",
 )
+#: What the change computation of a matched measure reads besides (``analysis.frame_columns``):
+#: the target site, and the hair-to-hair change from its baseline image.
+MATCHED_COLUMNS = ("target_site_id", "matched_change_per_cm2", "matched_terminal_change_per_cm2")
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,7 @@ def outcome_frame(
         A page reads only what its statistics use: for the whole registry, fetching and
         converting the 33 columns of every row is most of the time a page takes.
     """
-    unknown = set(columns) - set(OUTCOME_COLUMNS)
+    unknown = set(columns) - set(OUTCOME_COLUMNS) - set(MATCHED_COLUMNS)
     if unknown:
         raise ValueError(f"Not outcome columns: {sorted(unknown)}")
     wanted = _with_patient(columns)

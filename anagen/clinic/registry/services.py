@@ -18,10 +18,11 @@ from anagen.clinic.accounts.access import require_site_access
 from anagen.clinic.accounts.models import User
 from anagen.clinic.accounts.policy import Perm, require
 from anagen.clinic.common import clock
-from anagen.clinic.imaging.models import ImagingVisit, TrichoscopyImage
+from anagen.clinic.imaging.models import ImagingVisit, MatchedChange, TrichoscopyImage
 from anagen.clinic.imaging.selectors import baseline_date
 from anagen.clinic.patients.models import Patient
 from anagen.clinic.review.selectors import blinded_scores_by_visit
+from anagen.trichometry.change import count_change_at_least
 
 from .measures import nearest_window, split_counts, terminal_min_um
 from .models import OutcomeRecord, VisitReport
@@ -46,6 +47,16 @@ def _stage(patient: Patient, before: date) -> str:
 
 
 @transaction.atomic
+def _terminal_change(pair: MatchedChange | None, threshold_um: float) -> float | None:
+    """The matched change of terminal hairs (shaft >= ``threshold_um``) per cm², or None."""
+    if pair is None or not pair.result or not pair.common_area_cm2:
+        return None
+    hairs = pair.result.get("hairs")
+    if not hairs:
+        return None
+    return count_change_at_least(hairs, threshold_um) / pair.common_area_cm2
+
+
 def outcomes_refresh(*, patient: Patient) -> int:
     """Rebuild ``patient``'s outcome rows from the clinical records; returns the row count."""
     Patient.objects.select_for_update().filter(pk=patient.pk).first()
@@ -68,6 +79,14 @@ def outcomes_refresh(*, patient: Patient) -> int:
         .order_by("uploaded_at", "pk")
         .values_list("regrowth_of_id", "anagen_fraction")
     )
+    matched = {
+        m.followup_id: m
+        for m in MatchedChange.objects.filter(
+            followup__visit__patient=patient,
+            reference_kind=MatchedChange.Reference.BASELINE,
+            status=MatchedChange.Status.MATCHED,
+        )
+    }
     blinded = blinded_scores_by_visit(patient_id=patient.pk)
     sessions = [
         (timezone.localtime(s.started_at).date(), s.total_cells, "prp" in (s.adjuncts or []))
@@ -94,6 +113,7 @@ def outcomes_refresh(*, patient: Patient) -> int:
         given = [s for s in sessions if s[0] <= taken]
         report = reports.get(image.visit_id)
         day = (taken - day0).days
+        pair = matched.get(image.pk)
         rows.append(
             OutcomeRecord(
                 patient=patient,
@@ -115,6 +135,11 @@ def outcomes_refresh(*, patient: Patient) -> int:
                 mean_diameter_um=image.mean_diameter_um,
                 cumulative_thickness_mm_per_cm2=image.cumulative_thickness_mm_per_cm2,
                 anagen_fraction=anagen.get(image.pk),
+                matched_change_per_cm2=pair.density_change_per_cm2 if pair else None,
+                matched_terminal_change_per_cm2=_terminal_change(pair, threshold),
+                matched_persisting=pair.persisting if pair else None,
+                matched_lost=pair.lost if pair else None,
+                matched_new=pair.new if pair else None,
                 quality_ok=image.quality_ok,
                 algorithm_version=image.algorithm_version,
                 pull_test_hairs=report.pull_test_hairs if report else None,

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from anagen.clinic.accounts.models import User
 from anagen.clinic.common import clock
 from anagen.clinic.demo.loader import DEMO_DOMAIN
-from anagen.clinic.imaging.models import GlobalPhoto, TrichoscopyImage
+from anagen.clinic.imaging.models import GlobalPhoto, MatchedChange, TrichoscopyImage
 from anagen.clinic.registry import analysis, selectors
 from anagen.clinic.registry.models import OutcomeRecord, VisitReport
 from anagen.clinic.review.models import ReviewPair
@@ -19,7 +19,7 @@ from anagen.clinic.review.models import ReviewPair
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.mark.slow(60)
+@pytest.mark.slow(100)  # with the matched follow-ups (issue 15)
 def test_demo_registry_is_rich():
     call_command("load_demo", patients=80, stdout=open("/dev/null", "w"))  # noqa: SIM115
     researcher = User.objects.get(email=f"researcher@{DEMO_DOMAIN}")
@@ -54,6 +54,11 @@ def test_demo_registry_is_rich():
     assert frame["anagen_fraction"].notna().any()
     anagen = analysis.MEASURES["anagen_fraction"]
     assert any(s.n for s in analysis.summarize(frame, anagen))
+
+    # Follow-up images are matched hair to hair with their site's baseline (issue 15), and the
+    # outcome table carries the matched change.
+    assert MatchedChange.objects.filter(status=MatchedChange.Status.MATCHED).exists()
+    assert OutcomeRecord.objects.exclude(matched_change_per_cm2=None).exists()
 
     # The registry's safety table is not empty.
     events, sessions = selectors.adverse_events_frame(user=researcher)

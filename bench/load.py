@@ -42,7 +42,12 @@ P95_TARGET_MS = 150.0
 STEPS = (4, 8, 12, 16, 24, 32, 48, 64, 96)
 #: Requests a second per client of the bare endpoint's ramp (a staff member sends one).
 BARE_RATE = 8
-POSTGRES_NOTE = "PostgreSQL's figure is the resident size of its processes, which counts the pages of the shared buffer cache (128 MB) each process has touched: it grows while the 10,000-patient registry warms into the cache and is not a leak by itself; the measure does not separate the two (unique set size per process would), so that row is reported as measured."
+MEMORY_NOTE = (
+    "Growth is judged on each process's unique memory (its unique set size: pages no other "
+    "process shares), the figure a leak grows. The resident size is shown beside it: it also "
+    "counts shared pages a process has merely touched, such as PostgreSQL's 128 MB shared buffer "
+    "cache as the 10,000-patient registry warms into it."
+)
 
 BUILD = """
 import json, random, django
@@ -55,7 +60,44 @@ if not User.objects.filter(email="registry@bench").exists():
 ids = list(Patient.objects.values_list("pk", flat=True))
 random.seed(14)
 from tests.clinic.factories import PASSWORD
-print(json.dumps({{"ids": random.sample(ids, min(500, len(ids))), "password": PASSWORD}}))
+from allauth.mfa.models import Authenticator
+from anagen.clinic.api.services import token_create
+from anagen.clinic.common import clock
+from anagen.clinic.imaging import services as imaging
+from anagen.clinic.imaging.models import Device, ImagingVisit
+from anagen.phantoms import PhantomSpec, render_phantom, write_image
+# The API reader: a physician with the authenticator app enrolled (a token needs it).
+reader, _ = User.objects.get_or_create(
+    username="api@bench", defaults={{"email": "api@bench", "role": "physician"}}
+)
+reader.sites.set(User.objects.get(email="registry@bench").sites.all())
+Authenticator.objects.get_or_create(
+    user=reader, type=Authenticator.Type.TOTP, defaults={{"data": {{"secret": "bench"}}}}
+)
+_, api_token = token_create(actor=reader, name="load benchmark", days=1)
+# The imaging room's patient: one visit with a target site; every upload adds an image to it.
+imager = User.objects.get(email="registry@bench")
+patient = Patient.objects.get(pk=ids[0])
+visit = ImagingVisit.objects.filter(patient=patient, notes="load benchmark").first()
+if visit is None:
+    target = imaging.target_site_create(
+        actor=imager, patient=patient, zone="vertex", description="load benchmark site"
+    )
+    visit = imaging.imaging_visit_create(
+        actor=imager, patient=patient, taken_on=clock.localdate(), notes="load benchmark"
+    )
+target = patient.target_sites.order_by("pk").first()
+picture = "{directory}/upload.jpg"
+
+image, _ = render_phantom(PhantomSpec(width=1632, height=1224, um_per_px=6.0, seed=14))
+write_image(picture, image, jpeg_quality=90)
+print(json.dumps({{
+    "ids": random.sample(ids, min(500, len(ids))),
+    "password": PASSWORD,
+    "api_token": api_token,
+    "upload": {{"visit": visit.pk, "target_site": target.pk,
+                "device": Device.objects.order_by("pk").first().pk, "picture": picture}},
+}}))
 """
 
 
@@ -86,68 +128,83 @@ def _django_env() -> dict[str, str]:
     return env
 
 
-def _locust(
-    users: int, seconds: int, mode: str, ids: list[int], password: str
-) -> dict[str, dict[str, float]]:
+def _locust_env(mode: str, setup: dict) -> dict[str, str]:
+    return {
+        **os.environ,
+        "ANAGEN_BENCH_MODE": mode,
+        "ANAGEN_BENCH_RATE": "1" if mode == "mix" else str(BARE_RATE),
+        "ANAGEN_BENCH_PATIENTS": json.dumps(setup["ids"]),
+        "ANAGEN_BENCH_PASSWORD": setup["password"],
+        "ANAGEN_BENCH_API_TOKEN": setup["api_token"],
+        "ANAGEN_BENCH_UPLOAD": json.dumps(setup["upload"]),
+    }
+
+
+def _locust_command(users: int, seconds: int, mode: str, prefix: Path) -> list[str]:
+    # The mix is `users` simulated staff plus the imaging room's one uploader (a fixed count).
+    classes = ["Staff", "ImagingRoom"] if mode == "mix" else ["Staff"]
+    total = users + (1 if mode == "mix" else 0)
+    return [
+        sys.executable,
+        "-m",
+        "locust",
+        "-f",
+        "bench/locustfile.py",
+        "--headless",
+        "-u",
+        str(total),
+        "-r",
+        str(max(1, total // 2)),
+        "-t",
+        f"{seconds}s",
+        "--host",
+        HOST,
+        "--csv",
+        str(prefix),
+        "--only-summary",
+        "--loglevel",
+        "ERROR",
+        *classes,
+    ]
+
+
+def _stats(prefix: Path) -> dict[str, dict[str, float]]:
+    rows = {}
+    with open(f"{prefix}_stats.csv") as handle:
+        for row in csv.DictReader(handle):
+            rows[row["Name"]] = {
+                "count": float(row["Request Count"]),
+                "failures": float(row["Failure Count"]),
+                "rps": float(row["Requests/s"]),
+                "p50": float(row["50%"]),
+                "p95": float(row["95%"]),
+                "p99": float(row["99%"]),
+            }
+    failures = Path(f"{prefix}_failures.csv")
+    if failures.exists():
+        for row in csv.DictReader(failures.open()):
+            print(f"  error: {row.get('Name')}: {row.get('Error')} × {row.get('Occurrences')}")
+    return rows
+
+
+def _locust(users: int, seconds: int, mode: str, setup: dict) -> dict[str, dict[str, float]]:
     with tempfile.TemporaryDirectory() as scratch:
         prefix = Path(scratch) / "run"
-        env = {
-            **os.environ,
-            "ANAGEN_BENCH_MODE": mode,
-            "ANAGEN_BENCH_RATE": "1" if mode == "mix" else str(BARE_RATE),
-            "ANAGEN_BENCH_PATIENTS": json.dumps(ids),
-            "ANAGEN_BENCH_PASSWORD": password,
-        }
         subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "locust",
-                "-f",
-                "bench/locustfile.py",
-                "--headless",
-                "-u",
-                str(users),
-                "-r",
-                str(max(1, users // 2)),
-                "-t",
-                f"{seconds}s",
-                "--host",
-                HOST,
-                "--csv",
-                str(prefix),
-                "--only-summary",
-                "--loglevel",
-                "ERROR",
-            ],
+            _locust_command(users, seconds, mode, prefix),
             cwd=ROOT,
-            env=env,
+            env=_locust_env(mode, setup),
             capture_output=True,
             text=True,
             timeout=seconds + 120,
         )
-        rows = {}
-        with open(f"{prefix}_stats.csv") as handle:
-            for row in csv.DictReader(handle):
-                rows[row["Name"]] = {
-                    "count": float(row["Request Count"]),
-                    "failures": float(row["Failure Count"]),
-                    "rps": float(row["Requests/s"]),
-                    "p50": float(row["50%"]),
-                    "p95": float(row["95%"]),
-                    "p99": float(row["99%"]),
-                }
-        failures = Path(f"{prefix}_failures.csv")
-        if failures.exists():
-            for row in csv.DictReader(failures.open()):
-                print(f"  error: {row.get('Name')}: {row.get('Error')} × {row.get('Occurrences')}")
-        return rows
+        return _stats(prefix)
 
 
-def _ramp(mode: str, ids: list[int], password: str, seconds: int) -> tuple[int, dict, list]:
+def _ramp(mode: str, setup: dict, seconds: int) -> tuple[int, dict, list]:
     best_users, best, tried = 0, {}, []
     for users in STEPS:
-        rows = _locust(users, seconds, mode, ids, password)
+        rows = _locust(users, seconds, mode, setup)
         total = rows["Aggregated"]
         ok = total["failures"] == 0 and total["p95"] <= P95_TARGET_MS
         tried.append((users, total["rps"], total["p95"], int(total["failures"]), ok))
@@ -184,53 +241,40 @@ def _kind(process: psutil.Process) -> str | None:
     return None
 
 
-def _memory() -> dict[str, float]:
-    sums: dict[str, list[float]] = {}
+def _memory() -> dict[str, dict[str, float]]:
+    """Per kind of process: mean resident size and mean unique set size, in MB.
+
+    The unique set size (memory no other process shares) is the figure a leak grows; the
+    resident size also counts shared pages a process has merely touched, such as PostgreSQL's
+    shared buffer cache as the registry warms into it.
+    """
+    sums: dict[str, list[tuple[float, float]]] = {}
     for process in psutil.process_iter():
         kind = _kind(process)
         if kind is None:
             continue
         try:
-            sums.setdefault(kind, []).append(process.memory_info().rss / 2**20)
+            info = process.memory_full_info()
         except psutil.Error:
             continue
-    # One figure per kind: the mean RSS of its processes (workers are recycled and restarted).
-    return {kind: sum(v) / len(v) for kind, v in sums.items()}
-
-
-def _soak(users: int, seconds: int, ids: list[int], password: str) -> tuple[dict, dict, dict]:
-    env = {
-        **os.environ,
-        "ANAGEN_BENCH_MODE": "mix",
-        "ANAGEN_BENCH_PATIENTS": json.dumps(ids),
-        "ANAGEN_BENCH_PASSWORD": password,
+        sums.setdefault(kind, []).append((info.rss / 2**20, info.uss / 2**20))
+    # One figure per kind: the mean of its processes (workers are recycled and restarted).
+    return {
+        kind: {
+            "rss": sum(r for r, _ in v) / len(v),
+            "uss": sum(u for _, u in v) / len(v),
+        }
+        for kind, v in sums.items()
     }
+
+
+def _soak(users: int, seconds: int, setup: dict) -> tuple[dict, dict, dict]:
     with tempfile.TemporaryDirectory() as scratch:
         prefix = Path(scratch) / "soak"
         runner = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "locust",
-                "-f",
-                "bench/locustfile.py",
-                "--headless",
-                "-u",
-                str(users),
-                "-r",
-                str(max(1, users // 2)),
-                "-t",
-                f"{seconds}s",
-                "--host",
-                HOST,
-                "--csv",
-                str(prefix),
-                "--only-summary",
-                "--loglevel",
-                "ERROR",
-            ],
+            _locust_command(users, seconds, "mix", prefix),
             cwd=ROOT,
-            env=env,
+            env=_locust_env("mix", setup),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -238,11 +282,12 @@ def _soak(users: int, seconds: int, ids: list[int], password: str) -> tuple[dict
         first = _memory()
         runner.wait(timeout=seconds + 180)
         last = _memory()
-        rows = {}
-        with open(f"{prefix}_stats.csv") as handle:
-            for row in csv.DictReader(handle):
-                rows[row["Name"]] = row
+        rows = _stats(prefix)
     return first, last, rows
+
+
+def _growth(before: float, after: float) -> float:
+    return (after - before) / before * 100 if before else 0.0
 
 
 def _table(rows: dict[str, dict[str, float]]) -> list[str]:
@@ -269,7 +314,7 @@ def main(argv: list[str] | None = None) -> None:
     _prod("start")
     env = _django_env()
     built = subprocess.run(
-        [sys.executable, "-c", BUILD.format(n=args.patients)],
+        [sys.executable, "-c", BUILD.format(n=args.patients, directory=DIR)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -277,14 +322,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     if built.returncode != 0:
         raise SystemExit("building the registry failed:\n" + built.stderr[-3000:])
-    answer = json.loads(built.stdout.strip().splitlines()[-1])
-    ids, password = answer["ids"], answer["password"]
+    setup = json.loads(built.stdout.strip().splitlines()[-1])
 
     load_before = os.getloadavg()[0]
-    mix_users, mix, mix_tried = _ramp("mix", ids, password, args.step_seconds)
-    bare_users, bare, bare_tried = _ramp("bare", ids, password, args.step_seconds)
+    mix_users, mix, mix_tried = _ramp("mix", setup, args.step_seconds)
+    bare_users, bare, bare_tried = _ramp("bare", setup, args.step_seconds)
     soak_users = max(1, round(mix_users * 0.7)) if mix_users else STEPS[0]
-    first, last, soak_rows = _soak(soak_users, args.soak_seconds, ids, password)
+    first, last, soak_rows = _soak(soak_users, args.soak_seconds, setup)
+    soak_total = soak_rows.get("Aggregated", {})
     load_after = os.getloadavg()[0]
     if not args.keep_running:
         _prod("stop")
@@ -323,27 +368,30 @@ def main(argv: list[str] | None = None) -> None:
         *(_table(mix) if mix else ["(none)"]),
         "",
         f"Soak: {args.soak_seconds} s at {soak_users} simulated staff (70 % of the sustained step): "
-        f"{soak_rows.get('Aggregated', {}).get('Request Count', '?')} requests, "
-        f"{soak_rows.get('Aggregated', {}).get('Failure Count', '?')} errors, p95 "
-        f"{soak_rows.get('Aggregated', {}).get('95%', '?')} ms.",
+        f"{soak_total.get('count', 0):.0f} requests, {soak_total.get('failures', 0):.0f} errors, "
+        f"p95 {soak_total.get('p95', 0):.0f} ms.",
         "",
-        "| process (mean RSS of its kind) | after warm-up | at the end | growth | ≤ 10 % |",
-        "|---|---:|---:|---:|:---:|",
+        "| process (mean of its kind) | unique memory after warm-up | at the end | growth | ≤ 10 % | resident after warm-up | at the end | growth |",
+        "|---|---:|---:|---:|:---:|---:|---:|---:|",
     ]
     for kind in sorted(set(first) | set(last)):
-        a, b = first.get(kind, 0.0), last.get(kind, 0.0)
-        growth = (b - a) / a * 100 if a else 0.0
+        a, b = first.get(kind, {}), last.get(kind, {})
+        uss = _growth(a.get("uss", 0.0), b.get("uss", 0.0))
+        rss = _growth(a.get("rss", 0.0), b.get("rss", 0.0))
         lines.append(
-            f"| {kind} | {a:.0f} MB | {b:.0f} MB | {growth:+.1f} % | {'yes' if growth <= 10 else 'NO'} |"
+            f"| {kind} | {a.get('uss', 0):.0f} MB | {b.get('uss', 0):.0f} MB | {uss:+.1f} % | "
+            f"{'yes' if uss <= 10 else 'NO'} | {a.get('rss', 0):.0f} MB | {b.get('rss', 0):.0f} MB | {rss:+.1f} % |"
         )
     lines += [
         "",
-        POSTGRES_NOTE,
+        MEMORY_NOTE,
         "",
-        f"Machine: shared by several engineers' test runs; load average (1 min) {load_before:.1f} before, "
-        f"{load_after:.1f} after; figures are lower than on a quiet machine. Total {time.time() - started:.0f} s. "
-        "Not in the mix: image upload + analysis (Celery job, seconds of CPU each; its own benchmark is "
-        "bench/trichometry.py) and API reads (no /api/v1 on this branch). "
+        f"Machine load average (1 min): {load_before:.1f} before, {load_after:.1f} after (other work on the "
+        f"machine counts against the figures). Total {time.time() - started:.0f} s. "
+        "The mix: day view, patient list and posted search, patient chart, progress page, registry "
+        "page and API reads (a token-holding client: patient, appointments, images) by the simulated staff, "
+        "and one imaging room uploading a trichoscopy image every 30 s, analysed by the Celery worker "
+        "on the same 2 cores (the upload's time is the request's; the analysis runs after it). "
         f"Python {sys.version.split()[0]}; command: `make bench-load`.",
     ]
     full = "\n".join(lines)

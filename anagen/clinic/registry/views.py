@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from anagen.clinic.accounts.access import sites_for
 from anagen.clinic.common import clock
+from anagen.clinic.common.csv_export import csv_response, wants_csv
 from anagen.clinic.patients.selectors import patient_get
 
 from . import analysis, plots, selectors
@@ -80,6 +81,45 @@ def home(request: HttpRequest) -> HttpResponse:
     form = _cohort_form(request)
     stats = _statistics(request, form, context["measure"])
     stats.pop("frame", None)
+    if wants_csv(request) and stats["valid"]:
+        return csv_response(
+            request,
+            name="registry-statistics",
+            header=(
+                "Measure",
+                "Window",
+                "n",
+                "Missing",
+                "Mean change" if context["measure"].kind != "score" else "Mean",
+                "95 % CI",
+                "Median",
+                "IQR",
+                "Mean % change",
+                "Responders",
+                "Responders 95 % CI (Wilson)",
+            ),
+            rows=(
+                (
+                    context["measure"].label,
+                    *(
+                        r[k]
+                        for k in (
+                            "window",
+                            "n",
+                            "n_missing",
+                            "mean",
+                            "ci",
+                            "median",
+                            "iqr",
+                            "percent",
+                            "responders",
+                            "responder_ci",
+                        )
+                    ),
+                )
+                for r in stats["rows"]
+            ),
+        )
     return render(request, "registry/home.html", {**context, **stats, "form": form})
 
 

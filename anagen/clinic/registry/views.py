@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 from django.conf import settings
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -76,7 +76,7 @@ def _base_context(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     context = _base_context(request)
     form = _cohort_form(request)
     stats = _statistics(request, form, context["measure"])

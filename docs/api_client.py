@@ -1,4 +1,5 @@
-"""An Anagen API client: book a consultation, record an assessment, read the patient back.
+"""An Anagen API client: book a consultation, record an assessment, read the patient back,
+and read the patient's whole record as a FHIR R5 Bundle (``Patient/{id}/$everything``).
 
 Standard library only. Run with the clinic's address, an API token (Security → API tokens)
 of a physician, and the patient's MRN:
@@ -17,23 +18,28 @@ from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
 BASE = os.environ["ANAGEN_URL"].rstrip("/") + "/api/v1"
+FHIR = os.environ["ANAGEN_URL"].rstrip("/") + "/fhir"
 TOKEN = os.environ["ANAGEN_TOKEN"]
 
 
-def call(method: str, path: str, body: dict | None = None) -> dict:
-    """One API call; a refusal raises with the API's structured error (code, message, field)."""
+def call(method: str, path: str, body: dict | None = None, base: str = BASE) -> dict:
+    """One API call; a refusal raises with the API's structured error (code, message, field),
+    or FHIR's (an OperationOutcome)."""
     headers = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}
     data = None
     if body is not None:
         data = json.dumps(body).encode()
         headers["Content-Type"] = "application/json"
         headers["Idempotency-Key"] = str(uuid.uuid4())  # a retry of this call acts once
-    request = Request(BASE + path, data=data, headers=headers, method=method)
+    request = Request(base + path, data=data, headers=headers, method=method)
     try:
         with urlopen(request, timeout=30) as response:  # noqa: S310 (the clinic's own URL)
             return json.load(response)
     except HTTPError as refused:
         error = json.load(refused)
+        if error.get("resourceType") == "OperationOutcome":
+            issues = "; ".join(i["code"] + " " + i.get("diagnostics", "") for i in error["issue"])
+            raise SystemExit(f"{method} {path}: {issues}")
         raise SystemExit(f"{method} {path}: {error['code']} {error['field'] or ''} {error['message']}")
 
 
@@ -74,9 +80,14 @@ def main(mrn: str) -> dict:
         "patient": call("GET", f"/patients/{patient['id']}/"),
         "appointments": call("GET", f"/appointments/?patient={patient['id']}")["results"],
         "assessments": call("GET", f"/assessments/?patient={patient['id']}")["results"],
+        # The whole record as FHIR R5, with the same token: a Bundle of the Patient and every
+        # resource about them (Appointment, Encounter, Condition, Observation, ...).
+        "everything": call("GET", f"/Patient/{patient['id']}/$everything", base=FHIR),
     }
     print(f"Booked consultation {consult['id']} on {consult['starts_at']}")
     print(f"Eligibility: {assessment['decision']['outcome']}")
+    kinds = sorted({e["resource"]["resourceType"] for e in record["everything"]["entry"]})
+    print(f"FHIR $everything: {len(record['everything']['entry'])} resources ({', '.join(kinds)})")
     print(json.dumps(record, indent=2))
     return record
 

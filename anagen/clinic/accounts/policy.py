@@ -215,6 +215,15 @@ PERMISSIONS[Role.ADMINISTRATOR] = PERMISSIONS[Role.ADMINISTRATOR] | {
 _ARTICLE = {True: "an", False: "a"}
 
 
+def fhir_token_missing(user: User, scopes: list[str]) -> list[str]:
+    """The permissions an API token must carry to read FHIR, and does not: ``FHIR_READ`` and the
+    permission of every kind of record the holder's role reads. FHIR answers (``$everything``,
+    searches) with every kind the role reads, so a token narrower than that is refused rather
+    than answered with more than it carries."""
+    needed = {P.FHIR_READ} | {perm for perm in FHIR_SOURCES.values() if allows(user, perm)}
+    return sorted(perm.value for perm in needed if perm.value not in scopes)
+
+
 #: What the administrator-set reviewer flag adds to a physician's role (``User.is_reviewer``).
 REVIEWER_FLAG_PERMISSIONS: frozenset[Perm] = frozenset({P.REVIEW_SCORE})
 

@@ -10,7 +10,7 @@ from functools import wraps
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import mixins, serializers, status, viewsets
@@ -20,6 +20,7 @@ from rest_framework.response import Response
 
 from anagen.clinic.accounts.access import sites_for
 
+from . import idempotency
 from .error_codes import ApiErrorCode
 from .errors import ApiError
 from .models import IdempotentResponse
@@ -102,12 +103,22 @@ def _request_hash(request: Request) -> str:
     return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
 
 
+class _Undone(Exception):
+    """Leave the action's transaction without committing it (``response`` is what to answer)."""
+
+    def __init__(self, response: Response, *, lost: bool = False):
+        self.response = response
+        self.lost = lost
+
+
 def idempotent(required: bool = False) -> Callable[..., Any]:
     """Run an action once per ``Idempotency-Key`` (per user): a retry gets the first response.
 
     The key is claimed in its own committed row before the action runs, so a second request
-    arriving while the first still runs finds it (409) instead of acting too; a request that
-    ends in a server error releases the key.
+    arriving while the first still runs finds it (409) instead of acting too. The action and the
+    recording of its response commit together: a request that ends in a server error releases
+    the key, and one killed mid-way leaves a claim that a retry takes over once it is older than
+    ``ANAGEN_IDEMPOTENCY_STALE_SECONDS`` (``idempotency.py``).
     """
 
     def wrap(func: Callable[..., Response]) -> Callable[..., Response]:
@@ -125,48 +136,61 @@ def idempotent(required: bool = False) -> Callable[..., Any]:
             if len(key) > 200:
                 raise ApiError(400, "The Idempotency-Key is too long.", ApiErrorCode.INVALID)
             digest = _request_hash(request)
-            try:
-                with transaction.atomic():
-                    record = IdempotentResponse.objects.create(
-                        user=request.user, key=key, request_hash=digest
-                    )
-            except IntegrityError:
-                first = IdempotentResponse.objects.get(user=request.user, key=key)
-                if first.request_hash != digest:
-                    raise ApiError(
-                        422,
-                        "This Idempotency-Key was used for another request.",
-                        ApiErrorCode.IDEMPOTENCY_KEY_REUSED,
-                    ) from None
-                if first.status_code is None:
-                    raise ApiError(
-                        409,
-                        "The first request with this Idempotency-Key is still running.",
-                        ApiErrorCode.IDEMPOTENCY_IN_PROGRESS,
-                    ) from None
-                replay = Response(json.loads(first.body), status=first.status_code)
-                replay["Idempotent-Replayed"] = "true"
-                return replay
+            claimed = idempotency.claim(user=request.user, key=key, request_hash=digest)
+            record = claimed.record
+            if record is None:
+                assert claimed.first is not None
+                return _answer_from(claimed.first, digest)
             request.idempotency_key = key
             try:
-                try:
-                    response = func(self, request, *args, **kwargs)
-                except Exception as exc:  # a refusal becomes the response to keep
-                    response = self.handle_exception(exc)
+                with transaction.atomic():
+                    try:
+                        response = func(self, request, *args, **kwargs)
+                    except Exception as exc:  # a refusal becomes the response to keep
+                        response = self.handle_exception(exc)
+                    if response.status_code >= 500:
+                        raise _Undone(response)
+                    body = json.dumps(response.data, cls=DjangoJSONEncoder)
+                    if not idempotency.record_response(
+                        record, status_code=response.status_code, body=body
+                    ):
+                        raise _Undone(response, lost=True)
+            except _Undone as undone:
+                if undone.lost:  # a retry took the key over: its action stands, ours is undone
+                    raise ApiError(
+                        409,
+                        "This request outlived its Idempotency-Key; a retry has taken it over.",
+                        ApiErrorCode.IDEMPOTENCY_IN_PROGRESS,
+                    ) from None
+                idempotency.release(record)
+                return undone.response
             except BaseException:  # a server error: release the key, so a retry can act
-                record.delete()
+                idempotency.release(record)
                 raise
-            if response.status_code >= 500:
-                record.delete()
-                return response
-            record.status_code = response.status_code
-            record.body = json.dumps(response.data, cls=DjangoJSONEncoder)
-            record.save(update_fields=["status_code", "body"])
             return response
 
         return run
 
     return wrap
+
+
+def _answer_from(first: IdempotentResponse, digest: str) -> Response:
+    """The answer to a request whose key another request holds or held."""
+    if first.request_hash != digest:
+        raise ApiError(
+            422,
+            "This Idempotency-Key was used for another request.",
+            ApiErrorCode.IDEMPOTENCY_KEY_REUSED,
+        )
+    if first.status_code is None:
+        raise ApiError(
+            409,
+            "The first request with this Idempotency-Key is still running.",
+            ApiErrorCode.IDEMPOTENCY_IN_PROGRESS,
+        )
+    replay = Response(json.loads(first.body), status=first.status_code)
+    replay["Idempotent-Replayed"] = "true"
+    return replay
 
 
 class Pagination(LimitOffsetPagination):

@@ -7,9 +7,10 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
 from anagen.clinic.accounts.models import User
+from anagen.clinic.common.csv_export import csv_response, wants_csv
 from anagen.clinic.patients.selectors import patient_get
 
-from .export import csv_lines, logged
+from .export import CSV_HEADER, csv_rows, logged
 from .forms import AuditFilterForm
 from .selectors import PAGE_SIZE, AuditEntry, AuditLog, network_audit_log, patient_audit_log
 
@@ -21,10 +22,7 @@ def _reader(request: HttpRequest) -> User:
 
 def _csv(request: HttpRequest, log: AuditLog, *, scope: str, form: AuditFilterForm, name: str):
     logged(user_id=request.user.pk, scope=scope, wanted=form.wanted(), rows=log.count())
-    response = StreamingHttpResponse(csv_lines(log), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return csv_response(request, name=name, header=CSV_HEADER, rows=csv_rows(log.in_time_order()))
 
 
 def _page(request: HttpRequest, template: str, log: AuditLog, form: AuditFilterForm, **context):
@@ -51,8 +49,8 @@ def patient_audit(request: HttpRequest, pk: int) -> HttpResponse | StreamingHttp
     patient = patient_get(user=reader, pk=pk)
     form = AuditFilterForm(request.GET or None, reader=reader, network=False)
     log = patient_audit_log(patient=patient, wanted=form.wanted())
-    if request.GET.get("format") == "csv":
-        return _csv(request, log, scope="patient", form=form, name=f"audit-{patient.mrn}.csv")
+    if wants_csv(request):
+        return _csv(request, log, scope="patient", form=form, name=f"audit-{patient.mrn}")
     return _page(request, "audit/patient.html", log, form, patient=patient)
 
 
@@ -60,6 +58,6 @@ def network_audit(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     reader = _reader(request)
     form = AuditFilterForm(request.GET or None, reader=reader, network=True)
     log = network_audit_log(user=reader, wanted=form.wanted())
-    if request.GET.get("format") == "csv":
-        return _csv(request, log, scope="network", form=form, name="audit-log.csv")
+    if wants_csv(request):
+        return _csv(request, log, scope="network", form=form, name="audit-log")
     return _page(request, "audit/network.html", log, form)

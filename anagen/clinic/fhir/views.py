@@ -1,8 +1,8 @@
 """The FHIR R5 endpoints (``/fhir/``): read, search, ``Patient/{id}/$everything``, metadata.
 
-Plain DRF views: authentication is the project's DRF authentication classes (the session today;
-a token class added to ``REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"]`` reaches FHIR too),
-access is ``policy`` (``FhirAccess`` asks ``Perm.FHIR_READ``; ``resources`` asks each source's
+Plain DRF views: authentication is the project's DRF authentication classes (the session, and
+the API's per-user tokens: ``Authorization: Bearer ank_…``, the token carrying every permission a
+FHIR read answers with), access is ``policy`` (``FhirAccess`` asks ``Perm.FHIR_READ``; ``resources`` asks each source's
 permission) and site scoping is the selectors'. Every answer, errors included, is FHIR JSON
 (an OperationOutcome for errors). No patient detail is logged.
 """
@@ -20,7 +20,8 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from anagen.clinic.accounts.policy import Perm, allows, refusal_logged
+from anagen.clinic.accounts.policy import Perm, allows, fhir_token_missing, refusal_logged
+from anagen.clinic.api.models import ApiToken
 
 from . import bundles, resources
 
@@ -44,11 +45,25 @@ def outcome(status: int, code: str, text: str) -> HttpResponse:
     )
 
 
+class TokenTooNarrow(exceptions.PermissionDenied):
+    pass
+
+
 class FhirAccess(BasePermission):
-    """Signed in, and the role reads FHIR (``Perm.FHIR_READ``)."""
+    """Signed in, and the role reads FHIR (``Perm.FHIR_READ``); through an API token, only a
+    token carrying what a FHIR read answers with (``policy.fhir_token_missing``)."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if allows(request.user, Perm.FHIR_READ):
+            if isinstance(request.auth, ApiToken):
+                missing = fhir_token_missing(request.user, request.auth.scopes)
+                if missing:
+                    refusal_logged(request.user, "fhir token scope")
+                    raise TokenTooNarrow(
+                        "This token does not carry the permissions a FHIR read answers with: "
+                        + ", ".join(missing)
+                        + "."
+                    )
             return True
         if request.user and request.user.is_authenticated:
             refusal_logged(request.user, "fhir")
@@ -76,6 +91,8 @@ class FhirView(APIView):
             response = outcome(401, "login", "Sign in to read the clinic's records.")
             response["WWW-Authenticate"] = 'Session realm="anagen"'
             return response
+        if isinstance(exc, TokenTooNarrow):
+            return outcome(403, "forbidden", str(exc.detail))
         if isinstance(exc, exceptions.PermissionDenied):
             return outcome(403, "forbidden", "Your role does not give access to these records.")
         if isinstance(exc, resources.SearchError):

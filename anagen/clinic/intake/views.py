@@ -203,6 +203,37 @@ def day_view(request):
         day = form.cleaned_data["day"] or day
         site = form.cleaned_data["site"]
     days = selectors.clinician_days(user=request.user, day=day, site_id=site.pk if site else None)
+    if wants_csv(request):
+        return csv_response(
+            request,
+            name=f"day-{day.isoformat()}",
+            header=(
+                "Day",
+                "From",
+                "To",
+                "Clinician",
+                "Appointment",
+                "MRN",
+                "Patient",
+                "Clinic",
+                "Status",
+            ),
+            rows=(
+                (
+                    day,
+                    timezone.localtime(a.starts_at).strftime("%H:%M"),
+                    timezone.localtime(a.ends_at).strftime("%H:%M"),
+                    d.clinician.display_name,
+                    a.get_kind_display(),
+                    a.patient.mrn,
+                    a.patient.full_name,
+                    a.site.name,
+                    a.get_status_display(),
+                )
+                for d in days
+                for a in d.appointments
+            ),
+        )
     return render(
         request,
         "intake/day.html",
@@ -242,6 +273,23 @@ def week_view(request):
         if columns and columns[0]
         else []
     )
+    if wants_csv(request):
+        return csv_response(
+            request,
+            name=f"week-{monday.isoformat()}",
+            header=("Clinician", "Role", "Day", "Appointments booked", "Free slots"),
+            rows=(
+                (
+                    clinician.display_name,
+                    clinician.get_role_display(),
+                    d,
+                    len(cd.appointments),
+                    len(cd.free),
+                )
+                for clinician, cells in rows
+                for d, cd in cells
+            ),
+        )
     return render(
         request,
         "intake/week.html",

@@ -14,13 +14,14 @@ from typing import Any
 import pandas as pd
 from django.conf import settings
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from anagen.clinic.accounts.access import sites_for
 from anagen.clinic.common import clock
+from anagen.clinic.common.csv_export import csv_response, wants_csv
 from anagen.clinic.patients.selectors import patient_get
 
 from . import analysis, plots, selectors
@@ -75,11 +76,50 @@ def _base_context(request: HttpRequest) -> dict[str, Any]:
     }
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     context = _base_context(request)
     form = _cohort_form(request)
     stats = _statistics(request, form, context["measure"])
     stats.pop("frame", None)
+    if wants_csv(request) and stats["valid"]:
+        return csv_response(
+            request,
+            name="registry-statistics",
+            header=(
+                "Measure",
+                "Window",
+                "n",
+                "Missing",
+                "Mean change" if context["measure"].kind != "score" else "Mean",
+                "95 % CI",
+                "Median",
+                "IQR",
+                "Mean % change",
+                "Responders",
+                "Responders 95 % CI (Wilson)",
+            ),
+            rows=(
+                (
+                    context["measure"].label,
+                    *(
+                        r[k]
+                        for k in (
+                            "window",
+                            "n",
+                            "n_missing",
+                            "mean",
+                            "ci",
+                            "median",
+                            "iqr",
+                            "percent",
+                            "responders",
+                            "responder_ci",
+                        )
+                    ),
+                )
+                for r in stats["rows"]
+            ),
+        )
     return render(request, "registry/home.html", {**context, **stats, "form": form})
 
 

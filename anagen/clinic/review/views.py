@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from PIL import Image, ImageOps
 
+from anagen.clinic.common.csv_export import csv_response, wants_csv
 from anagen.clinic.common.forms import add_service_errors, submit_once
 from anagen.clinic.common.uploads import strict_image_decoding
 from anagen.clinic.patients.selectors import patient_get
@@ -24,6 +25,14 @@ REVIEW_MAX_SIDE = 1600
 
 def queue(request):
     pairs = list(selectors.review_queue(user=request.user))
+    if wants_csv(request):
+        # Blinded like the page: the pair's place in the queue and its view, nothing more.
+        return csv_response(
+            request,
+            name="review-queue",
+            header=("Pair", "View"),
+            rows=((n, p.get_view_display()) for n, p in enumerate(pairs, start=1)),
+        )
     return render(request, "review/queue.html", {"pairs": pairs})
 
 

@@ -318,6 +318,13 @@ ANAGEN_SLOT_MINUTES = int(os.environ.get("ANAGEN_SLOT_MINUTES", "30"))
 #: recorded its processing results. Turn off only where a single technician staffs the lab, and
 #: record that decision in the quality manual (docs/guarantees in the README).
 ANAGEN_RELEASE_FOUR_EYES = env_bool("ANAGEN_RELEASE_FOUR_EYES", True)
+#: API Idempotency-Key (docs/api.md): a key still "in progress" this long after it was claimed
+#: belongs to a request that died (worker killed): a retry takes it over and acts. Keep it well
+#: above the longest a request may run (gunicorn's timeout, ops/gunicorn.conf.py: 60 s).
+ANAGEN_IDEMPOTENCY_STALE_SECONDS = int(os.environ.get("ANAGEN_IDEMPOTENCY_STALE_SECONDS", "300"))
+#: Stored responses of idempotent actions are deleted this long after their request (the beat's
+#: api-idempotency-purge, or ``manage.py purge_idempotency``): a retry later than that acts again.
+ANAGEN_IDEMPOTENCY_KEEP_HOURS = int(os.environ.get("ANAGEN_IDEMPOTENCY_KEEP_HOURS", "24"))
 
 # Celery: eager (in-process) by default; set CELERY_BROKER_URL to a Redis URL to scale out.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "memory://")
@@ -354,6 +361,10 @@ CELERY_BEAT_SCHEDULE = {
     "blinded-review-pairs": {
         "task": "anagen.clinic.review.tasks.create_review_pairs",
         "schedule": 6 * 60 * 60,
+    },
+    "api-idempotency-purge": {
+        "task": "anagen.clinic.api.tasks.purge_idempotent_responses",
+        "schedule": 60 * 60,
     },
 }
 

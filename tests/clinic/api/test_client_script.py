@@ -45,10 +45,25 @@ def test_the_client_script_books_assesses_and_reads_through_the_api(live_server)
     )
     assert done.returncode == 0, done.stderr
     assert "Eligibility: candidate" in done.stdout
-    record = json.loads(done.stdout.split("\n", 2)[2])
+    record = json.loads(done.stdout.split("\n", 3)[3])
     assert record["patient"]["mrn"] == patient.mrn
     assert [a["kind"] for a in record["appointments"]] == ["consult"]
     assert len(record["assessments"]) == 1
+    # The patient's $everything, read through the FHIR endpoint with the same token: a Bundle of
+    # this patient's resources, the booking and the assessment just made among them.
+    everything = record["everything"]
+    assert everything["resourceType"] == "Bundle"
+    resources = [e["resource"] for e in everything["entry"]]
+    patients = [r for r in resources if r["resourceType"] == "Patient"]
+    assert [p["id"] for p in patients] == [str(patient.pk)]
+    assert patient.mrn in {i["value"] for i in patients[0]["identifier"]}
+    kinds = {r["resourceType"] for r in resources}
+    assert {"Patient", "Appointment", "Condition", "Observation"} <= kinds, kinds
+    (appointment,) = [r for r in resources if r["resourceType"] == "Appointment"]
+    assert appointment["id"] == str(record["appointments"][0]["id"])
+    subjects = {r["subject"]["reference"] for r in resources if isinstance(r.get("subject"), dict)}
+    assert subjects == {f"Patient/{patient.pk}"}  # nobody else's record
+    assert f"FHIR $everything: {len(resources)} resources" in done.stdout
     assert Appointment.objects.get(patient=patient).clinician == staff[Role.PHYSICIAN]
     assert Assessment.objects.get(patient=patient).assessed_by == staff[Role.PHYSICIAN]
     # A refusal comes back as the API's structured error, and the script stops with it.

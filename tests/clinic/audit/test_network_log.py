@@ -28,7 +28,9 @@ def visible_text(html: str) -> str:
 
 
 def csv_of(response) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    return list(
+        csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")))
+    )
 
 
 @pytest.mark.parametrize("role", sorted(Role.values))

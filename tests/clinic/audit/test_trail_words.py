@@ -43,7 +43,7 @@ def trail_url(patient) -> str:
 
 
 def csv_of(response) -> list[dict[str, str]]:
-    text = b"".join(response.streaming_content).decode()
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
     return list(csv.DictReader(io.StringIO(text)))
 
 

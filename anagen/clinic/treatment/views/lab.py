@@ -83,17 +83,106 @@ def lab_bench(request):
     return render(request, "treatment/lab_bench.html", {"products": products})
 
 
+def _expiry_warning(line: selectors.LabLine) -> str:
+    if line.expired:
+        return "Past expiry"
+    return "Within 24 h" if line.expires_soon else ""
+
+
 def lab_home(request):
     """The lab's home: products by status and expiry, results to enter, releases, thaws."""
-    return render(
-        request, "treatment/lab_home.html", {"work": selectors.lab_work(user=request.user)}
-    )
+    work = selectors.lab_work(user=request.user)
+    if wants_csv(request):
+        # One row per product the page lists (its "Products by status" tables), with what the
+        # other sections say about it: results still missing, who recorded them.
+        missing = {x.product.pk for x in work.results_to_enter}
+        recorded_by = {
+            r.line.product.pk: ", ".join(u.display_name for u in r.recorded_by)
+            for r in work.awaiting_release
+        }
+        return csv_response(
+            request,
+            name="lab-home",
+            header=(
+                "Product",
+                "MRN",
+                "Patient",
+                "Status",
+                "Method",
+                "Location",
+                "Expires",
+                "Expiry warning",
+                "Results still missing",
+                "Results recorded by",
+            ),
+            rows=(
+                (
+                    line.display_id,
+                    line.product.patient.mrn,
+                    line.product.patient.full_name,
+                    group.label,
+                    line.product.get_method_display(),
+                    line.product.location,
+                    line.product.expires_at,
+                    _expiry_warning(line),
+                    ", ".join(line.product.missing_results) if line.product.pk in missing else "",
+                    recorded_by.get(line.product.pk, ""),
+                )
+                for group in work.by_status
+                for line in group.lines
+            ),
+        )
+    return render(request, "treatment/lab_home.html", {"work": work})
 
 
 def cryo_inventory(request):
     """Freezer → rack → box → position grid of the stored products; search by product code."""
     query = request.GET.get("q", "").strip()[:40]
     inventory = selectors.cryo_inventory(user=request.user, query=query)
+    if wants_csv(request):
+        # The boxes the page shows (with a search, only those holding a match), position by
+        # position; a product recorded off the grid after the box's grid.
+        matches = {p.pk for p in inventory.matches}
+        return csv_response(
+            request,
+            name="cryo-inventory",
+            header=(
+                "Site",
+                "Freezer",
+                "Rack",
+                "Box",
+                "Position",
+                "Product",
+                "MRN",
+                "Expires",
+                "Matches the search",
+            ),
+            rows=(
+                (
+                    freezer.site_name,
+                    freezer.name,
+                    rack.name,
+                    box.name,
+                    position,
+                    product.product_code,
+                    product.patient.mrn,
+                    product.expires_at,
+                    "yes" if product.pk in matches else "",
+                )
+                for freezer in inventory.freezers
+                for rack in freezer.racks
+                for box in rack.boxes
+                for position, product in [
+                    *(
+                        (f"{c.number} ({c.label})", c.product)
+                        for _, cells in box.rows
+                        for c in cells
+                        if c.product is not None
+                    ),
+                    *((f"{p.position} (off the grid)", p) for p in box.off_grid),
+                ]
+            ),
+        )
     return render(request, "treatment/cryo_inventory.html", {"inventory": inventory})
 
 
@@ -106,9 +195,62 @@ def _worklist_context(request) -> dict:
     }
 
 
+def _worklist_rows(work: selectors.LabWork):
+    """The worklist's tasks in its order: (task, product, MRN, detail, expires)."""
+    for line in work.to_process:
+        detail = f"{line.product.get_method_display()}; still missing: " + ", ".join(
+            line.product.missing_results
+        )
+        yield (
+            "Process",
+            line.display_id,
+            line.product.patient.mrn,
+            detail,
+            line.product.expires_at,
+        )
+    for line in work.results_pending:
+        detail = "Still missing: " + ", ".join(line.product.missing_results)
+        yield (
+            "Enter results",
+            line.display_id,
+            line.product.patient.mrn,
+            detail,
+            line.product.expires_at,
+        )
+    for r in work.awaiting_release:
+        detail = "Results by (may not release): " + (
+            ", ".join(u.display_name for u in r.recorded_by) or "—"
+        )
+        if r.gates_failed:
+            detail += "; criteria not met: " + ", ".join(r.gates_failed)
+        product = r.line.product
+        yield ("Release", r.line.display_id, product.patient.mrn, detail, product.expires_at)
+    for t in work.thaws_today:
+        product = t.line.product
+        session = timezone.localtime(t.appointment.starts_at).strftime("%H:%M")
+        detail = f"{session} {t.appointment.get_kind_display()}; at {product.location}"
+        yield ("Thaw", t.line.display_id, product.patient.mrn, detail, product.expires_at)
+    for line in work.thawed:
+        yield (
+            "Use thawed by",
+            line.display_id,
+            line.product.patient.mrn,
+            "",
+            line.product.expires_at,
+        )
+
+
 def lab_worklist(request):
     """Today's lab work as a print-friendly page (the browser's print, or the PDF)."""
-    return render(request, "treatment/lab_worklist.html", _worklist_context(request))
+    context = _worklist_context(request)
+    if wants_csv(request):
+        return csv_response(
+            request,
+            name="lab-worklist",
+            header=("Task", "Product", "MRN", "Detail", "Expires"),
+            rows=_worklist_rows(context["work"]),
+        )
+    return render(request, "treatment/lab_worklist.html", context)
 
 
 def lab_worklist_pdf(request):

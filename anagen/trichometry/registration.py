@@ -136,7 +136,8 @@ def coarse_register(
     um_per_px : float
         Calibration.
     max_rotation_deg : float, optional
-        Rotations in ``[-max, max]`` are tried in steps of ``step_deg`` (0: shift only).
+        Rotations in ``[-max, max]`` on a ladder of ``step_deg`` (0: shift only) are searched
+        coarse to fine: every other rung, then the two rungs beside the best.
     step_deg : float, optional
 
     Returns
@@ -154,25 +155,38 @@ def coarse_register(
     win = cv2.createHanningWindow((w, h), cv2.CV_32F)
     c_small = ((w - 1) / 2.0, (h - 1) / 2.0)
     n = math.floor(max_rotation_deg / step_deg + 1e-9)
-    angles = [k * step_deg for k in range(-n, n + 1)] if n > 0 else [0.0]
     g = max(1, int(0.12 * min(h, w)))
-    scores = []
-    for ang in angles:
-        # undo the candidate rotation of the second image, then correlate the shift
-        m = _rotation_about(c_small, -ang)
-        bu = cv2.warpAffine(b, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        (sx, sy), _ = cv2.phaseCorrelate(a, bu, win)
-        # score: normalised correlation of the inner field once aligned (smoother in the
-        # angle than the phase-correlation peak)
-        m[:, 2] -= (sx, sy)
-        al = cv2.warpAffine(b, m, (w, h), flags=cv2.INTER_LINEAR)
-        ai, bi = a[g:-g, g:-g].ravel(), al[g:-g, g:-g].ravel()
-        ncc = float(np.corrcoef(ai, bi)[0, 1]) if ai.std() > 0 and bi.std() > 0 else 0.0
-        scores.append((ncc, ang, float(sx), float(sy)))
-    best = max(range(len(scores)), key=lambda i: scores[i][0])
-    resp, ang, sx, sy = scores[best]
-    if 0 < best < len(scores) - 1:  # parabolic refinement of the angle
-        r0, r1, r2 = scores[best - 1][0], resp, scores[best + 1][0]
+    scored: dict[int, tuple[float, float, float]] = {}
+
+    def score(k: int) -> float:
+        """Correlation of the aligned texture at the rotation ``k * step_deg`` (memoised)."""
+        if k not in scored:
+            ang = k * step_deg
+            # undo the candidate rotation of the second image, then correlate the shift
+            m = _rotation_about(c_small, -ang)
+            bu = cv2.warpAffine(b, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+            (sx, sy), _ = cv2.phaseCorrelate(a, bu, win)
+            # score: normalised correlation of the inner field once aligned (smoother in the
+            # angle than the phase-correlation peak)
+            m[:, 2] -= (sx, sy)
+            al = cv2.warpAffine(b, m, (w, h), flags=cv2.INTER_LINEAR)
+            ai, bi = a[g:-g, g:-g].ravel(), al[g:-g, g:-g].ravel()
+            ncc = float(np.corrcoef(ai, bi)[0, 1]) if ai.std() > 0 and bi.std() > 0 else 0.0
+            scored[k] = (ncc, float(sx), float(sy))
+        return scored[k][0]
+
+    # coarse to fine: every other step of the ladder, then the two steps beside the best
+    # (the correlation falls off smoothly over a few degrees)
+    coarse = list(range(-n + (n % 2), n + 1, 2)) if n > 1 else list(range(-n, n + 1))
+    best = max(coarse, key=score)
+    for k in (best - 1, best + 1):
+        if -n <= k <= n:
+            score(k)
+    best = max(scored, key=lambda k: scored[k][0])
+    resp, sx, sy = scored[best]
+    ang = best * step_deg
+    if best - 1 in scored and best + 1 in scored:  # parabolic refinement of the angle
+        r0, r1, r2 = scored[best - 1][0], resp, scored[best + 1][0]
         den = r0 - 2 * r1 + r2
         if den < 0:
             ang = ang + 0.5 * step_deg * (r0 - r2) / den

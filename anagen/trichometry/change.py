@@ -343,14 +343,21 @@ def _duplicates(
     for k, h in enumerate(hairs):
         if k in paired or not len(h):
             continue
-        near = tree.query_ball_point(h, tol_px)
+        # the share of this hair's points with a point of hair ``o`` within the tolerance (the
+        # 12 nearest points: its own ~3 and those of a hair running along it)
+        d, j = tree.query(h, k=min(12, len(pts)), distance_upper_bound=tol_px)
+        ok = np.isfinite(d)
+        if not ok.any():
+            continue
+        point = np.broadcast_to(np.arange(len(h))[:, None], d.shape)[ok]
+        pairs = np.unique(point * len(hairs) + owner[j[ok]])
+        share = np.bincount(pairs % len(hairs), minlength=len(hairs)) / len(h)
         best, best_len = -1, -1
-        for o in {int(owner[j]) for lst in near for j in lst} - {k}:
+        for o in np.nonzero(share >= DUP_SHARE)[0].tolist():
             n_o = len(hairs[o])
-            if n_o < len(h) or (n_o == len(h) and o > k) or o in out:
+            if o == k or n_o < len(h) or (n_o == len(h) and o > k) or o in out:
                 continue
-            d, _ = cKDTree(hairs[o]).query(h, distance_upper_bound=tol_px)
-            if float(np.mean(np.isfinite(d))) >= DUP_SHARE and n_o > best_len:
+            if n_o > best_len:
                 best, best_len = o, n_o
         if best >= 0:
             out[k] = best

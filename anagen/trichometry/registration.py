@@ -4,7 +4,7 @@ Two stages, both shared by the anagen/telogen pair (:mod:`anagen.trichometry.gro
 the matched follow-up (:mod:`anagen.trichometry.change`):
 
 1. :func:`coarse_register`: the skin texture (pores, ostia, pigment, hairs) of both images as
-   a band-passed, locally normalised grey image at about 24 um/px (exposure and colour
+   a band-passed, locally normalised grey image at about 32 um/px (exposure and colour
    differences cancel); phase correlation gives the shift, tried over a ladder of rotations
    when the camera may have turned (the rotation with the sharpest correlation peak wins);
 2. :func:`refine_on_points`: a RANSAC fit on mutually near hair end points (follicle exits
@@ -34,6 +34,8 @@ __all__ = [
 ]
 
 Matrix = npt.NDArray[np.float64]
+#: resolution of the skin texture compared by :func:`coarse_register` (micrometres per pixel)
+TEXTURE_UM = 32.0
 
 
 @dataclass(frozen=True)
@@ -100,9 +102,15 @@ class Registration:
 
 def _texture(rgb: np.ndarray, scale: int) -> npt.NDArray[np.float32]:
     """Band-passed, locally contrast-normalised grey image at ``1/scale`` resolution."""
-    grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY).astype(np.float32)
-    h, w = grey.shape
-    small = cv2.resize(grey, (max(w // scale, 8), max(h // scale, 8)), interpolation=cv2.INTER_AREA)
+    h, w = rgb.shape[:2]
+    # area-average the colour image first: grey is a weighted sum, so converting the small
+    # image costs a fraction of converting the full one
+    shrunk = cv2.resize(
+        np.ascontiguousarray(rgb),
+        (max(w // scale, 8), max(h // scale, 8)),
+        interpolation=cv2.INTER_AREA,
+    )
+    small = cv2.cvtColor(shrunk, cv2.COLOR_RGB2GRAY).astype(np.float32)
     g = np.log1p(
         np.asarray(small, dtype=np.float32)
     )  # exposure gain becomes an offset, removed by the band pass
@@ -145,7 +153,7 @@ def coarse_register(
     Registration
         ``residual_px`` is NaN (no points were matched).
     """
-    scale = max(1, round(24.0 / um_per_px))
+    scale = max(1, round(TEXTURE_UM / um_per_px))
     a = _texture(first, scale)
     b = _texture(second, scale)
     if a.shape != b.shape:

@@ -9,7 +9,8 @@ misses (or cuts in two) at both visits cancels out. Steps, each in its own modul
    on the skin texture, refined by RANSAC and closest-point refits on hair ends, then once more
    on the exit points of the matched hairs;
 3. matching (:mod:`anagen.trichometry.matching`): overlap of centrelines, Hungarian assignment
-   with a gate; left-over hairs checked against the other image's hairs and contrast;
+   with a gate; left-over hairs checked against the other image's hairs and contrast; second
+   detections of one shaft not counted again, a lost and a new trace of one shaft paired;
 4. the common field: both images' counting frames, inset by a guard band, intersected; a hair
    belongs to it by the midpoint of its centreline (one point per hair, so the counts are
    unbiased, as with the counting frame); persisting hairs by their baseline midpoint;
@@ -54,7 +55,7 @@ __all__ = [
 ]
 
 #: version of the matching step; results carry ``ALGORITHM_VERSION + "+" + CHANGE_VERSION``
-CHANGE_VERSION = "match/1.0.0"
+CHANGE_VERSION = "match/1.1.0"
 GUARD_UM = 250.0  # guard band inside both images (a counted hair is seen over >= 0.5 mm)
 MIN_OVERLAP_FRACTION = 0.25  # less of the baseline field seen at follow-up: no comparison
 MAX_RESIDUAL_PX = 2.0
@@ -64,6 +65,9 @@ MIN_PERSISTING_SHARE = 0.3  # fewer baseline hairs found again: not the same ski
 MIN_HAIRS_FOR_SHARE = 10
 FREE_TOL = 1.0  # contrast counts only this many tolerances away from other hairs
 STILL_LEVEL = 0.4  # share of its own contrast a left-over hair must still show on the other visit
+DUP_UM = 18.0  # a left-over hair within this of a longer hair of its image over ...
+REJOIN_OVERLAP = 0.3  # a lost and a new hair overlapping this much are one
+DUP_SHARE = 0.8  # ... this share of its length is a second detection of that hair
 
 
 class ChangeError(ValueError):
@@ -85,7 +89,16 @@ class HairFate:
     in_field : bool
         The hair's midpoint lies in the common field (only these are counted).
     matched : bool
-        False for a left-over hair judged persisting because the other image still shows it.
+        False for a left-over hair judged persisting because the other image still shows it,
+        or for a lost and a new trace of one shaft paired after the matching.
+    duplicate_of : int
+        For a left-over hair that runs along another hair of its own image over most of its
+        length (the detector's second path through one shaft), that hair's id; it takes its
+        status and is not counted again. -1 otherwise.
+
+    Notes
+    -----
+    Only hairs with ``in_field`` and ``duplicate_of == -1`` are counted.
     """
 
     status: str
@@ -94,6 +107,12 @@ class HairFate:
     confidence: float
     in_field: bool
     matched: bool = True
+    duplicate_of: int = -1
+
+    @property
+    def counted(self) -> bool:
+        """In the common field and not a second detection of a hair already counted."""
+        return self.in_field and self.duplicate_of < 0
 
 
 @dataclass(frozen=True)
@@ -169,6 +188,7 @@ class ChangeResult:
                     "confidence": round(f.confidence, 3),
                     "in_field": f.in_field,
                     "matched": f.matched,
+                    "duplicate_of": f.duplicate_of,
                     "baseline_diameter_um": (
                         round(self.baseline.hairs[f.baseline_id].diameter_um, 2)
                         if f.baseline_id >= 0
@@ -208,7 +228,7 @@ def count_change_at_least(hairs: list[dict[str, Any]], min_diameter_um: float) -
 
     total = 0
     for h in hairs:
-        if not h["in_field"]:
+        if not h["in_field"] or h.get("duplicate_of", -1) >= 0:
             continue
         before, after = h.get("baseline_diameter_um"), h.get("followup_diameter_um")
         if h["status"] == "lost":
@@ -290,6 +310,94 @@ def _load(image: np.ndarray | str | os.PathLike[str]) -> np.ndarray:
 
 def _name(image: object, fallback: str) -> str:
     return str(image) if isinstance(image, (str, os.PathLike)) else fallback
+
+
+def _duplicates(
+    hairs: list[npt.NDArray[np.float64]], paired: set[int], tol_px: float
+) -> dict[int, int]:
+    """Left-over hairs that repeat another hair of the same image.
+
+    The skeleton's decomposition can give one shaft two paths (a short spur at a junction
+    continues the same trunk): the shorter runs within ``tol_px`` of the longer over at
+    least ``DUP_SHARE`` of its length. Such a hair is not a change of its own.
+
+    Parameters
+    ----------
+    hairs : list of ndarray, shape (n, 2)
+        Sampled centrelines of one image.
+    paired : set of int
+        Hairs matched to the other image (never a duplicate themselves).
+    tol_px : float
+
+    Returns
+    -------
+    dict of int to int
+        ``left-over hair -> the longer hair it repeats``.
+    """
+    if len(hairs) < 2:
+        return {}
+    pts = np.concatenate(hairs)
+    owner = np.concatenate([np.full(len(h), k) for k, h in enumerate(hairs)])
+    tree = cKDTree(pts)
+    out: dict[int, int] = {}
+    for k, h in enumerate(hairs):
+        if k in paired or not len(h):
+            continue
+        # the share of this hair's points with a point of hair ``o`` within the tolerance (the
+        # 12 nearest points: its own ~3 and those of a hair running along it)
+        d, j = tree.query(h, k=min(12, len(pts)), distance_upper_bound=tol_px)
+        ok = np.isfinite(d)
+        if not ok.any():
+            continue
+        point = np.broadcast_to(np.arange(len(h))[:, None], d.shape)[ok]
+        pairs = np.unique(point * len(hairs) + owner[j[ok]])
+        share = np.bincount(pairs % len(hairs), minlength=len(hairs)) / len(h)
+        best, best_len = -1, -1
+        for o in np.nonzero(share >= DUP_SHARE)[0].tolist():
+            n_o = len(hairs[o])
+            if o == k or n_o < len(h) or (n_o == len(h) and o > k) or o in out:
+                continue
+            if n_o > best_len:
+                best, best_len = o, n_o
+        if best >= 0:
+            out[k] = best
+    return out
+
+
+def _rejoin(
+    fates: list[HairFate],
+    pb: list[npt.NDArray[np.float64]],
+    pf: list[npt.NDArray[np.float64]],
+    tol_px: float,
+) -> list[HairFate]:
+    """A lost and a new hair that lie along each other are one persisting hair.
+
+    The detector can trace one shaft differently on the two visits (joined to a neighbour, cut
+    at a crossing, its decomposition at a unit's junction), so that neither trace passes the
+    matching gate; a real loss and a real new hair lie along each other only when they share
+    an ostium, and then part at 10-30 degrees.
+    """
+    lost = [k for k, f in enumerate(fates) if f.status == "lost" and f.duplicate_of < 0]
+    new = [k for k, f in enumerate(fates) if f.status == "new" and f.duplicate_of < 0]
+    if not lost or not new:
+        return fates
+    m = match_centrelines(
+        [pb[fates[k].baseline_id] for k in lost],
+        [pf[fates[k].followup_id] for k in new],
+        tol_px,
+        min_overlap=REJOIN_OVERLAP,
+    )
+    if not m.pairs:
+        return fates
+    out = list(fates)
+    drop = set()
+    for (a, b), c in zip(m.pairs, m.confidence, strict=True):
+        fa, fb = fates[lost[a]], fates[new[b]]
+        out[lost[a]] = HairFate(
+            "persisting", fa.baseline_id, fb.followup_id, c, fa.in_field, matched=False
+        )
+        drop.add(new[b])
+    return [f for k, f in enumerate(out) if k not in drop]
 
 
 def _still_there(
@@ -437,18 +545,28 @@ def matched_change(
     paired_f = {j for _, j in match.pairs}
     for (i, j), c in zip(match.pairs, match.confidence, strict=True):
         fates.append(HairFate("persisting", i, j, c, bool(in_b[i])))
+    dup_b = _duplicates(pb, paired_b, DUP_UM / um)
+    dup_f = _duplicates(pf_own, paired_f, DUP_UM / um)
+    status_b: dict[int, str] = dict.fromkeys(paired_b, "persisting")
+    status_f: dict[int, str] = dict.fromkeys(paired_f, "persisting")
     for i, p in enumerate(pb):
-        if i in paired_b:
+        if i in paired_b or i in dup_b:
             continue
         there, conf = _still_there(
-            reg.forward(p), tree_f, cf, sf, max(STILL_LEVEL * own(cb, sb, p) * ratio, 3.0), tol
+            reg.forward(p),
+            tree_f,
+            cf,
+            sf,
+            max(STILL_LEVEL * own(cb, sb, p) * ratio, 3.0),
+            tol,
         )
         if there:
             fates.append(HairFate("persisting", i, -1, 0.5, bool(in_b[i]), matched=False))
         else:
             fates.append(HairFate("lost", i, -1, conf, bool(in_b[i])))
+        status_b[i] = fates[-1].status
     for j, p in enumerate(pf):
-        if j in paired_f:
+        if j in paired_f or j in dup_f:
             continue
         there, conf = _still_there(
             p,
@@ -460,10 +578,20 @@ def matched_change(
         )
         if not there:
             fates.append(HairFate("new", -1, j, conf, bool(in_f[j])))
+            status_f[j] = "new"
         # a follow-up piece still seen at baseline belongs to a persisting hair counted above
-    persisting = sum(1 for f in fates if f.status == "persisting" and f.in_field)
-    lost = sum(1 for f in fates if f.status == "lost" and f.in_field)
-    new = sum(1 for f in fates if f.status == "new" and f.in_field)
+    # second detections of one shaft take the status of the hair they repeat (a follow-up
+    # duplicate of a persisting hair, like a piece of one, needs no fate of its own)
+    for dup, of in sorted(dup_b.items()):
+        st = status_b.get(of, "persisting")
+        fates.append(HairFate(st, dup, -1, 0.5, bool(in_b[dup]), matched=False, duplicate_of=of))
+    for dup, of in sorted(dup_f.items()):
+        if status_f.get(of) == "new":
+            fates.append(HairFate("new", -1, dup, 0.5, bool(in_f[dup]), duplicate_of=of))
+    fates = _rejoin(fates, pb, pf, tol)
+    persisting = sum(1 for f in fates if f.status == "persisting" and f.counted)
+    lost = sum(1 for f in fates if f.status == "lost" and f.counted)
+    new = sum(1 for f in fates if f.status == "new" and f.counted)
     if persisting + lost >= MIN_HAIRS_FOR_SHARE and persisting < MIN_PERSISTING_SHARE * (
         persisting + lost
     ):

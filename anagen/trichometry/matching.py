@@ -13,6 +13,8 @@ Hairs left over are checked against the other image before they are called lost 
 a left-over hair still covered by the other image's detected hairs (a hair the detector cut
 into two, or merged with a neighbour, on one visit only) or whose path still shows hair
 contrast in the other image (missed by the detector there) is the same hair, not a change.
+:mod:`anagen.trichometry.change` then pairs the lost and new hairs left that still overlap
+(a lower gate, the same assignment).
 """
 
 from __future__ import annotations
@@ -106,16 +108,17 @@ def match_centrelines(
     big = 1e3
     cost = np.full((len(first), len(second)), big)
     conf = np.zeros_like(cost)
-    trees_1 = [cKDTree(a) for a in first]
-    trees_2 = [cKDTree(b) for b in second]
+    trees_1: dict[int, cKDTree] = {}
+    trees_2: dict[int, cKDTree] = {}
     for i, a in enumerate(first):
         _, near = tree.query(a, k=8, distance_upper_bound=tol_px)
         hit = near[near < len(pts)]
         for j in np.unique(owner[hit]).tolist():
             b = second[j]
-            ov = (
-                _cover(a, trees_2[j], tol_px) if len(a) <= len(b) else _cover(b, trees_1[i], tol_px)
-            )
+            if len(a) <= len(b):
+                ov = _cover(a, trees_2.get(j) or trees_2.setdefault(j, cKDTree(b)), tol_px)
+            else:
+                ov = _cover(b, trees_1.get(i) or trees_1.setdefault(i, cKDTree(a)), tol_px)
             if ov < min_overlap:
                 continue
             gap = _end_gap(a, b)

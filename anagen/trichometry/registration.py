@@ -4,7 +4,7 @@ Two stages, both shared by the anagen/telogen pair (:mod:`anagen.trichometry.gro
 the matched follow-up (:mod:`anagen.trichometry.change`):
 
 1. :func:`coarse_register`: the skin texture (pores, ostia, pigment, hairs) of both images as
-   a band-passed, locally normalised grey image at about 24 um/px (exposure and colour
+   a band-passed, locally normalised grey image at about 32 um/px (exposure and colour
    differences cancel); phase correlation gives the shift, tried over a ladder of rotations
    when the camera may have turned (the rotation with the sharpest correlation peak wins);
 2. :func:`refine_on_points`: a RANSAC fit on mutually near hair end points (follicle exits
@@ -34,6 +34,8 @@ __all__ = [
 ]
 
 Matrix = npt.NDArray[np.float64]
+#: resolution of the skin texture compared by :func:`coarse_register` (micrometres per pixel)
+TEXTURE_UM = 32.0
 
 
 @dataclass(frozen=True)
@@ -100,9 +102,15 @@ class Registration:
 
 def _texture(rgb: np.ndarray, scale: int) -> npt.NDArray[np.float32]:
     """Band-passed, locally contrast-normalised grey image at ``1/scale`` resolution."""
-    grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY).astype(np.float32)
-    h, w = grey.shape
-    small = cv2.resize(grey, (max(w // scale, 8), max(h // scale, 8)), interpolation=cv2.INTER_AREA)
+    h, w = rgb.shape[:2]
+    # area-average the colour image first: grey is a weighted sum, so converting the small
+    # image costs a fraction of converting the full one
+    shrunk = cv2.resize(
+        np.ascontiguousarray(rgb),
+        (max(w // scale, 8), max(h // scale, 8)),
+        interpolation=cv2.INTER_AREA,
+    )
+    small = cv2.cvtColor(shrunk, cv2.COLOR_RGB2GRAY).astype(np.float32)
     g = np.log1p(
         np.asarray(small, dtype=np.float32)
     )  # exposure gain becomes an offset, removed by the band pass
@@ -136,7 +144,8 @@ def coarse_register(
     um_per_px : float
         Calibration.
     max_rotation_deg : float, optional
-        Rotations in ``[-max, max]`` are tried in steps of ``step_deg`` (0: shift only).
+        Rotations in ``[-max, max]`` on a ladder of ``step_deg`` (0: shift only) are searched
+        coarse to fine: every other rung, then the two rungs beside the best.
     step_deg : float, optional
 
     Returns
@@ -144,7 +153,7 @@ def coarse_register(
     Registration
         ``residual_px`` is NaN (no points were matched).
     """
-    scale = max(1, round(24.0 / um_per_px))
+    scale = max(1, round(TEXTURE_UM / um_per_px))
     a = _texture(first, scale)
     b = _texture(second, scale)
     if a.shape != b.shape:
@@ -154,25 +163,38 @@ def coarse_register(
     win = cv2.createHanningWindow((w, h), cv2.CV_32F)
     c_small = ((w - 1) / 2.0, (h - 1) / 2.0)
     n = math.floor(max_rotation_deg / step_deg + 1e-9)
-    angles = [k * step_deg for k in range(-n, n + 1)] if n > 0 else [0.0]
     g = max(1, int(0.12 * min(h, w)))
-    scores = []
-    for ang in angles:
-        # undo the candidate rotation of the second image, then correlate the shift
-        m = _rotation_about(c_small, -ang)
-        bu = cv2.warpAffine(b, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-        (sx, sy), _ = cv2.phaseCorrelate(a, bu, win)
-        # score: normalised correlation of the inner field once aligned (smoother in the
-        # angle than the phase-correlation peak)
-        m[:, 2] -= (sx, sy)
-        al = cv2.warpAffine(b, m, (w, h), flags=cv2.INTER_LINEAR)
-        ai, bi = a[g:-g, g:-g].ravel(), al[g:-g, g:-g].ravel()
-        ncc = float(np.corrcoef(ai, bi)[0, 1]) if ai.std() > 0 and bi.std() > 0 else 0.0
-        scores.append((ncc, ang, float(sx), float(sy)))
-    best = max(range(len(scores)), key=lambda i: scores[i][0])
-    resp, ang, sx, sy = scores[best]
-    if 0 < best < len(scores) - 1:  # parabolic refinement of the angle
-        r0, r1, r2 = scores[best - 1][0], resp, scores[best + 1][0]
+    scored: dict[int, tuple[float, float, float]] = {}
+
+    def score(k: int) -> float:
+        """Correlation of the aligned texture at the rotation ``k * step_deg`` (memoised)."""
+        if k not in scored:
+            ang = k * step_deg
+            # undo the candidate rotation of the second image, then correlate the shift
+            m = _rotation_about(c_small, -ang)
+            bu = cv2.warpAffine(b, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+            (sx, sy), _ = cv2.phaseCorrelate(a, bu, win)
+            # score: normalised correlation of the inner field once aligned (smoother in the
+            # angle than the phase-correlation peak)
+            m[:, 2] -= (sx, sy)
+            al = cv2.warpAffine(b, m, (w, h), flags=cv2.INTER_LINEAR)
+            ai, bi = a[g:-g, g:-g].ravel(), al[g:-g, g:-g].ravel()
+            ncc = float(np.corrcoef(ai, bi)[0, 1]) if ai.std() > 0 and bi.std() > 0 else 0.0
+            scored[k] = (ncc, float(sx), float(sy))
+        return scored[k][0]
+
+    # coarse to fine: every other step of the ladder, then the two steps beside the best
+    # (the correlation falls off smoothly over a few degrees)
+    coarse = list(range(-n + (n % 2), n + 1, 2)) if n > 1 else list(range(-n, n + 1))
+    best = max(coarse, key=score)
+    for k in (best - 1, best + 1):
+        if -n <= k <= n:
+            score(k)
+    best = max(scored, key=lambda k: scored[k][0])
+    resp, sx, sy = scored[best]
+    ang = best * step_deg
+    if best - 1 in scored and best + 1 in scored:  # parabolic refinement of the angle
+        r0, r1, r2 = scored[best - 1][0], resp, scored[best + 1][0]
         den = r0 - 2 * r1 + r2
         if den < 0:
             ang = ang + 0.5 * step_deg * (r0 - r2) / den

@@ -1,19 +1,14 @@
-from django.urls import path, re_path
+from django.urls import path
 
 from . import views
 
+# Plain converters (no regexes): the resource type and id are checked by the views, after
+# authentication, so an anonymous caller is refused before anything about the URL is said.
 app_name = "fhir"
 urlpatterns = [
     path("metadata", views.Metadata.as_view(), name="metadata"),
-    re_path(
-        r"^Patient/(?P<ident>[A-Za-z0-9\-.]{1,64})/\$everything$",
-        views.Everything.as_view(),
-        name="everything",
-    ),
-    re_path(r"^(?P<kind>[A-Za-z]{1,64})/?$", views.Search.as_view(), name="search"),
-    re_path(
-        r"^(?P<kind>[A-Za-z]{1,64})/(?P<ident>[A-Za-z0-9\-.]{1,64})$",
-        views.Read.as_view(),
-        name="read",
-    ),
+    path("Patient/<str:ident>/$everything", views.Everything.as_view(), name="everything"),
+    path("<str:kind>", views.Search.as_view(), name="search"),
+    path("<str:kind>/", views.Search.as_view()),
+    path("<str:kind>/<str:ident>", views.Read.as_view(), name="read"),
 ]

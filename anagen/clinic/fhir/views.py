@@ -10,6 +10,7 @@ permission) and site scoping is the selectors'. Every answer, errors included, i
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -140,9 +141,15 @@ class Search(_Handled):
         )
 
 
+#: A FHIR id (R5 ``id`` datatype).
+_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+
+
 class Read(_Handled):
     def get(self, request: Request, kind: str, ident: str) -> HttpResponse:
         self.require_type(request, kind)
+        if not _FHIR_ID.fullmatch(ident):
+            raise _NotFound(f"{kind}/{ident[:64]} is not a FHIR id.")
         found = resources.read(user=request.user, kind=kind, ident=ident)
         if found is None:
             raise _NotFound(f"{kind}/{ident} is not known here.")

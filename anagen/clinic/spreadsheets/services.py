@@ -383,10 +383,10 @@ def _run(
     mapping: dict[str, str] | None,
     dry_run: bool,
 ) -> TableReport:
-    if kind not in KINDS:
-        raise ValueError(f"unknown table kind {kind!r}")
     require(actor, Perm.SPREADSHEET_IMPORT)
     require_site_access(user=actor, site_id=site.pk)
+    if kind not in KINDS:
+        raise ValueError(f"unknown table kind {kind!r}")
     report = TableReport(kind=kind, dry_run=dry_run)
     dataset, problem = table_load(data, filename)
     if dataset is None:

@@ -45,6 +45,12 @@ NOT_STAFF_ACTIONS = {
     "progress.snapshots_refresh_later": "queues that job after the outcome rows are rebuilt",
     "progress.snapshot_request": "a page found the derived snapshot outdated: queue it once",
     "review.review_pairs_create_scheduled": "scheduled job: acts as the system actor",
+    "imaging.match_references": "read: the baseline and previous images a follow-up is matched to",
+    "imaging.trichoscopy_match": "background job after an analysis a clinician's upload queued",
+    "fhir.bundle_load": "pure parsing of an uploaded Bundle; the import services check the actor",
+    "spreadsheets.table_load": "pure parsing of an uploaded table",
+    "spreadsheets.column_mapping": "pure: which column holds which field",
+    "spreadsheets.parse_mapping": "pure: parses the mapping the user typed",
 }
 
 

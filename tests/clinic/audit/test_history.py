@@ -26,6 +26,8 @@ WITHOUT_HISTORY = {
     "audit.Signature": "append-only: save()/delete() raise and the database refuses "
     "UPDATE and DELETE (test_append_only.py)",
     "common.SubmittedForm": "replay guard of create forms (token and redirect), not clinical data",
+    "imaging.MatchedChange": "derived: recomputed by a job from two images whose analyses and "
+    "corrections have history, with the matching algorithm's version on each row",
 }
 APPEND_ONLY = ("treatment.CustodyEvent", "audit.Signature")
 

@@ -66,7 +66,7 @@ def test_erasure_replaces_identity_everywhere_and_keeps_the_records(staff, perso
     front_name = person["front"].image.name
     trichoscopy_name = person["trichoscopy"].image.name
     photo_name = patient.photo.name
-    assert "wrenbury" in trichoscopy_name
+    assert "wrenbury" not in trichoscopy_name.lower()  # stored file names are random
 
     event = _erase(staff, person)
 

@@ -431,10 +431,13 @@ class _Calendar:
         self.rng = rng
 
     def book(self, *, actor, patient, clinicians, day: date, kind=Appointment.Kind.CONSULT):
+        # A day in the past moves further back (weekend, full day), never forward into today or
+        # the future: its visit is recorded as done, whatever weekday the demo is loaded on.
+        step = -1 if day < clock.localdate() else 1
         for _ in range(40):
             clinician = self.rng.choice(clinicians)
             while day.weekday() >= 5:
-                day += timedelta(days=1)
+                day += timedelta(days=step)
             start = timezone.make_aware(
                 datetime.combine(day, time(9, 0)) + timedelta(minutes=45 * self.rng.randrange(10))
             )
@@ -449,7 +452,7 @@ class _Calendar:
                     back_entry_reason="Demo history" if start < clock.now() else "",
                 )
             except ValidationError:
-                day += timedelta(days=self.rng.choice((0, 1)))
+                day += timedelta(days=step * self.rng.choice((0, 1)))
         raise RuntimeError("demo calendar is full")
 
 

@@ -1,7 +1,11 @@
+import random
+from datetime import date, datetime, time, timedelta
+
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from anagen.clinic.accounts.models import User
 from anagen.clinic.accounts.roles import Role
@@ -128,3 +132,26 @@ def test_api_docs_need_login_and_use_no_cdn(client, physician):
     assert client.get("/api/schema/").status_code == 200
     docs = client.get("/api/docs/").content.decode()
     assert "cdn.jsdelivr.net" not in docs and "swagger-ui" in docs
+
+
+@pytest.mark.parametrize("today", [date(2026, 12, 6), date(2026, 12, 7)])  # a Sunday, a Monday
+def test_the_demo_books_a_past_visit_in_the_past_whatever_the_weekday(today, site):
+    """A visit the demo records as done is never moved past the weekend into the future (the
+    demo failed to load on Sundays: Saturday's visit went to Monday)."""
+    from anagen.clinic.common import clock
+    from anagen.clinic.demo.loader import _Calendar
+    from tests.clinic.factories import PatientFactory, UserFactory
+
+    physician = UserFactory.at(Role.PHYSICIAN, site)
+    coordinator = UserFactory.at(Role.COORDINATOR, site)
+    now = timezone.make_aware(datetime.combine(today, time(8, 0)))
+    with clock.frozen(now):
+        for back in range(1, 4):
+            appointment = _Calendar(random.Random(back)).book(
+                actor=coordinator,
+                patient=PatientFactory(site=site),
+                clinicians=[physician],
+                day=today - timedelta(days=back),
+            )
+            assert appointment.starts_at < now
+            assert appointment.starts_at.date().weekday() < 5

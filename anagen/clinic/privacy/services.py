@@ -33,13 +33,14 @@ from typing import IO, Any
 from django.core.files.base import ContentFile
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Replace
 from simple_history.utils import get_history_model_for_model
 
 from anagen.clinic.accounts.access import require_site_access
 from anagen.clinic.accounts.models import User
 from anagen.clinic.accounts.policy import Perm, require
+from anagen.clinic.api.models import IdempotentResponse
 from anagen.clinic.common import clock
 from anagen.clinic.common.append_only import history_rewrite
 from anagen.clinic.imaging.models import GlobalPhoto
@@ -257,6 +258,16 @@ def _rewrite_history(
     return rewritten
 
 
+def _stored_api_replies(patient: Patient) -> models.QuerySet[IdempotentResponse]:
+    """The API's stored answers (kept so that a retried action is not run twice) that quote
+    the patient: a replay would hand their identity back after the erasure."""
+    quoted = Q(body__contains=patient.mrn)
+    for value in (patient.family_name, patient.email, patient.phone):
+        if value:
+            quoted |= Q(body__contains=value)
+    return IdempotentResponse.objects.filter(quoted)
+
+
 @transaction.atomic
 def patient_erase(*, actor: User, patient: Patient, reason: str, confirm_mrn: str) -> PrivacyEvent:
     """Erase ``patient``'s identity on their request, keeping the de-identified records.
@@ -298,6 +309,7 @@ def patient_erase(*, actor: User, patient: Patient, reason: str, confirm_mrn: st
             row._change_reason = "erased at the patient's request"
             row.save(update_fields=[*replacement, *NAME_IN_TEXT.get(model, ())])
             counts[model._meta.label] = counts.get(model._meta.label, 0) + 1
+    replies = _stored_api_replies(patient).delete()[0]
     patient.refresh_from_db()
     for name, value in values[Patient].items():
         setattr(patient, name, value)
@@ -315,6 +327,7 @@ def patient_erase(*, actor: User, patient: Patient, reason: str, confirm_mrn: st
             "history_rows_pseudonymized": rewritten,
             "files_deleted": deleted,
             "files_renamed": renamed,
+            "stored_api_replies_deleted": replies,
         },
     )
 

@@ -184,3 +184,26 @@ def test_two_step_page(staff, person, client, other_site):
     assert client.post(url, {"step": "confirm", "reason": REASON}).status_code == 403
     client.force_login(make_user(Role.ADMINISTRATOR, other_site))
     assert client.get(url).status_code == 404
+
+
+def test_erasure_deletes_the_api_s_stored_answers_that_quote_the_patient(staff, person):
+    """A retried API call replays its stored answer: after an erasure it must not hand the
+    patient's name back (found by trying it: POST, erase, POST again with the same key)."""
+    from anagen.clinic.api.models import IdempotentResponse
+
+    patient = person["patient"]
+    user = staff[Role.ADMINISTRATOR]
+    quoting = IdempotentResponse.objects.create(
+        user=user,
+        key="k-1",
+        request_hash="x",
+        status_code=201,
+        body=f'{{"mrn": "{patient.mrn}", "family_name": "{patient.family_name}"}}',
+    )
+    other = IdempotentResponse.objects.create(
+        user=user, key="k-2", request_hash="y", status_code=201, body='{"mrn": "AN9999999"}'
+    )
+    event = _erase(staff, person)
+    assert not IdempotentResponse.objects.filter(pk=quoting.pk).exists()
+    assert IdempotentResponse.objects.filter(pk=other.pk).exists()
+    assert event.summary["stored_api_replies_deleted"] == 1

@@ -142,6 +142,8 @@ def bundle_load(raw: bytes | str | dict[str, Any]) -> tuple[list[dict[str, Any]]
             data = json.loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
             return [], [Problem("file", f"This is not JSON ({exc}).", Code.MALFORMED_JSON)]
+        except RecursionError:
+            return [], [Problem("file", "This JSON is nested too deeply.", Code.MALFORMED_JSON)]
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
         return [], [Problem("file", "This is not a FHIR Bundle.", Code.NOT_A_BUNDLE)]
     entries = data.get("entry") or []

@@ -342,3 +342,10 @@ def test_the_command_checks_and_imports(tmp_path, physician, site):
             stdout=out,
         )
     assert json.loads(out.getvalue())["problems"][0]["code"] == "malformed_json"
+
+
+def test_a_bundle_nested_too_deeply_is_a_clear_problem_not_a_crash():
+    from anagen.clinic.fhir.services import bundle_load
+
+    entries, problems = bundle_load('{"resourceType": "Bundle", "entry": ' + "[" * 100_000)
+    assert entries == [] and [p.code for p in problems] == ["malformed_json"]

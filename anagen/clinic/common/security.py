@@ -39,13 +39,14 @@ class RequestSizeLimitMiddleware:
                 content_type="text/plain",
             )
         if size > limit:
-            response = HttpResponse(
+            # No "Connection: close" here: WSGI forbids hop-by-hop headers from the application
+            # (Django's own server answered 500); the server closes a connection whose body
+            # was left unread.
+            return HttpResponse(
                 f"This upload is too large: at most {limit // (1024 * 1024)} MB may be sent at once.",
                 status=413,
                 content_type="text/plain; charset=utf-8",
             )
-            response["Connection"] = "close"
-            return response
         return self.get_response(request)
 
 

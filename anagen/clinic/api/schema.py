@@ -43,3 +43,21 @@ class AutoSchema(openapi.AutoSchema):
                 response["description"] = text
                 responses[code] = response
         return responses
+
+
+def add_links(result: dict[str, Any], **_: Any) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: an OpenAPI link from each ``POST /x/`` that
+    creates a record (201) to ``GET /x/{id}/`` of that record, so that clients and
+    schemathesis' stateful tests can follow what was created."""
+    paths = result.get("paths", {})
+    for path, item in paths.items():
+        created = item.get("post", {}).get("responses", {}).get("201")
+        detail = paths.get(f"{path}{{id}}/", {}).get("get")
+        if "{" in path or created is None or detail is None:
+            continue
+        created.setdefault("links", {})["ReadCreated"] = {
+            "operationId": detail["operationId"],
+            "parameters": {"id": "$response.body#/id"},
+            "description": "The record just created.",
+        }
+    return result

@@ -395,6 +395,10 @@ SPECTACULAR_SETTINGS = {
     # Swagger UI served from the installed package: nothing is fetched from a CDN.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "anagen.clinic.api.schema.add_links",
+    ],
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # The API's choice sets, named once (several models have a "status", "kind" or "site").

@@ -171,3 +171,38 @@ def test_unauthenticated_and_wrong_role_calls_are_refused_as_documented(site):
         _run(schema, {"Authorization": ""}, refused(401))
     finally:
         MAX_EXAMPLES = saved
+
+
+@pytest.mark.slow(30)
+@pytest.mark.django_db
+def test_stateful_create_then_read_keeps_to_the_schema():
+    """Stateful schemathesis: the schema's links lead from each create (201) to reading the
+    record created; sequences of calls follow them, every response as documented."""
+    world = build_world()
+    raw = token_for(world["staff"][Role.PHYSICIAN])
+    schema = _load(raw)
+    headers = {"Authorization": f"Bearer {raw}"}
+    linked = [
+        path
+        for path, item in schema.raw_schema["paths"].items()
+        if item.get("post", {}).get("responses", {}).get("201", {}).get("links")
+    ]
+    assert "/api/v1/patients/" in linked and "/api/v1/appointments/" in linked
+
+    class Stateful(schema.as_state_machine()):  # type: ignore[misc]
+        def get_call_kwargs(self, case):
+            return {"headers": headers}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CONFORMANCE, headers=headers)
+
+    Stateful.run(
+        settings=settings(
+            max_examples=MAX_EXAMPLES * 3,
+            stateful_step_count=4,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )

@@ -19,6 +19,7 @@ class ApiErrorCode(StrEnum):
     THROTTLED = "throttled"
     # --- input --------------------------------------------------------------------------------
     MALFORMED = "malformed"  # the body is not JSON (or not a JSON object)
+    TOO_LARGE = "too_large"  # the body is larger than the API reads
     INVALID = "invalid"  # a field's value is not acceptable
     REQUIRED = "required"
     UNKNOWN_FIELD = "unknown_field"

@@ -158,3 +158,12 @@ def test_text_no_database_can_hold_is_refused(api, staff, patient):
     edge = client.get("/api/v1/appointments/?starts_at__lt=0001-01-01T00%3A00%3A00%2B10%3A00")
     assert edge.status_code == 400 and edge.json()["field"] == "starts_at__lt"
     _nothing_written()
+
+
+def test_a_body_larger_than_the_api_reads_is_a_structured_413(api, staff, patient):
+    client = api(staff[Role.PHYSICIAN])
+    body = '{"patient": 1, "notes": "' + "a" * 3_000_000 + '"}'  # over 2.5 MB, under 26 MB
+    response = client.post("/api/v1/assessments/", body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.json()["code"] == "too_large"
+    _nothing_written()

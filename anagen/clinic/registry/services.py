@@ -46,7 +46,6 @@ def _stage(patient: Patient, before: date) -> str:
     return ""
 
 
-@transaction.atomic
 def _terminal_change(pair: MatchedChange | None, threshold_um: float) -> float | None:
     """The matched change of terminal hairs (shaft >= ``threshold_um``) per cm², or None."""
     if pair is None or not pair.result or not pair.common_area_cm2:
@@ -57,6 +56,7 @@ def _terminal_change(pair: MatchedChange | None, threshold_um: float) -> float |
     return count_change_at_least(hairs, threshold_um) / pair.common_area_cm2
 
 
+@transaction.atomic
 def outcomes_refresh(*, patient: Patient) -> int:
     """Rebuild ``patient``'s outcome rows from the clinical records; returns the row count."""
     Patient.objects.select_for_update().filter(pk=patient.pk).first()

@@ -197,8 +197,16 @@ def _written_once(pk: int) -> None:
     ]
     assert len(analysed_rows) == 1
     assert record.history.filter(status="analysed").count() == 1
-    overlays = list((Path(settings.MEDIA_ROOT) / "overlays").glob(f"overlay-{pk}*"))
-    assert len(overlays) == 1, overlays
+    # Stored names are random (no MRN, no id): a second write would leave a file no record names.
+    assert record.overlay and (Path(settings.MEDIA_ROOT) / record.overlay.name).exists()
+    named = {Path(name).name for name in TrichoscopyImage.objects.values_list("overlay", flat=True)}
+    since = record.uploaded_at.timestamp()  # other tests' files share the folder
+    on_disk = {
+        f.name
+        for f in (Path(settings.MEDIA_ROOT) / "overlays").iterdir()
+        if f.stat().st_mtime >= since
+    }
+    assert on_disk <= named, on_disk - named
 
 
 def test_worker_killed_mid_analysis_job_redelivered_and_written_once(

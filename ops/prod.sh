@@ -23,6 +23,13 @@ die() { echo "prod: $*" >&2; exit 1; }
 
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
+# A detached Celery process writes its pid file a moment after the command returns; wait for it,
+# so that an immediate second start sees the process instead of starting a twin.
+await_pid() {  # name pidfile logfile
+  for _ in $(seq 1 120); do alive "$2" && return; sleep 0.25; done
+  die "$1 did not start within 30 s: $3"
+}
+
 # PostgreSQL refuses to run as root. As root, the cluster belongs to an unprivileged system user
 # (ANAGEN_PROD_PG_USER, default postgres, which Debian's postgresql package creates); otherwise
 # it runs as the current user.
@@ -133,11 +140,13 @@ start_app() {
   if alive "$RUN/worker.pid"; then say "celery worker already running"; else
     "$BIN/celery" -A anagen.clinic worker --detach --concurrency "$JOB_WORKERS" \
       --pidfile "$RUN/worker.pid" --logfile "$LOG/worker.log" --loglevel INFO -n "anagen@%h"
+    await_pid "celery worker" "$RUN/worker.pid" "$LOG/worker.log"
     say "celery worker started"
   fi
   if alive "$RUN/beat.pid"; then say "celery beat already running"; else
     "$BIN/celery" -A anagen.clinic beat --detach --pidfile "$RUN/beat.pid" \
       --logfile "$LOG/beat.log" --schedule "$DIR/celerybeat-schedule"
+    await_pid "celery beat" "$RUN/beat.pid" "$LOG/beat.log"
     say "celery beat started"
   fi
   if alive "$RUN/gunicorn.pid"; then say "gunicorn already running (port $WEB_PORT)"; else

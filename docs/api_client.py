@@ -44,7 +44,9 @@ def call(method: str, path: str, body: dict | None = None, base: str = BASE) -> 
 
 
 def main(mrn: str) -> dict:
-    patient = call("GET", f"/patients/?mrn={mrn}")["results"][0]
+    # The MRN goes in the body: identifiers never go in URLs.
+    found = call("POST", "/patients/search/", {"query": mrn})["results"]
+    patient = next(p for p in found if p["mrn"] == mrn)
     clinician = next(
         c for c in call("GET", f"/clinicians/?site={patient['site']}")["results"]
         if c["role"] == "physician"

@@ -324,7 +324,7 @@ PAGES: dict[str, Page] = {
     "assessment:detail": Page(read=P.ASSESSMENT_VIEW),
     "assessment:override": Page(read=P.ELIGIBILITY_OVERRIDE, write=P.ELIGIBILITY_OVERRIDE),
     "audit:patient": Page(read=P.AUDIT_VIEW),
-    "audit:network": Page(read=P.AUDIT_NETWORK_VIEW),
+    "audit:network": Page(read=P.AUDIT_NETWORK_VIEW, write=P.AUDIT_NETWORK_VIEW),  # POST: filters
     # Treatment pathway: plan → consent → harvest → lab → session → follow-up.
     "treatment:plan_new": Page(read=P.PLAN_WRITE, write=P.PLAN_WRITE),
     "treatment:plan": Page(read=P.PLAN_VIEW),

@@ -4,7 +4,7 @@ from typing import cast
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from anagen.clinic.accounts.models import User
 from anagen.clinic.common.csv_export import csv_response, wants_csv
@@ -54,9 +54,27 @@ def patient_audit(request: HttpRequest, pk: int) -> HttpResponse | StreamingHttp
     return _page(request, "audit/patient.html", log, form, patient=patient)
 
 
+#: Session key of the network log's filters. They can name a patient (MRN), so they are posted
+#: and kept in the session, never put in a URL, like the patient search.
+NETWORK_FILTER_KEY = "audit_network_filter"
+
+
 def network_audit(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     reader = _reader(request)
-    form = AuditFilterForm(request.GET or None, reader=reader, network=True)
+    if request.method == "POST":
+        posted = AuditFilterForm(request.POST, reader=reader, network=True)
+        if "clear" in request.POST:
+            request.session.pop(NETWORK_FILTER_KEY, None)
+            return redirect("audit:network")
+        if posted.is_valid():
+            request.session[NETWORK_FILTER_KEY] = {
+                name: request.POST.get(name, "") for name in posted.fields
+            }
+            return redirect("audit:network")
+        form = posted  # shown with its errors; the stored filter stays in force
+    else:
+        stored = request.session.get(NETWORK_FILTER_KEY)
+        form = AuditFilterForm(stored or None, reader=reader, network=True)
     log = network_audit_log(user=reader, wanted=form.wanted())
     if wants_csv(request):
         return _csv(request, log, scope="network", form=form, name="audit-log")

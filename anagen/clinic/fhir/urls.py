@@ -10,5 +10,6 @@ urlpatterns = [
     path("Patient/<str:ident>/$everything", views.Everything.as_view(), name="everything"),
     path("<str:kind>", views.Search.as_view(), name="search"),
     path("<str:kind>/", views.Search.as_view()),
+    path("<str:kind>/_search", views.SearchByPost.as_view(), name="search_post"),
     path("<str:kind>/<str:ident>", views.Read.as_view(), name="read"),
 ]

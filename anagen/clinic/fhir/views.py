@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from rest_framework import exceptions
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import FormParser
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -100,6 +101,8 @@ class FhirView(APIView):
             return outcome(400, "not-supported", str(exc))
         if isinstance(exc, exceptions.MethodNotAllowed):
             return outcome(405, "not-supported", "This server only reads (GET).")
+        if isinstance(exc, exceptions.UnsupportedMediaType):
+            return outcome(415, "not-supported", str(exc.detail))
         return super().handle_exception(exc)
 
     def base_url(self, request: HttpRequest) -> str:
@@ -131,14 +134,33 @@ class Metadata(_Handled):
 
 class Search(_Handled):
     def get(self, request: Request, kind: str) -> HttpResponse:
+        return self.answer(request, kind, request.query_params)
+
+    def answer(self, request: Request, kind: str, given: Any) -> HttpResponse:
         self.require_type(request, kind)
-        params = {key: request.query_params.get(key, "") for key in request.query_params}
+        params = {key: given.get(key, "") for key in given}
         result = resources.search(user=request.user, kind=kind, params=params)
         return fhir_response(
             bundles.searchset(
                 self.base_url(request), kind, params, result, request.build_absolute_uri()
             )
         )
+
+
+class SearchByPost(Search):
+    """``POST [type]/_search`` (form-encoded): FHIR's search with the terms in the body, so that
+    a name or a date of birth never reaches a URL, an access log or a proxy."""
+
+    parser_classes = [FormParser]
+
+    def post(self, request: Request, kind: str) -> HttpResponse:
+        self.require_type(request, kind)
+        if request.content_type.split(";")[0].strip() != FormParser.media_type:
+            raise exceptions.UnsupportedMediaType(
+                request.content_type,
+                detail="A FHIR search by POST is form-encoded (application/x-www-form-urlencoded).",
+            )
+        return self.answer(request, kind, request.data)
 
 
 #: A FHIR id (R5 ``id`` datatype).

@@ -47,7 +47,7 @@ EXPECTED = {
     "assessment:detail": ("PNCA", ""),
     "assessment:override": ("P", "P"),
     "audit:patient": ("AD", ""),
-    "audit:network": ("A", ""),
+    "audit:network": ("A", "A"),
     "treatment:plan_new": ("P", "P"),
     "treatment:plan": ("PNLCA", ""),
     "treatment:consent_sign": ("PN", "PN"),

@@ -29,6 +29,7 @@ EXPECTED = {
     "patients:retrieve": "PNLCAD",
     "patients:create": "PNCD",
     "patients:partial_update": "PNCD",
+    "patients:search": "PNLCAD",
     "inquiries:list": "CAD",
     "inquiries:retrieve": "CAD",
     "inquiries:status": "CD",

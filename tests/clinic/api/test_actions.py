@@ -333,8 +333,18 @@ def test_filtering_ordering_and_paging(api, site, staff):
     assert page["count"] == 3
     assert [p["family_name"] for p in page["results"]] == ["Alpha", "Mu"]
     assert page["next"]
-    only = client.get("/api/v1/patients/?family_name=Zeta").json()
-    assert [p["family_name"] for p in only["results"]] == ["Zeta"]
+    only = client.post("/api/v1/patients/search/", {"query": "zeta"}, format="json").json()
+    assert [p["family_name"] for p in only["results"]] == ["Zeta"] and only["count"] == 1
+    # Identifiers in a URL are refused, not ignored (an unfiltered list would mislead).
+    refused = client.get("/api/v1/patients/?family_name=Zeta")
+    assert refused.status_code == 400 and refused.json()["field"] == "family_name"
+    assert "search" in refused.json()["message"]
+    elsewhere = PatientFactory(site=SiteFactory(code="MAN", name="Manchester"), family_name="Zeta")
+    again = client.post("/api/v1/patients/search/", {"query": "Zeta"}, format="json").json()
+    assert [p["id"] for p in again["results"]] != [] and elsewhere.pk not in {
+        p["id"] for p in again["results"]
+    }
+    assert client.post("/api/v1/patients/search/", {}, format="json").status_code == 400
     Appointment  # noqa: B018 (imported for the filters below)
     assert client.get("/api/v1/appointments/?status=booked").status_code == 200
     bad = client.get("/api/v1/appointments/?starts_at__gte=not-a-date")

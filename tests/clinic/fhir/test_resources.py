@@ -167,6 +167,19 @@ def test_search_metadata_and_code_system(client, world):
     assert [e["resource"]["id"] for e in found["entry"]] == [str(patient.pk)]
     assert found["total"] == 1
     assert _get(client, "/fhir/Patient?identifier=NOPE")["total"] == 0
+    # FHIR's POST search: the identifier travels in the body, not the URL.
+    form = "application/x-www-form-urlencoded"
+    posted = client.post("/fhir/Patient/_search", f"identifier={patient.mrn}", content_type=form)
+    assert posted.status_code == 200, posted.content
+    assert posted.json()["total"] == 1
+    assert patient.mrn not in posted.json()["link"][0]["url"]
+    assert client.post("/fhir/Patient/_search", "colour=blue", content_type=form).status_code == 400
+    assert client.post("/fhir/Unicorn/_search", "", content_type=form).status_code == 404
+    multipart = client.post("/fhir/Patient/_search", {"identifier": patient.mrn})
+    assert (
+        multipart.status_code == 415
+        and "form-encoded" in multipart.json()["issue"][0]["diagnostics"]
+    )
     system = codes.code_system("anagen-hair-measures")
     densities = _get(
         client, f"/fhir/Observation?patient=Patient/{patient.pk}&code={system}|hair-density"

@@ -45,6 +45,14 @@ class PatientInput(Input):
     )
 
 
+class PatientSearchInput(Input):
+    query = serializers.CharField(
+        max_length=120,
+        help_text="Name words, an MRN or part of one, or a date of birth (YYYY-MM-DD or DD/MM/YYYY),"
+        " as in the clinic's patient search.",
+    )
+
+
 class PatientUpdateInput(Input):
     site = site_field(required=False)
     given_name = serializers.CharField(max_length=80, required=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers
 from rest_framework.decorators import action
 
 from anagen.clinic.accounts.models import User
@@ -13,9 +14,18 @@ from anagen.clinic.intake import services as intake
 from anagen.clinic.intake.models import Appointment, Inquiry
 from anagen.clinic.patients import services as patients
 from anagen.clinic.patients.models import Patient
+from anagen.clinic.patients.selectors import patient_search
 
 from ..base import IDEMPOTENCY_HEADER, IF_MATCH_HEADER, ReadViewSet, idempotent
+from ..error_codes import ApiErrorCode
 from ..serializers import people as s
+
+#: Query parameters that would put who a patient is in a URL; refused, not ignored, so that a
+#: client filtering by MRN never takes the first patient of an unfiltered list.
+IDENTIFYING_PARAMS = frozenset(
+    {"mrn", "name", "given_name", "family_name", "date_of_birth", "birthdate", "q", "query"}
+    | {"phone", "email"}
+)
 
 
 class PatientViewSet(ReadViewSet):
@@ -29,8 +39,11 @@ class PatientViewSet(ReadViewSet):
         "retrieve": Perm.PATIENT_VIEW,
         "create": Perm.PATIENT_REGISTER,
         "partial_update": Perm.PATIENT_EDIT,
+        "search": Perm.PATIENT_VIEW,
     }
-    filterset_fields = ["site", "sex", "mrn", "family_name"]
+    # No name, MRN or date-of-birth filters here: those terms go in the body of ``search``, never
+    # in a URL (URLs reach access logs, proxies and histories).
+    filterset_fields = ["site", "sex"]
     ordering_fields = ["id", "mrn", "family_name", "date_of_birth", "created_at"]
     ordering = ["id"]
 
@@ -45,6 +58,43 @@ class PatientViewSet(ReadViewSet):
             actor=request.user, **self.validated(s.PatientInput, request)
         )
         return self.respond(patient, 201)
+
+    def list(self, request, *args, **kwargs):
+        named = sorted(IDENTIFYING_PARAMS & set(request.query_params))
+        if named:
+            raise serializers.ValidationError(
+                {
+                    named[0]: [
+                        serializers.ErrorDetail(
+                            "Patient identifiers do not go in URLs: "
+                            "POST them to /api/v1/patients/search/.",
+                            code=ApiErrorCode.INVALID,
+                        )
+                    ]
+                }
+            )
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=s.PatientSearchInput,
+        responses={200: s.PatientSerializer(many=True)},
+        parameters=[
+            OpenApiParameter("limit", int, description="At most this many (default 50, ≤ 500)."),
+            OpenApiParameter("offset", int, description="Skip this many."),
+        ],
+    )
+    @action(detail=False, methods=["post"], filter_backends=[])
+    def search(self, request):
+        """Find patients as the clinic's patient search does: by name, MRN or date of birth.
+
+        The terms travel in the body, so no identifier reaches a URL.
+        """
+        query = self.validated(s.PatientSearchInput, request)["query"]
+        found = patient_search(user=request.user, query=query).filter(
+            pk__in=self.get_queryset().values("pk")
+        )
+        page = self.paginate_queryset(found.order_by("family_name", "given_name", "id"))
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
         request=s.PatientUpdateInput,

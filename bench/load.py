@@ -46,7 +46,9 @@ MEMORY_NOTE = (
     "Growth is judged on each process's unique memory (its unique set size: pages no other "
     "process shares), the figure a leak grows. The resident size is shown beside it: it also "
     "counts shared pages a process has merely touched, such as PostgreSQL's 128 MB shared buffer "
-    "cache as the 10,000-patient registry warms into it."
+    "cache as the 10,000-patient registry warms into it. gunicorn's worker recycling "
+    "(after 2,000 requests in production) is off for the run, so no worker is replaced and a "
+    "leak would show."
 )
 
 BUILD = """
@@ -108,6 +110,9 @@ def _stack_env() -> dict[str, str]:
     # a real proxy, so the per-address login limits count each person, not the whole load.
     base["ANAGEN_PROD_TRUSTED_PROXIES"] = "127.0.0.1"
     base["ANAGEN_PROD_WEB_WORKERS"] = os.environ.get("ANAGEN_PROD_WEB_WORKERS", "2")
+    # No worker recycling: the soak judges a worker's own memory growth, which recycling
+    # (max_requests, 2000 in production) would hide.
+    base["ANAGEN_GUNICORN_MAX_REQUESTS"] = "0"
     return base
 
 

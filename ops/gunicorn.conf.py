@@ -11,9 +11,13 @@ threads = 2
 timeout = 60
 graceful_timeout = 20
 keepalive = 5
-# Restart a worker after this many requests (with jitter): bounds memory growth.
-max_requests = 2000
-max_requests_jitter = 200
+import os
+
+# Restart a worker after this many requests (with jitter): bounds memory growth. The load
+# benchmark's soak sets ANAGEN_GUNICORN_MAX_REQUESTS=0 (never), so a leak shows instead of being
+# recycled away.
+max_requests = int(os.environ.get("ANAGEN_GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = 200 if max_requests else 0
 # %(U)s is the path without the query string (%(r)s would include it).
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 # Request line and headers: bounded; bodies are bounded by ANAGEN_MAX_REQUEST_BYTES (413).

@@ -66,6 +66,13 @@ MEASURE = """() => {
         problems.push(`hidden column: ${cell.innerText.slice(0, 40)}`); break;
       }
   }
+  // A control past the right edge (clipped by an overflow: hidden ancestor) cannot be reached.
+  for (const el of document.querySelectorAll('main a.button, main button, main input, main select')) {
+    const r = el.getBoundingClientRect();
+    if (!r.width || el.closest('.table-scroll, [role=region]')) continue;
+    if (r.right > window.innerWidth + 1)
+      problems.push(`control off-screen: ${(el.innerText || el.name || el.id).slice(0, 40)}`);
+  }
   const text = [...document.querySelectorAll('main, header, footer')]
     .map(e => e.innerText).join('\\n');
   return {problems, text};

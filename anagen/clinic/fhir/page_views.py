@@ -51,6 +51,11 @@ def upload(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "fhir/import.html",
-        {"form": form, "report": report, "apply_form": apply_form},
+        {
+            "form": form,
+            "report": report,
+            "apply_form": apply_form,
+            "apply_count": len(report.patients) if apply_form and report else 0,
+        },
         status=400 if report is not None and not report.ok else 200,
     )

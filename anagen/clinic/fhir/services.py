@@ -22,8 +22,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from fhir.resources import get_fhir_model_class
 
@@ -31,6 +30,12 @@ from anagen.clinic.accounts.access import require_site_access
 from anagen.clinic.accounts.models import Site, User
 from anagen.clinic.accounts.policy import Perm, require
 from anagen.clinic.assessment.services import assessment_record
+from anagen.clinic.common.imports import (
+    Problem,
+    refused_message,
+    service_refusals,
+    write_all_or_nothing,
+)
 from anagen.clinic.patients.models import Patient, Sex
 from anagen.clinic.patients.services import patient_create
 
@@ -43,18 +48,6 @@ MAX_ENTRIES = 5000
 _IMPORTED = {"Patient", "Condition", "Observation"}
 _SCALE_FIELDS = {scale: field for field, scale in codes.STAGE_SCALES.items()}
 _PATTERN_BY_CONDITION = "thinning"  # androgenic alopecia is patterned thinning
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the Bundle: where (``entry[3].valueQuantity``), what, and its code."""
-
-    location: str
-    message: str
-    code: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"location": self.location, "message": self.message, "code": self.code}
 
 
 @dataclass
@@ -116,17 +109,10 @@ class ImportRefused(ValidationError):
 
     def __init__(self, report: ImportReport):
         self.report = report
-        first = report.problems[0]
         super().__init__(
-            f"The Bundle was not imported ({len(report.problems)} problem"
-            f"{'s' if len(report.problems) != 1 else ''}; first: {first.location}: "
-            f"{first.message})",
-            code=first.code,
+            refused_message("The Bundle was not imported", report.problems),
+            code=report.problems[0].code,
         )
-
-
-class _Abort(Exception):
-    pass
 
 
 # --- reading the Bundle -------------------------------------------------------------------
@@ -459,30 +445,12 @@ def _assessments(groups: dict[tuple[int, datetime], _Group], report: ImportRepor
 # --- writing through the services ---------------------------------------------------------
 
 
-def _service_problems(where: str, exc: ValidationError) -> list[Problem]:
-    out = []
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            for error in errors:
-                out.append(
-                    Problem(
-                        f"{where} ({name})",
-                        " ".join(error.messages),
-                        str(error.code or Code.REFUSED),
-                    )
-                )
-    else:
-        for error in exc.error_list:
-            out.append(Problem(where, " ".join(error.messages), str(error.code or Code.REFUSED)))
-    return out
-
-
 def _write(*, actor: User, site: Site, report: ImportReport) -> None:
     for planned in report.patients:
         try:
             patient: Patient = patient_create(actor=actor, site=site, **planned.fields)
         except ValidationError as exc:
-            report.problems.extend(_service_problems(planned.location, exc))
+            report.problems.extend(service_refusals(planned.location, exc))
             continue
         planned.mrn = patient.mrn
         for assessment in planned.assessments:
@@ -497,7 +465,7 @@ def _write(*, actor: User, site: Site, report: ImportReport) -> None:
                 )
             except ValidationError as exc:
                 report.problems.extend(
-                    _service_problems(", ".join(assessment.sources) or planned.location, exc)
+                    service_refusals(", ".join(assessment.sources) or planned.location, exc)
                 )
 
 
@@ -514,15 +482,7 @@ def _run(
     _plan(entries, report)
     if report.problems:
         return report
-    try:
-        with transaction.atomic():
-            _write(actor=actor, site=site, report=report)
-            if dry_run or report.problems:
-                raise _Abort
-    except _Abort:
-        pass
-    except PermissionDenied:
-        raise
+    write_all_or_nothing(lambda: _write(actor=actor, site=site, report=report), report)
     return report
 
 

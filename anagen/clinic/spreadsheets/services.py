@@ -20,13 +20,18 @@ from typing import Any
 
 import tablib
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
 from anagen.clinic.accounts.access import require_site_access
 from anagen.clinic.accounts.models import Site, User
 from anagen.clinic.accounts.policy import Perm, require
 from anagen.clinic.assessment.services import assessment_record
+from anagen.clinic.common.imports import (
+    Problem,
+    refused_message,
+    service_refusals,
+    write_all_or_nothing,
+)
 from anagen.clinic.patients.models import Sex
 from anagen.clinic.patients.selectors import patients_visible_to
 from anagen.clinic.patients.services import patient_create
@@ -83,16 +88,6 @@ KINDS: dict[str, tuple[Column, ...]] = {
 KIND_LABELS = {"patients": "Patient list", "measurements": "Measurement table (assessments)"}
 
 
-@dataclass(frozen=True)
-class Problem:
-    location: str  # "row 4, Date of birth" (rows counted as in the spreadsheet, header = 1)
-    message: str
-    code: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"location": self.location, "message": self.message, "code": self.code}
-
-
 @dataclass
 class PlannedRow:
     row: int
@@ -130,17 +125,10 @@ class TableRefused(ValidationError):
 
     def __init__(self, report: TableReport):
         self.report = report
-        first = report.problems[0]
         super().__init__(
-            f"Nothing was imported ({len(report.problems)} problem"
-            f"{'s' if len(report.problems) != 1 else ''}; first: {first.location}: "
-            f"{first.message})",
-            code=first.code,
+            refused_message("Nothing was imported", report.problems),
+            code=report.problems[0].code,
         )
-
-
-class _Abort(Exception):
-    pass
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -314,31 +302,15 @@ def _rows(dataset: tablib.Dataset, kind: str, mapping: dict[str, str], report: T
 # --- writing through the services ---------------------------------------------------------
 
 
-def _refusals(where: str, exc: ValidationError) -> list[Problem]:
-    out = []
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            for error in errors:
-                out.append(
-                    Problem(
-                        f"{where}, {name}",
-                        " ".join(error.messages),
-                        str(error.code or Code.REFUSED),
-                    )
-                )
-    else:
-        for error in exc.error_list:
-            out.append(Problem(where, " ".join(error.messages), str(error.code or Code.REFUSED)))
-    return out
-
-
 def _write(*, actor: User, site: Site, report: TableReport) -> None:
     if report.kind == "patients":
         for row in report.rows:
             try:
                 patient = patient_create(actor=actor, site=site, **row.fields)
             except ValidationError as exc:
-                report.problems.extend(_refusals(f"row {row.row}", exc))
+                report.problems.extend(
+                    service_refusals(f"row {row.row}", exc, at_field="{where}, {name}")
+                )
                 continue
             row.result = f"Register {patient.full_name} as {patient.mrn}"
         return
@@ -368,7 +340,9 @@ def _write(*, actor: User, site: Site, report: TableReport) -> None:
                 **fields,
             )
         except ValidationError as exc:
-            report.problems.extend(_refusals(f"row {row.row}", exc))
+            report.problems.extend(
+                service_refusals(f"row {row.row}", exc, at_field="{where}, {name}")
+            )
             continue
         row.result = f"Assessment of {patient.mrn} on {day:%d %b %Y}"
 
@@ -404,13 +378,7 @@ def _run(
     _rows(dataset, kind, report.mapping, report)
     if report.problems:
         return report
-    try:
-        with transaction.atomic():
-            _write(actor=actor, site=site, report=report)
-            if dry_run or report.problems:
-                raise _Abort
-    except _Abort:
-        pass
+    write_all_or_nothing(lambda: _write(actor=actor, site=site, report=report), report)
     return report
 
 

@@ -75,6 +75,12 @@ def table_import(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "spreadsheets/import.html",
-        {"form": form, "report": report, "checked": checked, "kinds": KIND_LABELS},
+        {
+            "form": form,
+            "report": report,
+            "checked": checked,
+            "apply_count": len(report.rows) if checked and report else 0,
+            "kinds": KIND_LABELS,
+        },
         status=400 if report is not None and not report.ok else 200,
     )

@@ -3,33 +3,22 @@
 from datetime import datetime
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
-from django.utils.dateparse import parse_datetime
 
 from anagen.clinic.api.idempotency import purge
+from anagen.clinic.common.commands import SweepCommand
 
 
-class Command(BaseCommand):
+class Command(SweepCommand):
     help = (
         "Delete the API's stored responses of idempotent actions (and dead claims) older than "
         "ANAGEN_IDEMPOTENCY_KEEP_HOURS; a retry sent later than that acts again. The Celery beat "
         "runs the same purge every hour (api.tasks.purge_idempotent_responses)."
     )
+    what = "purge"
 
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--now",
-            help="ISO date-time to purge as of (default: now); for drills and tests",
-        )
-
-    def handle(self, *args, **options):
-        now: datetime | None = None
-        if options["now"]:
-            now = parse_datetime(options["now"])
-            if now is None or now.tzinfo is None:
-                raise CommandError("--now must be an ISO date-time with a time zone offset.")
+    def sweep(self, *, now: datetime | None) -> str:
         deleted = purge(now=now)
-        self.stdout.write(
+        return (
             f"{deleted} stored idempotent response(s) older than "
             f"{settings.ANAGEN_IDEMPOTENCY_KEEP_HOURS} h deleted."
         )

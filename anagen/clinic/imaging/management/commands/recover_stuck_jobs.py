@@ -3,34 +3,23 @@
 from datetime import datetime
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
-from django.utils.dateparse import parse_datetime
 
+from anagen.clinic.common.commands import SweepCommand
 from anagen.clinic.imaging.services import analyses_retry_stuck
 
 
-class Command(BaseCommand):
+class Command(SweepCommand):
     help = (
         "Re-queue trichoscopy analyses queued longer than ANAGEN_ANALYSIS_STUCK_MINUTES; after "
         "ANAGEN_ANALYSIS_MAX_ATTEMPTS the image fails with a message on its page. The Celery "
         "beat runs the same sweep every 5 minutes (imaging.tasks.retry_stuck_analyses)."
     )
+    what = "sweep"
 
-    def add_arguments(self, parser):
-        parser.add_argument(
-            "--now",
-            help="ISO date-time to sweep as of (default: now); for drills and tests",
-        )
-
-    def handle(self, *args, **options):
-        now: datetime | None = None
-        if options["now"]:
-            now = parse_datetime(options["now"])
-            if now is None or now.tzinfo is None:
-                raise CommandError("--now must be an ISO date-time with a time zone offset.")
+    def sweep(self, *, now: datetime | None) -> str:
         outcome = analyses_retry_stuck(now=now)
         requeued, failed = outcome["requeued"], outcome["failed"]
-        self.stdout.write(
+        return (
             f"{len(requeued)} analysis job(s) queued again"
             + (f" (images {', '.join(map(str, requeued))})" if requeued else "")
             + f"; {len(failed)} given up after {settings.ANAGEN_ANALYSIS_MAX_ATTEMPTS} attempts"

@@ -266,7 +266,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 
 def _inline_style_hash(template: Path) -> str:
-    # The 500 page carries its own <style> (it must show when static files are the problem):
+    # The error pages (500, 503) carry their own <style> in their frame, _error_page.html (they
+    # must show when static files are the problem):
     # the policy allows exactly that block by its hash.
     import base64
     import hashlib
@@ -283,7 +284,7 @@ def _inline_style_hash(template: Path) -> str:
 # script at all; <style> blocks need the request's nonce; style="" attributes are allowed
 # (they cannot run code). Images may be data: URIs (the TOTP QR code).
 _ERROR_STYLE = _inline_style_hash(
-    Path(__file__).resolve().parents[1] / "common" / "templates" / "500.html"
+    Path(__file__).resolve().parents[1] / "common" / "templates" / "_error_page.html"
 )
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -159,15 +159,17 @@ def test_the_content_security_policy_forbids_inline_script(client, staff):
 
 
 def test_the_error_page_style_is_allowed_by_its_hash(settings):
-    from django.template.loader import render_to_string
-
-    html = render_to_string("500.html")
-    block = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
     import base64
     import hashlib
 
-    digest = base64.b64encode(hashlib.sha256(block.encode()).digest()).decode()
-    assert f"'sha256-{digest}'" in settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]["style-src"]
+    from django.template.loader import render_to_string
+
+    for page in ("500.html", "503.html"):
+        html = render_to_string(page)
+        block = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
+        digest = base64.b64encode(hashlib.sha256(block.encode()).digest()).decode()
+        allowed = settings.CONTENT_SECURITY_POLICY["DIRECTIVES"]["style-src"]
+        assert f"'sha256-{digest}'" in allowed, page
 
 
 def test_passwords_need_twelve_characters():

@@ -3,7 +3,7 @@ through the services all or nothing, with a dry run that checks every rule and k
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -32,14 +32,20 @@ class Report(Protocol):
 
 
 def service_refusals(
-    where: str, exc: ValidationError, *, at_field: str = "{where} ({name})"
+    where: str,
+    exc: ValidationError,
+    *,
+    at_field: str = "{where} ({name})",
+    names: Mapping[str, str] | None = None,
 ) -> list[Problem]:
-    """A service's ValidationError as problems at ``where`` (a field's name added by
-    ``at_field``), each with the service's own error code."""
+    """A service's ValidationError as problems at ``where`` (a field's name, in the file's
+    words from ``names`` where given, added by ``at_field``), each with the service's own
+    error code."""
+    names = names or {}
     if hasattr(exc, "error_dict"):
         return [
             Problem(
-                at_field.format(where=where, name=name),
+                at_field.format(where=where, name=names.get(name, name)),
                 " ".join(error.messages),
                 str(error.code or REFUSED),
             )

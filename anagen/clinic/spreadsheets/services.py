@@ -93,6 +93,7 @@ class PlannedRow:
     row: int
     fields: dict[str, Any]
     result: str = ""  # what was (or would be) done, in the clinic's words
+    complete: bool = True  # every cell read; a row with a bad cell is not offered to a service
 
 
 @dataclass
@@ -282,6 +283,7 @@ def _rows(dataset: tablib.Dataset, kind: str, mapping: dict[str, str], report: T
         cells = dict(zip(headers, values, strict=False))
         if all(v in (None, "") for v in cells.values()):
             continue  # a blank line
+        before = len(report.problems)
         for header, target in mapping.items():
             value = cells.get(header)
             if value is None or (isinstance(value, str) and not value.strip()):
@@ -296,26 +298,30 @@ def _rows(dataset: tablib.Dataset, kind: str, mapping: dict[str, str], report: T
                 report.problems.append(
                     Problem(f"row {index}, {labels[target]}", str(exc), Code.BAD_VALUE)
                 )
-        report.rows.append(PlannedRow(index, fields))
+        report.rows.append(PlannedRow(index, fields, complete=len(report.problems) == before))
 
 
 # --- writing through the services ---------------------------------------------------------
 
 
 def _write(*, actor: User, site: Site, report: TableReport) -> None:
+    labels = {c.field: c.label for c in KINDS[report.kind]}
+    rows = [row for row in report.rows if row.complete]
     if report.kind == "patients":
-        for row in report.rows:
+        for row in rows:
             try:
                 patient = patient_create(actor=actor, site=site, **row.fields)
             except ValidationError as exc:
                 report.problems.extend(
-                    service_refusals(f"row {row.row}", exc, at_field="{where}, {name}")
+                    service_refusals(
+                        f"row {row.row}", exc, at_field="{where}, {name}", names=labels
+                    )
                 )
                 continue
             row.result = f"Register {patient.full_name} as {patient.mrn}"
         return
     visible = patients_visible_to(user=actor)
-    for row in report.rows:
+    for row in rows:
         fields = dict(row.fields)
         mrn = str(fields.pop("mrn")).strip()
         found = visible.filter(mrn=mrn).first()
@@ -341,7 +347,7 @@ def _write(*, actor: User, site: Site, report: TableReport) -> None:
             )
         except ValidationError as exc:
             report.problems.extend(
-                service_refusals(f"row {row.row}", exc, at_field="{where}, {name}")
+                service_refusals(f"row {row.row}", exc, at_field="{where}, {name}", names=labels)
             )
             continue
         row.result = f"Assessment of {patient.mrn} on {day:%d %b %Y}"
@@ -376,10 +382,16 @@ def _run(
     if problems:
         return report
     _rows(dataset, kind, report.mapping, report)
-    if report.problems:
-        return report
+    # The rows read cleanly go through the services even when others have bad cells (rolled
+    # back), so one check reports every problem of the file, row by row.
     write_all_or_nothing(lambda: _write(actor=actor, site=site, report=report), report)
+    report.problems.sort(key=_row_order)
     return report
+
+
+def _row_order(problem: Problem) -> int:
+    number = problem.location.removeprefix("row ").split(",")[0]
+    return int(number) if number.isdigit() else 0
 
 
 def table_import_plan(

@@ -24,12 +24,14 @@ $(NODE_STAMP): package.json package-lock.json
 
 setup: $(STAMP) $(NODE_STAMP)
 
-run: setup  ## set up, migrate, load the demo clinic, serve http://127.0.0.1:8000
+PORT ?= 8000
+
+run: setup  ## set up, migrate, load the demo clinic, serve http://127.0.0.1:8000 (PORT=8080 make run)
 	@mkdir -p var
 	@$(PY) manage.py migrate --noinput -v 0
 	@$(PY) manage.py collectstatic --noinput -v 0
 	@$(PY) manage.py load_demo
-	@$(PY) manage.py runserver 127.0.0.1:8000
+	@$(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 demo: setup
 	@$(PY) manage.py migrate --noinput -v 0 && $(PY) manage.py load_demo

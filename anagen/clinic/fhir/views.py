@@ -18,7 +18,7 @@ from django.urls import reverse
 from rest_framework import exceptions
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import FormParser
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -128,6 +128,11 @@ class _Handled(FhirView):
 
 
 class Metadata(_Handled):
+    """The CapabilityStatement, open to anyone (as FHIR clients expect, to discover the server
+    before signing in): it describes the server and holds nothing about patients or staff."""
+
+    permission_classes = [AllowAny]
+
     def get(self, request: Request) -> HttpResponse:
         return fhir_response(bundles.capability_statement(self.base_url(request)))
 

@@ -218,6 +218,12 @@ def test_access_is_the_policy_and_the_reader_s_sites(client, site):
 
     # Not signed in: 401 as an OperationOutcome, never a redirect to a login page.
     assert _get(client, f"/fhir/Patient/{here.pk}", 401)["issue"][0]["code"] == "login"
+    # The CapabilityStatement is open (discovery before sign-in); it names no one.
+    open_metadata = client.get("/fhir/metadata")
+    assert open_metadata.status_code == 200
+    assert open_metadata.json()["resourceType"] == "CapabilityStatement"
+    assert here.family_name not in open_metadata.content.decode()
+    assert _get(client, "/fhir/Patient", 401)["issue"][0]["code"] == "login"
     client.force_login(coordinator)  # the front desk does not read FHIR
     assert _get(client, f"/fhir/Patient/{here.pk}", 403)["issue"][0]["code"] == "forbidden"
     client.force_login(nurse)

@@ -5,14 +5,14 @@ terms and filters (patient names, MRNs, dates of birth) stay out of the log even
 them in a URL. The client address is the one the proxy gave (X-Forwarded-For is not logged).
 """
 
+import os
+
 wsgi_app = "anagen.clinic.wsgi:application"
 worker_class = "gthread"
 threads = 2
 timeout = 60
 graceful_timeout = 20
 keepalive = 5
-import os
-
 # Restart a worker after this many requests (with jitter): bounds memory growth. The load
 # benchmark's soak sets ANAGEN_GUNICORN_MAX_REQUESTS=0 (never), so a leak shows instead of being
 # recycled away.

@@ -248,18 +248,19 @@ def _kind(process: psutil.Process) -> str | None:
     return None
 
 
-def _memory() -> dict[int, tuple[str, float, float]]:
-    """Every process of the stack: pid → (kind, resident size MB, unique set size MB)."""
-    found: dict[int, tuple[str, float, float]] = {}
+def _memory() -> dict[tuple[int, float], tuple[str, float, float]]:
+    """Every process of the stack: (pid, start time) → (kind, resident MB, unique set MB)."""
+    found: dict[tuple[int, float], tuple[str, float, float]] = {}
     for process in psutil.process_iter():
         kind = _kind(process)
         if kind is None:
             continue
         try:
             info = process.memory_full_info()
+            started = process.create_time()
         except psutil.Error:
             continue
-        found[process.pid] = (kind, info.rss / 2**20, info.uss / 2**20)
+        found[(process.pid, started)] = (kind, info.rss / 2**20, info.uss / 2**20)
     return found
 
 
@@ -275,6 +276,14 @@ def own_growth(before: tuple[float, float], after: tuple[float, float]) -> float
     return min(rss1 - rss0, uss1 - uss0)
 
 
+#: Processes that live as long as the stack: one replaced during the soak (crashed, killed by
+#: a timeout or the out-of-memory killer) fails its row, so a leak cannot leave by dying.
+#: PostgreSQL's backends come and go with connections and are judged while they live.
+LONG_LIVED = frozenset(
+    {"celery beat", "celery worker", "gunicorn master", "gunicorn worker", "redis"}
+)
+
+
 def memory_rows(first: dict, last: dict) -> list[str]:
     """The soak's memory table: per kind of process, every process alive at both samples
     judged on its own new memory; the worst one is shown."""
@@ -286,6 +295,12 @@ def memory_rows(first: dict, last: dict) -> list[str]:
     ]
     for kind in kinds:
         both = [pid for pid, v in first.items() if v[0] == kind and pid in last]
+        replaced = sum(1 for pid, v in first.items() if v[0] == kind and pid not in last)
+        if kind in LONG_LIVED and replaced:
+            lines.append(
+                f"| {kind} | {len(both)} | — | — | {replaced} process(es) replaced during the soak | NO |"
+            )
+            continue
         if not both:
             lines.append(f"| {kind} | 0 | — | — | (no process lived through the soak) | — |")
             continue

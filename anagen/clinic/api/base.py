@@ -53,7 +53,7 @@ class StrictMixin:
             raise serializers.ValidationError(
                 {"non_field_errors": ["Send a JSON object."]}, code=ApiErrorCode.MALFORMED
             )
-        if _unstorable(data):
+        if unstorable(data):
             raise serializers.ValidationError(
                 {
                     "non_field_errors": [
@@ -79,15 +79,15 @@ class StrictSerializer(StrictMixin, serializers.Serializer):
     """A strict plain serializer (the actions' input)."""
 
 
-def _unstorable(value: Any) -> bool:
+def unstorable(value: Any) -> bool:
     """Whether any text in ``value`` (keys included) holds a character no database column
     takes: NUL, or half of a UTF-16 surrogate pair."""
     if isinstance(value, str):
         return "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value)
     if isinstance(value, dict):
-        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+        return any(unstorable(k) or unstorable(v) for k, v in value.items())
     if isinstance(value, list):
-        return any(_unstorable(v) for v in value)
+        return any(unstorable(v) for v in value)
     return False
 
 
@@ -225,7 +225,7 @@ class ApiViewSet(viewsets.GenericViewSet):
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         for name, values in request.query_params.lists():
-            if _unstorable(name) or _unstorable(values):
+            if unstorable(name) or unstorable(values):
                 raise serializers.ValidationError(
                     {
                         name: [

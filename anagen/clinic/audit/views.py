@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import cast
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -25,12 +26,21 @@ def _csv(request: HttpRequest, log: AuditLog, *, scope: str, form: AuditFilterFo
     return csv_response(request, name=name, header=CSV_HEADER, rows=csv_rows(log.in_time_order()))
 
 
-def _page(request: HttpRequest, template: str, log: AuditLog, form: AuditFilterForm, **context):
+def _page(
+    request: HttpRequest,
+    template: str,
+    log: AuditLog,
+    form: AuditFilterForm,
+    query: str | None = None,
+    **context,
+):
     paginator: Paginator[AuditEntry] = Paginator(log, PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    query.pop("format", None)
+    if query is None:  # the filters are the URL's
+        kept = request.GET.copy()
+        kept.pop("page", None)
+        kept.pop("format", None)
+        query = kept.urlencode()
     return render(
         request,
         template,
@@ -38,7 +48,7 @@ def _page(request: HttpRequest, template: str, log: AuditLog, form: AuditFilterF
             "form": form,
             "page": page,
             "entries": page.object_list,
-            "query": query.urlencode(),
+            "query": query,
             **context,
         },
     )
@@ -61,21 +71,27 @@ NETWORK_FILTER_KEY = "audit_network_filter"
 
 def network_audit(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     reader = _reader(request)
+    stored = request.session.get(NETWORK_FILTER_KEY)
+    in_force = AuditFilterForm(stored or None, reader=reader, network=True)
+    if stored and not in_force.is_valid():
+        # e.g. the staff member it named can no longer be chosen: say so rather than widen it
+        request.session.pop(NETWORK_FILTER_KEY, None)
+        messages.warning(request, "The saved filter no longer applies and was cleared.")
+        in_force = AuditFilterForm(None, reader=reader, network=True)
+    form = in_force
     if request.method == "POST":
-        posted = AuditFilterForm(request.POST, reader=reader, network=True)
         if "clear" in request.POST:
             request.session.pop(NETWORK_FILTER_KEY, None)
             return redirect("audit:network")
+        posted = AuditFilterForm(request.POST, reader=reader, network=True)
         if posted.is_valid():
             request.session[NETWORK_FILTER_KEY] = {
                 name: request.POST.get(name, "") for name in posted.fields
             }
             return redirect("audit:network")
-        form = posted  # shown with its errors; the stored filter stays in force
-    else:
-        stored = request.session.get(NETWORK_FILTER_KEY)
-        form = AuditFilterForm(stored or None, reader=reader, network=True)
-    log = network_audit_log(user=reader, wanted=form.wanted())
+        form = posted  # shown with its errors; the filter in force stays in force
+    log = network_audit_log(user=reader, wanted=in_force.wanted())
     if wants_csv(request):
-        return _csv(request, log, scope="network", form=form, name="audit-log")
-    return _page(request, "audit/network.html", log, form)
+        return _csv(request, log, scope="network", form=in_force, name="audit-log")
+    # The pager's links carry the page only: the filters are in the session.
+    return _page(request, "audit/network.html", log, form, query="")

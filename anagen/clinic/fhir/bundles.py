@@ -61,10 +61,18 @@ def everything_bundle(base: str, resources: list[Resource]) -> Resource:
 
 
 def searchset(
-    base: str, kind: str, params: dict[str, str], result: SearchResult, self_url: str
+    base: str,
+    kind: str,
+    params: dict[str, str],
+    result: SearchResult,
+    self_url: str,
+    *,
+    linkable: bool = True,
 ) -> Resource:
+    """A searchset Bundle; ``linkable=False`` (a search by POST) leaves out the ``next`` link,
+    which would put the search terms in a URL."""
     links = [{"relation": "self", "url": self_url}]
-    if result.next_offset is not None:
+    if result.next_offset is not None and linkable:
         following = {**params, "_offset": str(result.next_offset)}
         links.append({"relation": "next", "url": f"{base}{kind}?{urlencode(following)}"})
     bundle: Resource = {

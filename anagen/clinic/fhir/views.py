@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from anagen.clinic.accounts.policy import Perm, allows, fhir_token_missing, refusal_logged
+from anagen.clinic.api.base import unstorable
 from anagen.clinic.api.models import ApiToken
 
 from . import bundles, resources
@@ -100,7 +101,9 @@ class FhirView(APIView):
         if isinstance(exc, resources.SearchError):
             return outcome(400, "not-supported", str(exc))
         if isinstance(exc, exceptions.MethodNotAllowed):
-            return outcome(405, "not-supported", "This server only reads (GET).")
+            return outcome(
+                405, "not-supported", "This server only reads (GET; POST for [type]/_search)."
+            )
         if isinstance(exc, exceptions.UnsupportedMediaType):
             return outcome(415, "not-supported", str(exc.detail))
         return super().handle_exception(exc)
@@ -137,35 +140,52 @@ class Metadata(_Handled):
         return fhir_response(bundles.capability_statement(self.base_url(request)))
 
 
-class Search(_Handled):
-    def get(self, request: Request, kind: str) -> HttpResponse:
-        return self.answer(request, kind, request.query_params)
-
-    def answer(self, request: Request, kind: str, given: Any) -> HttpResponse:
+class _Searching(_Handled):
+    def answer(self, request: Request, kind: str, given: Any, *, linkable: bool) -> HttpResponse:
         self.require_type(request, kind)
         params = {key: given.get(key, "") for key in given}
+        if unstorable(params):
+            # a database refuses these characters (PostgreSQL with an error): a 400, not a 500
+            raise resources.SearchError("Search values may not contain NUL characters.")
         result = resources.search(user=request.user, kind=kind, params=params)
         return fhir_response(
             bundles.searchset(
-                self.base_url(request), kind, params, result, request.build_absolute_uri()
+                self.base_url(request),
+                kind,
+                params,
+                result,
+                request.build_absolute_uri(),
+                linkable=linkable,
             )
         )
 
 
-class SearchByPost(Search):
+class Search(_Searching):
+    def get(self, request: Request, kind: str) -> HttpResponse:
+        return self.answer(request, kind, request.query_params, linkable=True)
+
+
+class SearchByPost(_Searching):
     """``POST [type]/_search`` (form-encoded): FHIR's search with the terms in the body, so that
-    a name or a date of birth never reaches a URL, an access log or a proxy."""
+    a name or a date of birth never reaches a URL, an access log or a proxy. The terms may not
+    come in the query string as well, and the Bundle has no ``next`` link (a link would carry
+    them): the client posts again with ``_offset``."""
 
     parser_classes = [FormParser]
+    http_method_names = ["post", "options"]
 
     def post(self, request: Request, kind: str) -> HttpResponse:
         self.require_type(request, kind)
-        if request.content_type.split(";")[0].strip() != FormParser.media_type:
+        if request.content_type.split(";")[0].strip().lower() != FormParser.media_type:
             raise exceptions.UnsupportedMediaType(
                 request.content_type,
                 detail="A FHIR search by POST is form-encoded (application/x-www-form-urlencoded).",
             )
-        return self.answer(request, kind, request.data)
+        if request.query_params:
+            raise resources.SearchError(
+                "A search by POST takes its parameters in the body only, not in the URL."
+            )
+        return self.answer(request, kind, request.data, linkable=False)
 
 
 #: A FHIR id (R5 ``id`` datatype).

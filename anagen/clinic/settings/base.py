@@ -273,9 +273,11 @@ def _inline_style_hash(template: Path) -> str:
     import hashlib
     import re
 
+    from django.core.exceptions import ImproperlyConfigured
+
     found = re.search(r"<style>(.*?)</style>", template.read_text(), re.S)
     if not found:
-        return ""
+        raise ImproperlyConfigured(f"{template.name} has no <style> block for the CSP to allow.")
     digest = hashlib.sha256(found.group(1).encode()).digest()
     return f"'sha256-{base64.b64encode(digest).decode()}'"
 
@@ -290,7 +292,7 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
-        "style-src": ["'self'", NONCE, *([_ERROR_STYLE] if _ERROR_STYLE else [])],
+        "style-src": ["'self'", NONCE, _ERROR_STYLE],
         "style-src-attr": ["'unsafe-inline'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],

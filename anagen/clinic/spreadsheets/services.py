@@ -385,6 +385,9 @@ def _run(
     # The rows read cleanly go through the services even when others have bad cells (rolled
     # back), so one check reports every problem of the file, row by row.
     write_all_or_nothing(lambda: _write(actor=actor, site=site, report=report), report)
+    if report.problems:  # rolled back: no row's "what was done" holds
+        for row in report.rows:
+            row.result = ""
     report.problems.sort(key=_row_order)
     return report
 

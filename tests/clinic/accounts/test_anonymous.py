@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 PUBLIC_ANYWHERE = {
     "intake:request": "the public consultation request form",
     "intake:request_thanks": "its thank-you page",
+    "fhir:metadata": "the FHIR CapabilityStatement (clients discover the server before sign-in)",
     "account_login": "signing in",
     "account_signup": "closed: answers with the 'sign-up closed' page",
     "account_inactive": "tells a deactivated user why sign-in failed",

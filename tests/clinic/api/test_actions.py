@@ -339,6 +339,9 @@ def test_filtering_ordering_and_paging(api, site, staff):
     refused = client.get("/api/v1/patients/?family_name=Zeta")
     assert refused.status_code == 400 and refused.json()["field"] == "family_name"
     assert "search" in refused.json()["message"]
+    for param in ("MRN", "identifier", "dob", "mrn__iexact", "search"):
+        assert client.get(f"/api/v1/patients/?{param}=x").status_code == 400, param
+    assert client.get("/api/v1/patients/?sex=female&ordering=-id&limit=1").status_code == 200
     elsewhere = PatientFactory(site=SiteFactory(code="MAN", name="Manchester"), family_name="Zeta")
     again = client.post("/api/v1/patients/search/", {"query": "Zeta"}, format="json").json()
     assert [p["id"] for p in again["results"]] != [] and elsewhere.pk not in {

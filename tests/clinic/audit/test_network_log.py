@@ -82,8 +82,21 @@ def test_patient_filter_by_mrn_and_site_scope(client, staff, site):
     page = client.get(URL).content.decode()
     assert ours.mrn in page and "Family name: Rook" in page and elsewhere.mrn not in page
     assert client.get(URL, {"mrn": elsewhere.mrn}).context["form"]["mrn"].value() == ours.mrn
+    # A bad filter is shown with its error; the filter in force stays in force.
+    bad = client.post(URL, {"mrn": elsewhere.mrn, "since": "2026-02-31"})
+    assert bad.status_code == 200 and bad.context["form"].errors
+    assert {e.patient for e in bad.context["entries"]} == {ours.mrn}
+    assert client.get(URL + "?mrn=" + elsewhere.mrn).context["query"] == ""  # links: page only
     client.post(URL, {"clear": "1"})
     assert client.get(URL).context["form"]["mrn"].value() in (None, "")
+    # A saved filter that no longer applies (its staff member gone) is cleared, and said so.
+    client.post(URL, {"who": auditor.pk, "mrn": ours.mrn})
+    session = client.session
+    session["audit_network_filter"]["who"] = "999999"
+    session.save()
+    stale = client.get(URL)
+    assert "no longer applies" in stale.content.decode()
+    assert "audit_network_filter" not in client.session
 
 
 def test_who_filter_paging_and_csv_export(client, staff, site, caplog):

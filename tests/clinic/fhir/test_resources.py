@@ -175,6 +175,21 @@ def test_search_metadata_and_code_system(client, world):
     assert patient.mrn not in posted.json()["link"][0]["url"]
     assert client.post("/fhir/Patient/_search", "colour=blue", content_type=form).status_code == 400
     assert client.post("/fhir/Unicorn/_search", "", content_type=form).status_code == 404
+    # Paging a POST search: no `next` link (it would carry the terms); post again with _offset.
+    page_one = client.post("/fhir/Observation/_search", "_count=1", content_type=form).json()
+    assert [link["relation"] for link in page_one["link"]] == ["self"]
+    page_two = client.post("/fhir/Observation/_search", "_count=1&_offset=1", content_type=form)
+    first_urls = {e["fullUrl"] for e in page_one["entry"]}
+    assert page_two.status_code == 200
+    assert first_urls.isdisjoint(e["fullUrl"] for e in page_two.json()["entry"])
+    # The terms in the body only: not in the query string, never by GET, no NUL characters.
+    both = client.post(
+        f"/fhir/Patient/_search?identifier={patient.mrn}", "_count=5", content_type=form
+    )
+    assert both.status_code == 400 and "body only" in both.json()["issue"][0]["diagnostics"]
+    assert client.get(f"/fhir/Patient/_search?identifier={patient.mrn}").status_code == 405
+    nul = client.post("/fhir/Patient/_search", "identifier=a%00b", content_type=form)
+    assert nul.status_code == 400 and _get(client, "/fhir/Patient?identifier=a%00b", 400)
     multipart = client.post("/fhir/Patient/_search", {"identifier": patient.mrn})
     assert (
         multipart.status_code == 415

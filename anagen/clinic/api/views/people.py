@@ -20,12 +20,10 @@ from ..base import IDEMPOTENCY_HEADER, IF_MATCH_HEADER, ReadViewSet, idempotent
 from ..error_codes import ApiErrorCode
 from ..serializers import people as s
 
-#: Query parameters that would put who a patient is in a URL; refused, not ignored, so that a
-#: client filtering by MRN never takes the first patient of an unfiltered list.
-IDENTIFYING_PARAMS = frozenset(
-    {"mrn", "name", "given_name", "family_name", "date_of_birth", "birthdate", "q", "query"}
-    | {"phone", "email"}
-)
+#: The only query parameters the patient list reads. Any other (``?mrn=``, ``?name=``…) is
+#: refused, not ignored, so that a client filtering by MRN never takes the first patient of an
+#: unfiltered list, and no identifier is invited into a URL.
+PATIENT_LIST_PARAMS = frozenset({"site", "sex", "ordering", "limit", "offset", "format"})
 
 
 class PatientViewSet(ReadViewSet):
@@ -60,14 +58,14 @@ class PatientViewSet(ReadViewSet):
         return self.respond(patient, 201)
 
     def list(self, request, *args, **kwargs):
-        named = sorted(IDENTIFYING_PARAMS & set(request.query_params))
-        if named:
+        unknown = sorted(set(request.query_params) - PATIENT_LIST_PARAMS)
+        if unknown:
             raise serializers.ValidationError(
                 {
-                    named[0]: [
+                    unknown[0]: [
                         serializers.ErrorDetail(
-                            "Patient identifiers do not go in URLs: "
-                            "POST them to /api/v1/patients/search/.",
+                            "The patient list filters by site and sex only; patient identifiers "
+                            "do not go in URLs: POST them to /api/v1/patients/search/.",
                             code=ApiErrorCode.INVALID,
                         )
                     ]

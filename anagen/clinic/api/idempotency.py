@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
 from anagen.clinic.accounts.models import User
 from anagen.clinic.common import clock
@@ -74,9 +75,7 @@ def _take_over(first: IdempotentResponse) -> IdempotentResponse | None:
     now = clock.now()
     if now - first.created_at < stale_after():
         return None
-    won = IdempotentResponse.objects.filter(
-        pk=first.pk, status_code__isnull=True, created_at=first.created_at
-    ).update(created_at=now)
+    won = _still_ours(first).update(created_at=now)
     if won != 1:
         return None
     logger.warning(
@@ -91,22 +90,22 @@ def _take_over(first: IdempotentResponse) -> IdempotentResponse | None:
     return first
 
 
+def _still_ours(record: IdempotentResponse) -> QuerySet[IdempotentResponse]:
+    """The claim ``record`` as long as no retry has taken it over and nothing was recorded."""
+    return IdempotentResponse.objects.filter(
+        pk=record.pk, created_at=record.created_at, status_code__isnull=True
+    )
+
+
 def record_response(record: IdempotentResponse, *, status_code: int, body: str) -> bool:
     """Store the response on our claim; False if a retry took the claim over meanwhile (the
     caller is inside the action's transaction and undoes it)."""
-    return (
-        IdempotentResponse.objects.filter(
-            pk=record.pk, created_at=record.created_at, status_code__isnull=True
-        ).update(status_code=status_code, body=body)
-        == 1
-    )
+    return _still_ours(record).update(status_code=status_code, body=body) == 1
 
 
 def release(record: IdempotentResponse) -> None:
     """Give the key back (a server error): a retry acts. Only while the claim is still ours."""
-    IdempotentResponse.objects.filter(
-        pk=record.pk, created_at=record.created_at, status_code__isnull=True
-    ).delete()
+    _still_ours(record).delete()
 
 
 def purge(*, now: datetime | None = None) -> int:

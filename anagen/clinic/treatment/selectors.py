@@ -88,6 +88,13 @@ class LabLine:
     def display_id(self) -> str:
         return display_id(self.product)
 
+    @property
+    def expiry_warning(self) -> str:
+        """The lab's words for the expiry ("" when neither past nor near)."""
+        if self.expired:
+            return "Past expiry"
+        return "Within 24 h" if self.expires_soon else ""
+
 
 @dataclass(frozen=True)
 class StatusGroup:

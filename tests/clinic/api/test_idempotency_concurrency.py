@@ -25,6 +25,19 @@ pytestmark = pytest.mark.django_db(transaction=True)
 THREADS = 4
 
 
+def one_acts(clients, post):
+    """Send ``post`` from every client at once: no exception, no 5xx, at least one 201 (the
+    others 409 while it runs). The responses and the created ones."""
+    responses = race(clients, post)
+    for response in responses:
+        assert not isinstance(response, BaseException), repr(response)
+    statuses = sorted(r.status_code for r in responses)
+    assert set(statuses) <= {201, 409}, statuses
+    created = [r for r in responses if r.status_code == 201]
+    assert created, statuses
+    return responses, created
+
+
 def administer_race(staff, patient):
     physician, nurse = staff[Role.PHYSICIAN], staff[Role.NURSE]
     make_candidate(physician, patient)
@@ -43,13 +56,7 @@ def administer_race(staff, patient):
             "/api/v1/sessions/", body, format="json", HTTP_IDEMPOTENCY_KEY="retry-of-one-session"
         )
 
-    responses = race(clients, post)
-    for response in responses:
-        assert not isinstance(response, BaseException), repr(response)
-    statuses = sorted(r.status_code for r in responses)
-    assert set(statuses) <= {201, 409}, statuses
-    created = [r for r in responses if r.status_code == 201]
-    assert created, statuses
+    responses, created = one_acts(clients, post)
     assert len({r.json()["id"] for r in created}) == 1  # replays carry the same session
     for waiting in (r for r in responses if r.status_code == 409):
         assert waiting.json()["code"] == "idempotency_in_progress"
@@ -94,13 +101,7 @@ def stale_takeover_race(staff, patient, monkeypatch):
     def post(i, client):
         return client.post(URL, body(patient), format="json", HTTP_IDEMPOTENCY_KEY="dead-worker")
 
-    responses = race(clients, post)
-    for response in responses:
-        assert not isinstance(response, BaseException), repr(response)
-    statuses = sorted(r.status_code for r in responses)
-    assert set(statuses) <= {201, 409}, statuses
-    created = [r for r in responses if r.status_code == 201]
-    assert created, statuses
+    _, created = one_acts(clients, post)
     assert len({r.json()["id"] for r in created}) == 1
     assert Assessment.objects.filter(patient=patient).count() == 1
     assert IdempotentResponse.objects.get(key="dead-worker").status_code == 201

@@ -83,12 +83,6 @@ def lab_bench(request):
     return render(request, "treatment/lab_bench.html", {"products": products})
 
 
-def _expiry_warning(line: selectors.LabLine) -> str:
-    if line.expired:
-        return "Past expiry"
-    return "Within 24 h" if line.expires_soon else ""
-
-
 def lab_home(request):
     """The lab's home: products by status and expiry, results to enter, releases, thaws."""
     work = selectors.lab_work(user=request.user)
@@ -124,7 +118,7 @@ def lab_home(request):
                     line.product.get_method_display(),
                     line.product.location,
                     line.product.expires_at,
-                    _expiry_warning(line),
+                    line.expiry_warning,
                     ", ".join(line.product.missing_results) if line.product.pk in missing else "",
                     recorded_by.get(line.product.pk, ""),
                 )
@@ -197,25 +191,19 @@ def _worklist_context(request) -> dict:
 
 def _worklist_rows(work: selectors.LabWork):
     """The worklist's tasks in its order: (task, product, MRN, detail, expires)."""
+
+    def task(name: str, line: selectors.LabLine, detail: str = "") -> tuple:
+        product = line.product
+        return (name, line.display_id, product.patient.mrn, detail, product.expires_at)
+
     for line in work.to_process:
-        detail = f"{line.product.get_method_display()}; still missing: " + ", ".join(
-            line.product.missing_results
-        )
-        yield (
-            "Process",
-            line.display_id,
-            line.product.patient.mrn,
-            detail,
-            line.product.expires_at,
+        missing = ", ".join(line.product.missing_results)
+        yield task(
+            "Process", line, f"{line.product.get_method_display()}; still missing: {missing}"
         )
     for line in work.results_pending:
-        detail = "Still missing: " + ", ".join(line.product.missing_results)
-        yield (
-            "Enter results",
-            line.display_id,
-            line.product.patient.mrn,
-            detail,
-            line.product.expires_at,
+        yield task(
+            "Enter results", line, "Still missing: " + ", ".join(line.product.missing_results)
         )
     for r in work.awaiting_release:
         detail = "Results by (may not release): " + (
@@ -223,21 +211,13 @@ def _worklist_rows(work: selectors.LabWork):
         )
         if r.gates_failed:
             detail += "; criteria not met: " + ", ".join(r.gates_failed)
-        product = r.line.product
-        yield ("Release", r.line.display_id, product.patient.mrn, detail, product.expires_at)
+        yield task("Release", r.line, detail)
     for t in work.thaws_today:
-        product = t.line.product
         session = timezone.localtime(t.appointment.starts_at).strftime("%H:%M")
-        detail = f"{session} {t.appointment.get_kind_display()}; at {product.location}"
-        yield ("Thaw", t.line.display_id, product.patient.mrn, detail, product.expires_at)
+        kind = t.appointment.get_kind_display()
+        yield task("Thaw", t.line, f"{session} {kind}; at {t.line.product.location}")
     for line in work.thawed:
-        yield (
-            "Use thawed by",
-            line.display_id,
-            line.product.patient.mrn,
-            "",
-            line.product.expires_at,
-        )
+        yield task("Use thawed by", line)
 
 
 def lab_worklist(request):
